@@ -1,0 +1,34 @@
+/**
+ * meshmeet: meetings whose participants share nothing but an invitation code. They find
+ * each other through a Kademlia DHT (js-libp2p kad-dht), prove to each other that they
+ * hold the code, and talk over direct, encrypted WebRTC connections.
+ *
+ * @example Join a meeting and greet everyone
+ * ```ts ignore
+ * import { generateInvitationCode, joinMeeting, startBootstrapNode } from "@meshmeet/core";
+ *
+ * await using boot = await startBootstrapNode({ listen: ["/ip4/127.0.0.1/tcp/0/ws"] });
+ * const code = generateInvitationCode();
+ * await using ada = await joinMeeting(code, { name: "Ada", bootstrap: boot.addresses });
+ * ada.addEventListener("peer:join", (e) => ada.send(e.detail.peerId, `hello ${e.detail.name}`));
+ * ada.addEventListener("message", (e) => console.log(`${e.detail.name}: ${e.detail.text}`));
+ * ```
+ *
+ * @module
+ */
+export * from "./src/errors.ts";
+export * from "./src/invitation_code.ts";
+export * from "./src/topic.ts";
+export * from "./src/logger.ts";
+export * from "./src/record.ts";
+export * from "./src/presence.ts";
+export * from "./src/frame.ts";
+export * from "./src/message_codec.ts";
+export * from "./src/membership.ts";
+export * from "./src/node.ts";
+export * from "./src/bootstrap_node.ts";
+export * from "./src/meeting.ts";
+export * from "./src/join_meeting.ts";
+export type { LinkState } from "./src/peer_link.ts";
+export type { RendezvousOptions, RendezvousStats } from "./src/rendezvous.ts";
+export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";

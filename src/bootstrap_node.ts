@@ -1,0 +1,104 @@
+/**
+ * Bootstrap/relay nodes: the servers a meeting needs to find its way (DHT server, circuit
+ * relay for signaling, WebSocket/TCP listeners). They never learn invitation codes and
+ * cannot read presence records.
+ *
+ * @module
+ */
+import type { PrivateKey } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import { BootstrapError } from "./errors.ts";
+import { type BootstrapLibp2p, createBootstrapLibp2p } from "./node.ts";
+import { type ComponentLogger, silentLogger } from "./logger.ts";
+
+/** Options of {@linkcode startBootstrapNode}. */
+export interface BootstrapNodeOptions {
+  /**
+   * Listen multiaddrs.
+   * @default {["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"]}
+   */
+  listen?: string[];
+  /** Addresses to announce instead of the listen addresses. */
+  announce?: string[];
+  /** Other bootstrap nodes to connect to, so that several servers form one DHT. */
+  peers?: string[];
+  /** Identity; a fresh Ed25519 key when omitted. */
+  privateKey?: PrivateKey;
+  /**
+   * Relay without libp2p's default per-connection limits.
+   * @default {false}
+   */
+  unlimitedRelay?: boolean;
+  /**
+   * Logger.
+   * @default {silentLogger}
+   */
+  logger?: ComponentLogger;
+  /** Aborts start-up. */
+  signal?: AbortSignal;
+}
+
+/** A running bootstrap/relay node. */
+export interface BootstrapNode extends AsyncDisposable {
+  /** Its peer id. */
+  readonly peerId: string;
+  /** Multiaddrs (with `/p2p/<peer id>`) to give to participants as their bootstrap list. */
+  readonly addresses: string[];
+  /** The libp2p node underneath (DHT server + relay). */
+  readonly libp2p: BootstrapLibp2p;
+  /** When it started (ms since the epoch). */
+  readonly startedAt: number;
+  /** Stop listening and close every connection. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a bootstrap/relay node.
+ *
+ * @param options Listen addresses, peers, identity.
+ * @returns The running node; give `addresses` to participants.
+ * @throws {BootstrapError} When none of `peers` can be reached.
+ *
+ * @example Run a local bootstrap node
+ * ```ts
+ * import { startBootstrapNode } from "@meshmeet/core";
+ * await using boot = await startBootstrapNode({ listen: ["/ip4/127.0.0.1/tcp/0/ws"] });
+ * console.log(boot.addresses);
+ * ```
+ */
+export async function startBootstrapNode(options: BootstrapNodeOptions = {}): Promise<BootstrapNode> {
+  options.signal?.throwIfAborted();
+  const log = (options.logger ?? silentLogger).forComponent("meshmeet:bootstrap");
+  const libp2p = await createBootstrapLibp2p({
+    privateKey: options.privateKey,
+    listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
+    announce: options.announce,
+    unlimitedRelay: options.unlimitedRelay,
+  });
+  const peers = options.peers ?? [];
+  if (peers.length > 0) {
+    const results = await Promise.allSettled(
+      peers.map((p) => libp2p.dial(multiaddr(p), { signal: options.signal })),
+    );
+    if (results.every((r) => r.status === "rejected")) {
+      await libp2p.stop();
+      throw new BootstrapError(
+        `Cannot start bootstrap node: none of the ${peers.length} peer(s) could be reached`,
+        { cause: (results[0] as PromiseRejectedResult).reason },
+      );
+    }
+  }
+  const peerId = libp2p.peerId.toString();
+  const addresses = libp2p.getMultiaddrs().map((ma) => ma.toString());
+  log("started %s listening on %s", peerId, addresses.join(" "));
+  let stopped: Promise<void> | undefined;
+  const stop = () => stopped ??= Promise.resolve(libp2p.stop());
+  return {
+    peerId,
+    addresses,
+    libp2p,
+    startedAt: Date.now(),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

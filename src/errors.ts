@@ -1,0 +1,130 @@
+/**
+ * Every named error meshmeet throws. Each class sets `name`, has a default message and
+ * accepts `{ cause }`, so callers can branch on `err.name` or `instanceof`.
+ *
+ * Messages lead with what failed and why, and say what to do. None of them ever contains
+ * an invitation code or a key.
+ *
+ * @module
+ */
+
+/** Base class of all meshmeet errors. */
+export class MeshmeetError extends Error {
+  /**
+   * @param message What failed, why, and what to do.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MeshmeetError";
+  }
+}
+
+/** The invitation code is empty, too short, too long or contains characters that cannot be used. */
+export class InvalidInvitationCodeError extends MeshmeetError {
+  /** @param message What is wrong with the code (never the code itself). */
+  constructor(
+    message =
+      "Invalid invitation code: use a code from generateInvitationCode(), e.g. \"amber-falcon-river-4821\"",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "InvalidInvitationCodeError";
+  }
+}
+
+/** A DHT record failed verification: bad signature, wrong key, undecryptable, stale or replayed. */
+export class InvalidRecordError extends MeshmeetError {
+  /** @param message Which check failed. */
+  constructor(message = "Invalid record", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidRecordError";
+  }
+}
+
+/** A frame of the meeting protocol is malformed: truncated, wrong version, bad checksum, unknown type. */
+export class InvalidFrameError extends MeshmeetError {
+  /** @param message Which check failed. */
+  constructor(message = "Invalid frame", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidFrameError";
+  }
+}
+
+/** A frame or message is larger than the configured limit. */
+export class FrameTooLargeError extends MeshmeetError {
+  /** @param message The size and the limit. */
+  constructor(message = "Frame too large", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FrameTooLargeError";
+  }
+}
+
+/** The other side could not prove that it holds the invitation code (or we could not). */
+export class MembershipProofError extends MeshmeetError {
+  /** @param message Why the handshake failed. */
+  constructor(
+    message = "Membership handshake failed: the other side does not hold this meeting's code",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "MembershipProofError";
+  }
+}
+
+/** The peer is not (or no longer) a participant of this meeting. */
+export class PeerNotFoundError extends MeshmeetError {
+  /** @param message Which peer. */
+  constructor(message = "Peer not found in this meeting", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PeerNotFoundError";
+  }
+}
+
+/** A message was not acknowledged in time (the peer left, or the link is down for too long). */
+export class DeliveryError extends MeshmeetError {
+  /** @param message Which message and why. */
+  constructor(message = "Message was not delivered", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DeliveryError";
+  }
+}
+
+/** A connection to a peer could not be established on any path within its time budget. */
+export class ConnectionFailedError extends MeshmeetError {
+  /** @param message Which peer, which paths were tried. */
+  constructor(message = "Connection failed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionFailedError";
+  }
+}
+
+/** No bootstrap node could be reached, so the DHT cannot be used. */
+export class BootstrapError extends MeshmeetError {
+  /** @param message Which addresses were tried. */
+  constructor(
+    message = "Cannot reach any bootstrap node: check the bootstrap list and the network",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "BootstrapError";
+  }
+}
+
+/** The meeting (or node) has been left or stopped; the operation cannot run any more. */
+export class MeetingClosedError extends MeshmeetError {
+  /** @param message Which operation was attempted. */
+  constructor(message = "The meeting has been left", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MeetingClosedError";
+  }
+}
+
+/** Too many messages or bytes from one peer in a short time; the excess is dropped. */
+export class RateLimitError extends MeshmeetError {
+  /** @param message Which limit. */
+  constructor(message = "Rate limit exceeded", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RateLimitError";
+  }
+}

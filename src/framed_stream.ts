@@ -1,0 +1,174 @@
+/**
+ * A libp2p stream that carries meeting frames: encodes outgoing frames with backpressure,
+ * decodes incoming bytes (any chunking) and hands frames out one at a time.
+ *
+ * A malformed or oversized frame poisons the stream: it is aborted, and every reader
+ * gets the named error ({@linkcode InvalidFrameError} / {@linkcode FrameTooLargeError}).
+ * The node itself is never affected.
+ *
+ * @module
+ */
+import type { Stream } from "@libp2p/interface";
+import { DEFAULT_MAX_PAYLOAD, encodeFrame, type Frame, FrameDecoder } from "./frame.ts";
+import { MeetingClosedError } from "./errors.ts";
+
+type Waiter = { resolve: (frame: Frame) => void; reject: (err: Error) => void };
+
+/** Byte counters of a framed stream. */
+export interface FramedStreamCounters {
+  /** Frames written. */
+  framesOut: number;
+  /** Frames read. */
+  framesIn: number;
+  /** Bytes written. */
+  bytesOut: number;
+  /** Bytes read. */
+  bytesIn: number;
+}
+
+/** Frames over a libp2p stream. */
+export class FramedStream {
+  /** The underlying stream. */
+  readonly stream: Stream;
+  /** Traffic counters. */
+  readonly counters: FramedStreamCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0 };
+  #decoder: FrameDecoder;
+  #maxPayload: number;
+  #queue: Frame[] = [];
+  #waiters: Waiter[] = [];
+  #error: Error | undefined;
+  #closed = false;
+  #onClose: Array<(err?: Error) => void> = [];
+
+  /**
+   * @param stream A libp2p stream.
+   * @param options Largest payload accepted.
+   */
+  constructor(stream: Stream, options: { maxPayload?: number } = {}) {
+    this.stream = stream;
+    this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.#decoder = new FrameDecoder({ maxPayload: this.#maxPayload });
+    stream.addEventListener("message", (event) => {
+      const data = event.data;
+      const chunk = data instanceof Uint8Array ? data : data.subarray();
+      this.counters.bytesIn += chunk.length;
+      let frames: Frame[];
+      try {
+        frames = this.#decoder.push(chunk);
+      } catch (err) {
+        this.#fail(err as Error);
+        stream.abort(err as Error);
+        return;
+      }
+      for (const frame of frames) {
+        this.counters.framesIn++;
+        const waiter = this.#waiters.shift();
+        if (waiter) waiter.resolve(frame);
+        else this.#queue.push(frame);
+      }
+    });
+    stream.addEventListener("close", (event) => {
+      this.#fail(event.error ?? new MeetingClosedError("The stream was closed by the other side"));
+    });
+    stream.addEventListener("remoteCloseWrite", () => {
+      this.#fail(new MeetingClosedError("The other side closed the stream"));
+      void stream.close().catch(() => {});
+    });
+  }
+
+  /** Whether the stream can still be used. */
+  get open(): boolean {
+    return this.#error === undefined && !this.#closed;
+  }
+
+  /** The error that ended the stream, if any. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /**
+   * Register a callback for when the stream ends (with the error, if any).
+   *
+   * @param callback Called once.
+   */
+  onClose(callback: (err?: Error) => void): void {
+    if (!this.open) callback(this.#error);
+    else this.#onClose.push(callback);
+  }
+
+  #fail(err: Error): void {
+    if (this.#error !== undefined) return;
+    this.#error = err;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
+    for (const callback of this.#onClose.splice(0)) callback(err);
+  }
+
+  /**
+   * Write one frame, waiting for the stream to drain when its buffer is full.
+   *
+   * @param frame The frame.
+   * @param options Abort signal.
+   * @throws {FrameTooLargeError} When the payload is over the limit (nothing is written).
+   * @throws {MeetingClosedError} When the stream has ended.
+   */
+  async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.open) throw this.#error ?? new MeetingClosedError("The stream is closed");
+    const bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
+    this.counters.framesOut++;
+    this.counters.bytesOut += bytes.length;
+    if (!this.stream.send(bytes)) await this.stream.onDrain({ signal: options.signal });
+  }
+
+  /**
+   * Read the next frame.
+   *
+   * @param options Abort signal (e.g. a handshake deadline).
+   * @returns The frame.
+   * @throws The error that ended the stream, or the signal's reason.
+   */
+  read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.#error) return Promise.reject(this.#error);
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Frame>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        resolve: (f) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(f);
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Close the stream gracefully (buffered frames are still sent). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#fail(new MeetingClosedError("The stream was closed"));
+    await this.stream.close().catch((err: Error) => this.stream.abort(err));
+  }
+
+  /**
+   * Abort the stream at once.
+   *
+   * @param err Why.
+   */
+  abort(err: Error): void {
+    this.#closed = true;
+    this.#fail(err);
+    this.stream.abort(err);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * `joinMeeting()`: the one verb of meshmeet.
+ *
+ * @module
+ */
+import type { PrivateKey } from "@libp2p/interface";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+import { WebRTC } from "@multiformats/multiaddr-matcher";
+import { BootstrapError, MeetingClosedError } from "./errors.ts";
+import { type ComponentLogger, silentLogger } from "./logger.ts";
+import { Meeting, type MeetingOptions } from "./meeting.ts";
+import { createParticipantLibp2p, type ParticipantLibp2p } from "./node.ts";
+import { MAX_NAME_LENGTH } from "./presence.ts";
+import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
+import { deriveTopicKeys } from "./topic.ts";
+import { normalizeInvitationCode } from "./invitation_code.ts";
+
+/**
+ * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
+ * is empty: pass `bootstrap` (addresses printed by `meshmeet serve` or
+ * `startBootstrapNode()`).
+ */
+export const DEFAULT_BOOTSTRAP: readonly string[] = Object.freeze([]);
+
+/** Options of {@linkcode joinMeeting}. */
+export interface JoinMeetingOptions extends MeetingOptions {
+  /**
+   * Display name shown to the other participants (at most 64 characters).
+   * @default {""}
+   */
+  name?: string;
+  /**
+   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`).
+   * @default {DEFAULT_BOOTSTRAP}
+   */
+  bootstrap?: readonly string[];
+  /**
+   * The node's identity (Ed25519). A fresh key per meeting when omitted.
+   * @default {a new Ed25519 key}
+   */
+  privateKey?: PrivateKey;
+  /**
+   * WebRTC configuration: `iceServers` (STUN/TURN) and, on Deno/Node, node-datachannel
+   * extras such as `bindAddress`.
+   * @default {{ iceServers: [] }}
+   */
+  rtcConfiguration?: RuntimeRtcConfiguration;
+  /**
+   * How long to wait for a bootstrap connection and a relay reservation (ms).
+   * @default {15_000}
+   */
+  bootstrapTimeoutMs?: number;
+  /**
+   * Scoped logger (`meshmeet:meeting`, `meshmeet:rendezvous`, `meshmeet:connect`, …).
+   * @default {silentLogger}
+   */
+  logger?: ComponentLogger;
+  /** Aborts the join; the promise rejects with `signal.reason` and nothing is left running. */
+  signal?: AbortSignal;
+}
+
+async function _bootstrap(
+  libp2p: ParticipantLibp2p,
+  bootstrap: readonly string[],
+  signal: AbortSignal,
+): Promise<void> {
+  const results = await Promise.allSettled(
+    bootstrap.map((address) => libp2p.dial(multiaddr(address), { signal })),
+  );
+  if (results.every((r) => r.status === "rejected")) {
+    signal.throwIfAborted();
+    const reasons = results.map((r) => (r as PromiseRejectedResult).reason?.message).join("; ");
+    throw new BootstrapError(
+      `Cannot join meeting: none of the ${bootstrap.length} bootstrap node(s) could be reached ` +
+        `(${reasons}); check the addresses and that the nodes are running`,
+      { cause: (results[0] as PromiseRejectedResult).reason },
+    );
+  }
+}
+
+async function _reservation(libp2p: ParticipantLibp2p, signal: AbortSignal): Promise<void> {
+  const has = () => libp2p.getMultiaddrs().some((ma) => WebRTC.matches(ma));
+  if (has()) return;
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (has()) done(resolve);
+    };
+    const onAbort = () => done(() => reject(signal.reason));
+    const done = (fn: () => void) => {
+      libp2p.removeEventListener("self:peer:update", check);
+      signal.removeEventListener("abort", onAbort);
+      fn();
+    };
+    libp2p.addEventListener("self:peer:update", check);
+    signal.addEventListener("abort", onAbort, { once: true });
+    check();
+  });
+}
+
+/**
+ * Join a meeting with nothing but its invitation code (and a bootstrap list).
+ *
+ * Derives the meeting's keys (the code never leaves this process), starts a libp2p node,
+ * connects to a bootstrap node, reserves a relay slot for signaling, announces itself in
+ * the DHT and looks the other participants up. Direct WebRTC connections follow in the
+ * background; watch `peer:join`.
+ *
+ * @param code The invitation code (see `generateInvitationCode()`).
+ * @param options Name, bootstrap list, ICE servers, timers.
+ * @returns The joined meeting. Leave it with `leave()` or `await using`.
+ * @throws {InvalidInvitationCodeError} When the code is empty, too short or malformed.
+ * @throws {BootstrapError} When no bootstrap node could be reached or no relay slot reserved.
+ * @throws {TypeError} When an option is invalid (e.g. a name over 64 characters).
+ *
+ * @example Two participants on one machine
+ * ```ts ignore
+ * import { generateInvitationCode, joinMeeting, startBootstrapNode } from "@meshmeet/core";
+ * await using boot = await startBootstrapNode();
+ * const code = generateInvitationCode();
+ * await using ada = await joinMeeting(code, { name: "Ada", bootstrap: boot.addresses });
+ * await using bob = await joinMeeting(code, { name: "Bob", bootstrap: boot.addresses });
+ * bob.addEventListener("message", (e) => console.log(e.detail.name, e.detail.text));
+ * ada.addEventListener("peer:join", (e) => ada.send(e.detail.peerId, "hello Bob"));
+ * ```
+ */
+export async function joinMeeting(code: string, options: JoinMeetingOptions = {}): Promise<Meeting> {
+  const joinStarted = performance.now();
+  const outer = options.signal;
+  outer?.throwIfAborted();
+  normalizeInvitationCode(code); // fail fast on a bad code, before anything starts
+  const name = options.name ?? "";
+  if (typeof name !== "string" || name.length > MAX_NAME_LENGTH) {
+    throw new TypeError(
+      `Cannot join meeting: name must be a string of at most ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
+  if (bootstrap.length === 0) {
+    throw new BootstrapError(
+      "Cannot join meeting: no bootstrap nodes configured; pass options.bootstrap " +
+        "(run `meshmeet serve` or startBootstrapNode() to get addresses)",
+    );
+  }
+  for (const address of bootstrap) {
+    try {
+      multiaddr(address);
+    } catch (cause) {
+      throw new TypeError(
+        `Cannot join meeting: bootstrap address ${JSON.stringify(address)} is not a multiaddr`,
+        { cause },
+      );
+    }
+  }
+  const logger = options.logger ?? silentLogger;
+  const log = {
+    meeting: logger.forComponent("meshmeet:meeting"),
+    rendezvous: logger.forComponent("meshmeet:rendezvous"),
+    connect: logger.forComponent("meshmeet:connect"),
+    link: logger.forComponent("meshmeet:link"),
+  };
+  const timings: Record<string, number> = {};
+  const since = (t: number) => Math.round((performance.now() - t) * 10) / 10;
+
+  // The KDF (slow on purpose) runs while the node starts and dials the bootstrap nodes.
+  const keysPromise = (async () => {
+    const t = performance.now();
+    const keys = await deriveTopicKeys(code);
+    timings.kdfMs = since(t);
+    return keys;
+  })();
+  keysPromise.catch(() => {}); // observed below
+
+  const privateKey = options.privateKey ?? await generateKeyPair("Ed25519");
+  const libp2p = await createParticipantLibp2p({
+    privateKey,
+    rtcConfiguration: options.rtcConfiguration,
+  });
+  const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
+  const signal = outer ? AbortSignal.any([outer, budget]) : budget;
+  try {
+    const t0 = performance.now();
+    await _bootstrap(libp2p, bootstrap, signal);
+    timings.bootstrapMs = since(t0);
+    const t1 = performance.now();
+    await _reservation(libp2p, signal).catch((err) => {
+      outer?.throwIfAborted();
+      throw new BootstrapError(
+        "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
+          "(they must run the circuit relay server, e.g. `meshmeet serve`)",
+        { cause: err },
+      );
+    });
+    timings.reservationMs = since(t1);
+    const keys = await keysPromise;
+    outer?.throwIfAborted();
+    const meeting = new Meeting({
+      libp2p,
+      privateKey,
+      keys,
+      name,
+      log,
+      joinTimings: timings,
+      joinStarted,
+    }, options);
+    try {
+      await meeting.start();
+    } catch (err) {
+      await meeting.leave();
+      throw err;
+    }
+    timings.totalMs = since(joinStarted);
+    log.meeting(`joined topic ${keys.topicId.slice(0, 12)} in ${timings.totalMs} ms`);
+    if (outer?.aborted) {
+      await meeting.leave();
+      throw outer.reason;
+    }
+    return meeting;
+  } catch (err) {
+    await Promise.resolve(libp2p.stop()).catch(() => {});
+    await keysPromise.catch(() => {});
+    if (outer?.aborted) throw outer.reason;
+    if (err instanceof MeetingClosedError && outer?.aborted) throw outer.reason;
+    throw err;
+  }
+}

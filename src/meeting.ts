@@ -1,0 +1,1111 @@
+/**
+ * A joined meeting: the object an application holds. It ties the rendezvous (who is
+ * there), the connector (direct WebRTC to each of them), the membership handshake and the
+ * per-peer links (messages, acks, heartbeats, leases) together, and reports everything as
+ * typed events.
+ *
+ * Who dials: for each pair, the peer with the lower peer id dials the WebRTC connection,
+ * so there is never glare. A peer that discovers a lower peer "knocks" instead: it hands
+ * its signed, encrypted presence record to that peer over a relayed stream, and the lower
+ * peer verifies it and dials back. A newcomer therefore meets everyone with its own first
+ * lookup, and established members need not poll the DHT quickly.
+ *
+ * @module
+ */
+import type { Connection, PrivateKey, Stream } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import {
+  ConnectionFailedError,
+  FrameTooLargeError,
+  MeetingClosedError,
+  MembershipProofError,
+  PeerNotFoundError,
+} from "./errors.ts";
+import { DEFAULT_MAX_PAYLOAD, type Frame, FrameType } from "./frame.ts";
+import { FramedStream } from "./framed_stream.ts";
+import type { Logger } from "./logger.ts";
+import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "./membership.ts";
+import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
+import type { ParticipantLibp2p } from "./node.ts";
+import { type LinkState, PeerLink } from "./peer_link.ts";
+import type { Presence, PresenceInfo } from "./presence.ts";
+import { Rendezvous, type RendezvousOptions } from "./rendezvous.ts";
+import type { TopicKeys } from "./topic.ts";
+
+/** The libp2p protocol of meeting traffic (runs only on direct connections). */
+export const MEETING_PROTOCOL = "/meshmeet/meeting/1.0.0";
+/** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
+export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
+
+/** The path a participant's connection takes. */
+export type ConnectionPath = "direct" | "turn" | "relay";
+
+/** One side of the selected ICE candidate pair. */
+export interface CandidateInfo {
+  /** `host`, `srflx`, `prflx` or `relay`. */
+  type: string;
+  /** IP address. */
+  address: string;
+  /** Port. */
+  port: number;
+}
+
+/** A participant of the meeting (a snapshot). */
+export interface Participant {
+  /** Peer id. */
+  peerId: string;
+  /** Display name. */
+  name: string;
+  /** When it joined (its clock, ms since the epoch). */
+  joinedAt: number;
+  /** Connection state. */
+  state: LinkState;
+  /** Path of the current connection. */
+  path: ConnectionPath | undefined;
+  /** Selected ICE candidate pair, when known. */
+  selectedCandidatePair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
+  /** Whether we dialed (`outbound`) or were dialed (`inbound`). */
+  direction: "inbound" | "outbound";
+  /** Last heartbeat round-trip time in ms. */
+  rtt: number | undefined;
+  /** When we last heard from it (ms since the epoch). */
+  lastSeen: number;
+  /** When we found it (ms since the epoch). */
+  discoveredAt: number;
+  /** When its first connection was ready (ms since the epoch). */
+  connectedAt: number;
+  /** Messages sent to it that are not acknowledged yet. */
+  unacknowledged: number;
+}
+
+/** Detail of `peer:join`. */
+export type PeerJoinDetail = Participant;
+/** Detail of `peer:leave`. */
+export interface PeerLeaveDetail {
+  /** Peer id. */
+  peerId: string;
+  /** Display name. */
+  name: string;
+  /** `left` (said goodbye), `timeout` (lease expired) or `closed` (we left). */
+  reason: "left" | "timeout" | "closed";
+}
+/** Detail of `message`. */
+export interface MessageDetail {
+  /** Sender's peer id. */
+  from: string;
+  /** Sender's display name. */
+  name: string;
+  /** The message as sent: text, bytes or a JSON value. */
+  data: MessageData;
+  /** The message if it was text. */
+  text: string | undefined;
+  /** Application channel (0–255). */
+  channel: number;
+}
+/** Detail of `request`: call `respond()` once (or throw from the listener to send an error). */
+export interface RequestDetail {
+  /** Requester's peer id. */
+  from: string;
+  /** Requester's display name. */
+  name: string;
+  /** The request body. */
+  data: MessageData;
+  /** Send the response. */
+  respond(data: MessageData): void;
+}
+/** Detail of `connection:state`. */
+export interface ConnectionStateDetail {
+  /** Peer id. */
+  peerId: string;
+  /** New state. */
+  state: LinkState;
+  /** Path, when connected. */
+  path: ConnectionPath | undefined;
+}
+/** Detail of `peer:discovered`. */
+export interface PeerDiscoveredDetail {
+  /** Peer id. */
+  peerId: string;
+  /** Display name from its presence record. */
+  name: string;
+  /** Addresses from its presence record. */
+  addresses: string[];
+  /** How we learned of it. */
+  via: "dht" | "knock";
+}
+/** Detail of `handshake:failed`. */
+export interface HandshakeFailedDetail {
+  /** The peer that failed. */
+  peerId: string;
+  /** Why. */
+  error: Error;
+}
+
+/** Events of a {@linkcode Meeting}. */
+export interface MeetingEventMap {
+  /** A participant passed the handshake and is connected. */
+  "peer:join": CustomEvent<PeerJoinDetail>;
+  /** A participant left, timed out, or we left. */
+  "peer:leave": CustomEvent<PeerLeaveDetail>;
+  /** A message arrived. */
+  "message": CustomEvent<MessageDetail>;
+  /** A request arrived. */
+  "request": CustomEvent<RequestDetail>;
+  /** A participant's connection changed state. */
+  "connection:state": CustomEvent<ConnectionStateDetail>;
+  /** A verified presence record of a peer was found. */
+  "peer:discovered": CustomEvent<PeerDiscoveredDetail>;
+  /** A peer failed the membership handshake (or sent an invalid presence record). */
+  "handshake:failed": CustomEvent<HandshakeFailedDetail>;
+}
+
+/** Our own participant info. */
+export interface SelfInfo {
+  /** Our peer id. */
+  peerId: string;
+  /** Our display name. */
+  name: string;
+  /** When we joined (ms since the epoch). */
+  joinedAt: number;
+  /** Our multiaddrs (relay circuit + WebRTC). */
+  addresses: string[];
+  /** Our public address learned by STUN (`ip:port`), when known. */
+  publicAddress: string | undefined;
+}
+
+/** Counters of a meeting. */
+export interface MeetingStats {
+  /** Handshakes (and knocks) that failed. */
+  handshakeFailures: number;
+  /** WebRTC dial attempts. */
+  dialAttempts: number;
+  /** WebRTC dials that failed (and were retried). */
+  dialFailures: number;
+  /** Connections re-established after a drop. */
+  reconnects: number;
+  /** Messages sent (data frames). */
+  messagesSent: number;
+  /** Messages acknowledged. */
+  messagesAcked: number;
+  /** Messages received. */
+  messagesReceived: number;
+  /** Messages refused by rate or size limits. */
+  messagesDropped: number;
+  /** Step timings of the join in ms (KDF, bootstrap, reservation, announce, first lookup). */
+  joinTimings: Record<string, number>;
+}
+
+/** Timers and limits of a meeting (all optional). */
+export interface MeetingOptions {
+  /**
+   * Most participants to connect to directly (the target degree). Meetings up to this size
+   * are a full mesh; further participants are discovered but not dialed.
+   * @default {32}
+   */
+  maxPeers?: number;
+  /**
+   * Heartbeat interval while idle, in ms.
+   * @default {2000}
+   */
+  heartbeatMs?: number;
+  /**
+   * A participant we have not heard from for this long leaves the roster (ms). A crashed
+   * peer is gone from every roster within `leaseMs + 1 s`.
+   * @default {10_000}
+   */
+  leaseMs?: number;
+  /**
+   * How long `send()` waits for an acknowledgement (ms).
+   * @default {30_000}
+   */
+  ackTimeoutMs?: number;
+  /**
+   * Largest message, in bytes (encoded).
+   * @default {1_048_576}
+   */
+  maxMessageBytes?: number;
+  /**
+   * Frames per second one peer may send us before the excess is refused.
+   * @default {2000}
+   */
+  maxFramesPerSecond?: number;
+  /**
+   * Time budget of one WebRTC dial attempt (ms).
+   * @default {10_000}
+   */
+  dialTimeoutMs?: number;
+  /**
+   * Dial attempts per peer before giving up until the next discovery.
+   * @default {6}
+   */
+  maxDialAttempts?: number;
+  /** Rendezvous timers. */
+  rendezvous?: RendezvousOptions;
+}
+
+/** What {@linkcode Meeting} is built from (assembled by `joinMeeting()`). */
+export interface MeetingComponents {
+  /** The participant's started libp2p node (bootstrapped, with a relay reservation). */
+  libp2p: ParticipantLibp2p;
+  /** Its private key. */
+  privateKey: PrivateKey;
+  /** The meeting's keys. */
+  keys: TopicKeys;
+  /** Our display name. */
+  name: string;
+  /** Scoped loggers. */
+  log: { meeting: Logger; rendezvous: Logger; connect: Logger; link: Logger };
+  /** Join step timings so far. */
+  joinTimings: Record<string, number>;
+  /** When the join started (performance.now()). */
+  joinStarted: number;
+  /** Our public address, if STUN found it. */
+  publicAddress?: string;
+}
+
+interface Known {
+  presence: Presence;
+  discoveredAt: number;
+  via: "dht" | "knock";
+}
+
+interface LinkMeta {
+  discoveredAt: number;
+  connectedAt: number;
+  direction: "inbound" | "outbound";
+  path: ConnectionPath | undefined;
+  pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
+  connection: Connection | undefined;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+
+function _isDirect(connection: Connection): boolean {
+  return connection.limits == null && connection.remoteAddr.toString().includes("/webrtc") &&
+    connection.status === "open";
+}
+
+function _peerConnectionOf(connection: Connection): RTCPeerConnection | undefined {
+  // libp2p keeps the transport's connection as `maConn`; @libp2p/webrtc's has `peerConnection`.
+  const maConn = (connection as unknown as { maConn?: { peerConnection?: RTCPeerConnection } })
+    .maConn;
+  return maConn?.peerConnection;
+}
+
+/**
+ * A meeting this node has joined. Create one with `joinMeeting()`.
+ *
+ * Events: `peer:join`, `peer:leave`, `message`, `request`, `connection:state`,
+ * `peer:discovered`, `handshake:failed` (see {@linkcode MeetingEventMap}).
+ */
+export class Meeting extends EventTarget implements AsyncDisposable {
+  /** Public id of the meeting's topic (safe to log and show; not the code). */
+  readonly topicId: string;
+  #c: MeetingComponents;
+  #options: Required<Omit<MeetingOptions, "rendezvous">>;
+  #rendezvous: Rendezvous;
+  #links = new Map<string, PeerLink>();
+  #meta = new Map<string, LinkMeta>();
+  #known = new Map<string, Known>();
+  #dialing = new Map<string, Promise<void>>();
+  #knocking = new Set<string>();
+  #controller = new AbortController();
+  #leaseTimer: ReturnType<typeof setInterval> | undefined;
+  #left: Promise<void> | undefined;
+  #joinedAt = Date.now();
+  #stats: MeetingStats;
+
+  /**
+   * Use `joinMeeting()`; this constructor is for tests and advanced assembly.
+   *
+   * @param components The started node, keys and loggers.
+   * @param options Timers and limits.
+   */
+  constructor(components: MeetingComponents, options: MeetingOptions = {}) {
+    super();
+    this.#c = components;
+    this.topicId = components.keys.topicId;
+    this.#options = {
+      maxPeers: options.maxPeers ?? 32,
+      heartbeatMs: options.heartbeatMs ?? 2000,
+      leaseMs: options.leaseMs ?? 10_000,
+      ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
+      maxFramesPerSecond: options.maxFramesPerSecond ?? 2000,
+      dialTimeoutMs: options.dialTimeoutMs ?? 10_000,
+      maxDialAttempts: options.maxDialAttempts ?? 6,
+    };
+    this.#stats = {
+      handshakeFailures: 0,
+      dialAttempts: 0,
+      dialFailures: 0,
+      reconnects: 0,
+      messagesSent: 0,
+      messagesAcked: 0,
+      messagesReceived: 0,
+      messagesDropped: 0,
+      joinTimings: components.joinTimings,
+    };
+    this.#rendezvous = new Rendezvous({
+      ...options.rendezvous,
+      libp2p: components.libp2p,
+      keys: components.keys,
+      privateKey: components.privateKey,
+      log: components.log.rendezvous,
+      selfInfo: () => this.#presenceInfo(),
+      onPresence: (presence) => this.#onPresence(presence, "dht"),
+      wantMore: () => this.#links.size < this.#options.maxPeers,
+      isKnown: (peerId) => this.#links.has(peerId) || this.#dialing.has(peerId),
+    });
+  }
+
+  /**
+   * Register handlers, announce ourselves and run the first lookup. Called by
+   * `joinMeeting()`.
+   *
+   * @returns Resolves once announced and looked up once.
+   */
+  async start(): Promise<void> {
+    const { libp2p } = this.#c;
+    await libp2p.handle(MEETING_PROTOCOL, (stream, connection) => {
+      void this.#onMeetingStream(stream, connection);
+    }, { runOnLimitedConnection: false, maxInboundStreams: 4, maxOutboundStreams: 4 });
+    await libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
+      void this.#onKnock(stream, connection);
+    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
+    this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
+    const t0 = performance.now();
+    await this.#rendezvous.start();
+    this.#stats.joinTimings.announceMs = performance.now() - t0;
+    const t1 = performance.now();
+    await this.#rendezvous.lookup();
+    this.#stats.joinTimings.firstLookupMs = performance.now() - t1;
+  }
+
+  /** Our own participant info. */
+  get self(): SelfInfo {
+    const { libp2p, name, publicAddress } = this.#c;
+    return {
+      peerId: libp2p.peerId.toString(),
+      name,
+      joinedAt: this.#joinedAt,
+      addresses: libp2p.getMultiaddrs().map(String),
+      publicAddress,
+    };
+  }
+
+  /** The participants we are connected to (or reconnecting to), in join order. */
+  get participants(): Participant[] {
+    return [...this.#links.values()].filter((l) => l.state !== "closed").map((l) =>
+      this.#snapshot(l)
+    );
+  }
+
+  /** Whether `leave()` has been called. */
+  get left(): boolean {
+    return this.#left !== undefined;
+  }
+
+  /** The libp2p node of this meeting (for diagnostics and advanced use). */
+  get libp2p(): ParticipantLibp2p {
+    return this.#c.libp2p;
+  }
+
+  /** Counters and join timings. */
+  get stats(): MeetingStats & { rendezvous: Rendezvous["stats"] } {
+    return { ...this.#stats, rendezvous: { ...this.#rendezvous.stats } };
+  }
+
+  /**
+   * Send a message to one participant; resolves when it acknowledged receipt.
+   *
+   * @param peerId The participant.
+   * @param data Text, bytes or a JSON value.
+   * @param options `channel` (0–255) and an abort `signal`.
+   * @returns Resolves on acknowledgement.
+   * @throws {PeerNotFoundError} When the peer is not a participant.
+   * @throws {FrameTooLargeError} When the message is over `maxMessageBytes`.
+   * @throws {DeliveryError} When it was not acknowledged in time.
+   * @throws {MeetingClosedError} When the meeting was left.
+   *
+   * @example
+   * ```ts ignore
+   * await meeting.send(peerId, { kind: "ping" });
+   * ```
+   */
+  async send(
+    peerId: string,
+    data: MessageData,
+    options: { channel?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const link = this.#linkFor(peerId, "send");
+    const payload = this.#encode(data);
+    this.#stats.messagesSent++;
+    await link.sendData(payload, options.channel ?? 0, options.signal);
+    this.#stats.messagesAcked++;
+  }
+
+  /**
+   * Send a message to every participant; resolves when each one acknowledged or failed.
+   *
+   * @param data Text, bytes or a JSON value.
+   * @param options `channel` and an abort `signal`.
+   * @returns Who acknowledged and who failed (with the error).
+   * @throws {FrameTooLargeError} When the message is over `maxMessageBytes`.
+   * @throws {MeetingClosedError} When the meeting was left.
+   *
+   * @example
+   * ```ts ignore
+   * const { delivered, failed } = await meeting.broadcast("hello");
+   * ```
+   */
+  async broadcast(
+    data: MessageData,
+    options: { channel?: number; signal?: AbortSignal } = {},
+  ): Promise<{ delivered: string[]; failed: { peerId: string; error: Error }[] }> {
+    if (this.left) throw new MeetingClosedError("Cannot broadcast: the meeting has been left");
+    const payload = this.#encode(data);
+    const links = [...this.#links.values()].filter((l) => l.state !== "closed");
+    const results = await Promise.allSettled(links.map((link) => {
+      this.#stats.messagesSent++;
+      return link.sendData(payload, options.channel ?? 0, options.signal).then(() =>
+        this.#stats.messagesAcked++
+      );
+    }));
+    const delivered: string[] = [];
+    const failed: { peerId: string; error: Error }[] = [];
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") delivered.push(links[i].peerId);
+      else failed.push({ peerId: links[i].peerId, error: r.reason });
+    });
+    return { delivered, failed };
+  }
+
+  /**
+   * Send a request to one participant and wait for its response (see the `request` event).
+   *
+   * @param peerId The participant.
+   * @param data The request body.
+   * @param options Abort `signal`.
+   * @returns The response body.
+   * @throws {PeerNotFoundError} When the peer is not a participant.
+   * @throws {DeliveryError} When no response came in time.
+   * @throws {Error} With the remote message when the other side's handler failed.
+   *
+   * @example
+   * ```ts ignore
+   * const answer = await meeting.request(peerId, { op: "time" });
+   * ```
+   */
+  async request(
+    peerId: string,
+    data: MessageData,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<MessageData> {
+    const link = this.#linkFor(peerId, "request");
+    const { payload, error } = await link.request(this.#encode(data), options.signal);
+    const body = decodeMessage(payload);
+    if (error) {
+      const message = (body as { error?: string })?.error ?? "unknown error";
+      throw new Error(`Request to ${peerId} failed on the other side: ${message}`);
+    }
+    return body;
+  }
+
+  /**
+   * Connect to a peer directly by address (normally discovery does this). The peer must
+   * be a member: the handshake still runs.
+   *
+   * @param address A `/p2p-circuit/webrtc/p2p/<id>` multiaddr of the peer.
+   * @param options Abort `signal`.
+   * @returns The participant once connected and proven.
+   * @throws {MembershipProofError} When the peer does not hold this meeting's code.
+   * @throws {ConnectionFailedError} When no direct connection could be made.
+   *
+   * @example
+   * ```ts ignore
+   * await meeting.connect(otherMeeting.self.addresses.find((a) => a.includes("/webrtc"))!);
+   * ```
+   */
+  async connect(address: string, options: { signal?: AbortSignal } = {}): Promise<Participant> {
+    this.#assertOpen("connect");
+    const ma = multiaddr(address);
+    const peerId = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
+    if (peerId === undefined) {
+      throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
+    }
+    await this.#dialOnce(peerId, address, Date.now(), options.signal);
+    return this.#snapshot(this.#links.get(peerId)!);
+  }
+
+  /**
+   * Leave the meeting: say goodbye to every participant, withdraw from the DHT and stop
+   * the node. Pending sends reject with {@linkcode MeetingClosedError}. Idempotent.
+   *
+   * @returns Resolves when everything is closed.
+   */
+  leave(): Promise<void> {
+    this.#left ??= this.#leave();
+    return this.#left;
+  }
+
+  /** Same as {@linkcode leave}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.leave();
+  }
+
+  async #leave(): Promise<void> {
+    this.#controller.abort(new MeetingClosedError("The meeting has been left"));
+    clearInterval(this.#leaseTimer);
+    this.#rendezvous.stop();
+    const links = [...this.#links.values()];
+    await Promise.all(links.map((link) => link.leave(500)));
+    for (const link of links) this.#remove(link, "closed");
+    await Promise.allSettled([...this.#dialing.values()]);
+    await this.#c.libp2p.stop();
+  }
+
+  // ---- typed listeners -------------------------------------------------------------
+
+  /**
+   * Listen to a meeting event.
+   *
+   * @param type Event name.
+   * @param listener Handler (receives a `CustomEvent` with `detail`).
+   * @param options Listener options.
+   */
+  override addEventListener<K extends keyof MeetingEventMap>(
+    type: K,
+    listener: (event: MeetingEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null | ((event: never) => void),
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  /**
+   * Stop listening to a meeting event.
+   *
+   * @param type Event name.
+   * @param listener The handler given to `addEventListener`.
+   * @param options Listener options.
+   */
+  override removeEventListener<K extends keyof MeetingEventMap>(
+    type: K,
+    listener: (event: MeetingEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null | ((event: never) => void),
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  #emit<K extends keyof MeetingEventMap>(type: K, detail: MeetingEventMap[K]["detail"]): void {
+    try {
+      this.dispatchEvent(new CustomEvent(type, { detail }));
+    } catch (err) {
+      this.#c.log.meeting.error(`a "${type}" listener threw`, err);
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------
+
+  #assertOpen(what: string): void {
+    if (this.left) throw new MeetingClosedError(`Cannot ${what}: the meeting has been left`);
+  }
+
+  #linkFor(peerId: string, what: string): PeerLink {
+    this.#assertOpen(what);
+    const link = this.#links.get(peerId);
+    if (!link || link.state === "closed") {
+      throw new PeerNotFoundError(
+        `Cannot ${what}: ${peerId} is not a participant of this meeting (see meeting.participants)`,
+      );
+    }
+    return link;
+  }
+
+  #encode(data: MessageData): Uint8Array {
+    const payload = encodeMessage(data);
+    if (payload.length > this.#options.maxMessageBytes) {
+      throw new FrameTooLargeError(
+        `Cannot send message: ${payload.length} bytes is over the limit of ` +
+          `${this.#options.maxMessageBytes} bytes (maxMessageBytes); split it or raise the limit`,
+      );
+    }
+    return payload;
+  }
+
+  #presenceInfo(): PresenceInfo {
+    const self = this.self;
+    return {
+      peerId: self.peerId,
+      name: self.name,
+      joinedAt: self.joinedAt,
+      addresses: self.addresses.filter((a) => a.includes("/p2p-circuit")).slice(0, 16),
+      ...(self.publicAddress ? { publicAddress: self.publicAddress } : {}),
+    };
+  }
+
+  #snapshot(link: PeerLink): Participant {
+    const meta = this.#meta.get(link.peerId);
+    return {
+      peerId: link.peerId,
+      name: link.name,
+      joinedAt: link.joinedAt,
+      state: link.state,
+      path: meta?.path,
+      selectedCandidatePair: meta?.pair,
+      direction: meta?.direction ?? "outbound",
+      rtt: link.rtt,
+      lastSeen: link.lastHeard,
+      discoveredAt: meta?.discoveredAt ?? 0,
+      connectedAt: meta?.connectedAt ?? 0,
+      unacknowledged: link.unacknowledged,
+    };
+  }
+
+  #selfId(): string {
+    return this.#c.libp2p.peerId.toString();
+  }
+
+  #onPresence(presence: Presence, via: "dht" | "knock"): void {
+    if (this.left) return;
+    const peerId = presence.info.peerId;
+    if (peerId === this.#selfId()) return;
+    const known = this.#known.get(peerId);
+    if (!known || known.presence.record.seq < presence.record.seq) {
+      this.#known.set(peerId, { presence, discoveredAt: known?.discoveredAt ?? Date.now(), via });
+      if (!known) {
+        this.#emit("peer:discovered", {
+          peerId,
+          name: presence.info.name,
+          addresses: presence.info.addresses,
+          via,
+        });
+      }
+    }
+    const link = this.#links.get(peerId);
+    if (link && link.state !== "closed" && link.connected) return;
+    if (!link && this.#links.size >= this.#options.maxPeers) return;
+    if (this.#selfId() < peerId) this.#dial(peerId);
+    else void this.#knock(peerId);
+  }
+
+  #dial(peerId: string): void {
+    if (this.#dialing.has(peerId) || this.left) return;
+    const task = (async () => {
+      const signal = this.#controller.signal;
+      let delay = 250;
+      for (let attempt = 1; attempt <= this.#options.maxDialAttempts; attempt++) {
+        const known = this.#known.get(peerId);
+        const link = this.#links.get(peerId);
+        if (!known || this.left || (link?.connected && link.state === "connected")) return;
+        const address = known.presence.info.addresses.find((a) => a.includes("/webrtc"));
+        if (address === undefined) {
+          this.#c.log.connect(`${peerId} announced no WebRTC address; cannot dial`);
+          return;
+        }
+        try {
+          await this.#dialOnce(peerId, address, known.discoveredAt, signal);
+          return;
+        } catch (err) {
+          if (this.left) return;
+          this.#stats.dialFailures++;
+          this.#c.log.connect(`dial ${attempt} to ${peerId} failed: ${(err as Error).message}`);
+          if (err instanceof MembershipProofError) return;
+          await sleep(delay, signal).catch(() => {});
+          delay = Math.min(delay * 2, 4000);
+        }
+      }
+    })().finally(() => this.#dialing.delete(peerId));
+    this.#dialing.set(peerId, task);
+  }
+
+  async #dialOnce(
+    peerId: string,
+    address: string,
+    discoveredAt: number,
+    outerSignal?: AbortSignal,
+  ): Promise<void> {
+    const signals = [this.#controller.signal, AbortSignal.timeout(this.#options.dialTimeoutMs)];
+    if (outerSignal) signals.push(outerSignal);
+    const signal = AbortSignal.any(signals);
+    this.#stats.dialAttempts++;
+    const started = performance.now();
+    const connection = await this.#c.libp2p.dial(multiaddr(address), { signal });
+    if (!_isDirect(connection)) {
+      throw new ConnectionFailedError(
+        `Cannot connect to ${peerId}: got a ${connection.limits ? "limited relayed" : "non-WebRTC"} ` +
+          `connection (${connection.remoteAddr}) instead of a direct one`,
+      );
+    }
+    await this.#waitConnected(connection, signal);
+    const stream = await connection.newStream(MEETING_PROTOCOL, { signal });
+    const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
+    let hello: MemberHello;
+    try {
+      hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
+    } catch (err) {
+      framed.abort(err as Error);
+      if (err instanceof MembershipProofError) {
+        this.#handshakeFailed(peerId, err);
+        await connection.close().catch(() => {});
+      }
+      throw err;
+    }
+    this.#c.log.connect(
+      `connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (outbound)`,
+    );
+    await this.#attach(peerId, framed, hello, connection, "outbound", discoveredAt);
+  }
+
+  async #waitConnected(connection: Connection, signal: AbortSignal): Promise<void> {
+    // A WebRTC connection can be reported open before ICE connected (js-libp2p #2646).
+    const pc = _peerConnectionOf(connection);
+    if (!pc || pc.connectionState === "connected") return;
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (pc.connectionState === "connected") done(resolve);
+        else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
+          done(() => reject(new ConnectionFailedError(`ICE ${pc.connectionState}`)));
+        }
+      };
+      const onAbort = () => done(() => reject(signal.reason));
+      const done = (fn: () => void) => {
+        pc.removeEventListener("connectionstatechange", check);
+        signal.removeEventListener("abort", onAbort);
+        fn();
+      };
+      pc.addEventListener("connectionstatechange", check);
+      signal.addEventListener("abort", onAbort, { once: true });
+      check();
+    });
+  }
+
+  #handshakeContext(peerId: string, signal: AbortSignal) {
+    return {
+      keys: this.#c.keys,
+      selfId: this.#selfId(),
+      remoteId: peerId,
+      self: { name: this.#c.name, joinedAt: this.#joinedAt },
+      signal,
+    };
+  }
+
+  #handshakeFailed(peerId: string, error: Error): void {
+    this.#stats.handshakeFailures++;
+    this.#c.log.meeting(`handshake with ${peerId} failed: ${error.message}`);
+    this.#emit("handshake:failed", { peerId, error });
+  }
+
+  async #onMeetingStream(stream: Stream, connection: Connection): Promise<void> {
+    const peerId = connection.remotePeer.toString();
+    if (this.left || !_isDirect(connection)) {
+      stream.abort(new ConnectionFailedError("Meeting streams run on direct connections only"));
+      return;
+    }
+    const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
+    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
+    let hello: MemberHello;
+    try {
+      hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
+    } catch (err) {
+      framed.abort(err as Error);
+      if (err instanceof MembershipProofError) {
+        this.#handshakeFailed(peerId, err);
+        await connection.close().catch(() => {});
+      }
+      return;
+    }
+    const discoveredAt = this.#known.get(peerId)?.discoveredAt ?? Date.now();
+    await this.#attach(peerId, framed, hello, connection, "inbound", discoveredAt);
+  }
+
+  async #attach(
+    peerId: string,
+    framed: FramedStream,
+    hello: MemberHello,
+    connection: Connection,
+    direction: "inbound" | "outbound",
+    discoveredAt: number,
+  ): Promise<void> {
+    if (this.left) {
+      framed.abort(new MeetingClosedError("The meeting has been left"));
+      return;
+    }
+    let link = this.#links.get(peerId);
+    const isNew = !link || link.state === "closed";
+    if (isNew) {
+      link = new PeerLink(peerId, hello, {
+        onData: (l, frame) => this.#onData(l, frame),
+        onRequest: (l, frame) => this.#onRequest(l, frame),
+        onLeave: (l) => this.#remove(l, "left"),
+        onStreamLost: (l, err) => this.#onStreamLost(l, err),
+      }, {
+        ackTimeoutMs: this.#options.ackTimeoutMs,
+        heartbeatMs: this.#options.heartbeatMs,
+        maxFramesPerSecond: this.#options.maxFramesPerSecond,
+        log: this.#c.log.link,
+      });
+      this.#links.set(peerId, link);
+    } else {
+      this.#stats.reconnects++;
+    }
+    const meta: LinkMeta = {
+      discoveredAt: this.#meta.get(peerId)?.discoveredAt ?? discoveredAt,
+      connectedAt: this.#meta.get(peerId)?.connectedAt ?? Date.now(),
+      direction,
+      path: "direct",
+      pair: undefined,
+      connection,
+    };
+    this.#meta.set(peerId, meta);
+    link!.name = hello.name;
+    link!.attach(framed);
+    await this.#describePath(meta, connection);
+    if (isNew) this.#emit("peer:join", this.#snapshot(link!));
+    this.#emit("connection:state", { peerId, state: link!.state, path: meta.path });
+  }
+
+  async #describePath(meta: LinkMeta, connection: Connection): Promise<void> {
+    const pc = _peerConnectionOf(connection);
+    if (!pc) return;
+    try {
+      const stats = await pc.getStats();
+      const byId = new Map<string, Record<string, unknown>>();
+      let pair: Record<string, unknown> | undefined;
+      stats.forEach((s: Record<string, unknown>) => {
+        byId.set(s.id as string, s);
+        if (s.type === "candidate-pair" && (s.nominated || s.selected) && s.state === "succeeded") {
+          pair = s;
+        }
+      });
+      if (!pair) return;
+      const side = (id: unknown): CandidateInfo => {
+        const c = byId.get(id as string) ?? {};
+        return {
+          type: String(c.candidateType ?? "unknown"),
+          address: String(c.address ?? c.ip ?? ""),
+          port: Number(c.port ?? 0),
+        };
+      };
+      meta.pair = { local: side(pair.localCandidateId), remote: side(pair.remoteCandidateId) };
+      meta.path = meta.pair.local.type === "relay" || meta.pair.remote.type === "relay"
+        ? "turn"
+        : "direct";
+    } catch (err) {
+      this.#c.log.connect(`getStats failed: ${(err as Error).message}`);
+    }
+  }
+
+  #onData(link: PeerLink, frame: Frame): void {
+    let data: MessageData;
+    try {
+      data = decodeMessage(frame.payload);
+    } catch (err) {
+      this.#stats.messagesDropped++;
+      this.#c.log.meeting(`dropped malformed message from ${link.peerId}: ${(err as Error).message}`);
+      return;
+    }
+    this.#stats.messagesReceived++;
+    this.#emit("message", {
+      from: link.peerId,
+      name: link.name,
+      data,
+      text: typeof data === "string" ? data : undefined,
+      channel: frame.channel,
+    });
+  }
+
+  #onRequest(link: PeerLink, frame: Frame): Promise<Uint8Array> {
+    const data = decodeMessage(frame.payload);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let answered = false;
+      const respond = (body: MessageData) => {
+        if (answered) return;
+        answered = true;
+        try {
+          resolve(this.#encode(body));
+        } catch (err) {
+          reject(err);
+        }
+      };
+      this.#emit("request", { from: link.peerId, name: link.name, data, respond });
+      if (!answered) {
+        // Listeners may answer asynchronously; give them until the requester's timeout.
+        setTimeout(() => {
+          if (!answered) {
+            answered = true;
+            reject(new Error("no request handler answered"));
+          }
+        }, this.#options.ackTimeoutMs - 1000);
+      }
+    });
+  }
+
+  #onStreamLost(link: PeerLink, err?: Error): void {
+    if (this.left) return;
+    this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
+    this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
+    // The lower peer id dials again; the higher one knocks so the lower one notices soon.
+    if (this.#selfId() < link.peerId) this.#dial(link.peerId);
+    else void this.#knock(link.peerId);
+  }
+
+  #checkLeases(): void {
+    const now = Date.now();
+    for (const link of this.#links.values()) {
+      if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
+        this.#c.log.meeting(`lease of ${link.peerId} expired`);
+        this.#remove(link, "timeout");
+      }
+    }
+  }
+
+  #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
+    if (this.#links.get(link.peerId) !== link) return;
+    this.#links.delete(link.peerId);
+    this.#known.delete(link.peerId);
+    const meta = this.#meta.get(link.peerId);
+    this.#meta.delete(link.peerId);
+    void link.close(
+      new MeetingClosedError(`Cannot deliver to ${link.peerId}: the peer left the meeting`),
+    );
+    if (reason !== "closed") {
+      // Close the direct connection so the peer is not reached by stale state.
+      void meta?.connection?.close().catch(() => {});
+    }
+    this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
+    this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
+    this.#rendezvous.wake();
+  }
+
+  // ---- knocking ----------------------------------------------------------------------
+
+  async #knock(peerId: string): Promise<void> {
+    if (this.#knocking.has(peerId) || this.left) return;
+    this.#knocking.add(peerId);
+    const signal = this.#controller.signal;
+    try {
+      let delay = 2000;
+      for (let attempt = 1; attempt <= 4 && !this.left; attempt++) {
+        const link = this.#links.get(peerId);
+        if (link?.connected) return;
+        const known = this.#known.get(peerId);
+        const address = known?.presence.info.addresses.find((a) =>
+          a.includes("/p2p-circuit") && !a.includes("/webrtc")
+        );
+        if (!known || address === undefined) return;
+        try {
+          await this.#knockOnce(peerId, address, signal);
+        } catch (err) {
+          this.#c.log.connect(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
+        }
+        // Wait for the lower peer to dial us; knock again if it does not.
+        const deadline = Date.now() + delay;
+        while (Date.now() < deadline && !this.#links.get(peerId)?.connected && !this.left) {
+          await sleep(100, signal).catch(() => {});
+        }
+        delay *= 2;
+      }
+    } finally {
+      this.#knocking.delete(peerId);
+    }
+  }
+
+  async #knockOnce(peerId: string, address: string, outer: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([outer, AbortSignal.timeout(5000)]);
+    const record = this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord();
+    const stream = await this.#c.libp2p.dialProtocol(multiaddr(address), KNOCK_PROTOCOL, {
+      signal,
+      runOnLimitedConnection: true,
+    });
+    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
+    try {
+      await framed.write({
+        type: FrameType.Presence,
+        flags: 0,
+        channel: 0,
+        seq: 0,
+        ref: 0,
+        payload: record,
+      }, { signal });
+      const reply = await framed.read({ signal });
+      if (reply.type !== FrameType.Ack) {
+        throw new MembershipProofError(
+          `Knock refused by ${peerId}: ${new TextDecoder().decode(reply.payload)}`,
+        );
+      }
+    } finally {
+      await framed.close();
+    }
+  }
+
+  async #onKnock(stream: Stream, connection: Connection): Promise<void> {
+    const peerId = connection.remotePeer.toString();
+    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
+    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]);
+    try {
+      const frame = await framed.read({ signal });
+      if (frame.type !== FrameType.Presence) throw new MembershipProofError("Knock without presence");
+      let presence: Presence;
+      try {
+        presence = await this.#rendezvous.accept(peerId, frame.payload);
+      } catch (err) {
+        this.#handshakeFailed(peerId, err as Error);
+        await framed.write({
+          type: FrameType.Nack,
+          flags: 0,
+          channel: 0,
+          seq: 0,
+          ref: 0,
+          payload: new TextEncoder().encode("presence record not accepted"),
+        }, { signal }).catch(() => {});
+        return;
+      }
+      await framed.write({
+        type: FrameType.Ack,
+        flags: 0,
+        channel: 0,
+        seq: 0,
+        ref: 0,
+        payload: new Uint8Array(0),
+      }, { signal });
+      this.#onPresence(presence, "knock");
+    } catch (err) {
+      this.#c.log.connect(`knock from ${peerId} failed: ${(err as Error).message}`);
+    } finally {
+      await framed.close();
+    }
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Assembling libp2p nodes: one for each meeting a participant joins, and one for each
+ * bootstrap/relay server.
+ *
+ * Settings that differ from libp2p's defaults, and why (see LAB.md):
+ * - kad-dht speaks our own protocol id ({@linkcode DHT_PROTOCOL}), so a meshmeet DHT never
+ *   mixes with the public IPFS DHT, and validates `meshmeet` records.
+ * - `peerInfoMapper` keeps private and loopback addresses (a meeting may run on a LAN) but
+ *   drops relay-circuit and WebRTC addresses: otherwise kad-dht pings every provider it
+ *   learns, so every client would dial every other client in both directions (glare,
+ *   limited relayed connections, 138 % idle CPU with 50 nodes).
+ * - `initialQuerySelfInterval: 0`, else every first query waits about a second.
+ * - Per-IP inbound connection limits are raised on servers: many peers may share one
+ *   address (NAT, loopback).
+ * - `ping` allows 8 outbound streams; the default of 1 collides with kad-dht's own pings.
+ *
+ * @module
+ */
+import { createLibp2p, type Libp2p } from "libp2p";
+import type { PeerInfo, PrivateKey } from "@libp2p/interface";
+import { kadDHT, type KadDHT, passthroughMapper } from "@libp2p/kad-dht";
+import { webSockets } from "@libp2p/websockets";
+import { tcp } from "@libp2p/tcp";
+import { noise } from "@libp2p/noise";
+import { yamux } from "@libp2p/yamux";
+import { identify, type Identify } from "@libp2p/identify";
+import { ping, type Ping } from "@libp2p/ping";
+import {
+  circuitRelayServer,
+  circuitRelayTransport,
+  type CircuitRelayService,
+} from "@libp2p/circuit-relay-v2";
+import { webRTC } from "@libp2p/webrtc";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { selectDhtRecord, validateDhtRecord } from "./record.ts";
+import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
+import { webRtcImplementation } from "./runtime/webrtc.ts";
+
+/** The kad-dht protocol id of meshmeet networks. */
+export const DHT_PROTOCOL = "/meshmeet/kad/1.0.0";
+
+/** Services of a participant's node. */
+export type ParticipantServices = {
+  /** libp2p identify. */
+  identify: Identify;
+  /** libp2p ping. */
+  ping: Ping;
+  /** The DHT (client mode). */
+  dht: KadDHT;
+};
+
+/** Services of a bootstrap node. */
+export type BootstrapServices = ParticipantServices & {
+  /** The circuit relay server. */
+  relay: CircuitRelayService;
+};
+
+/** A participant's libp2p node. */
+export type ParticipantLibp2p = Libp2p<ParticipantServices>;
+/** A bootstrap node's libp2p node. */
+export type BootstrapLibp2p = Libp2p<BootstrapServices>;
+
+function _isRelayedOrWebRtc(address: string): boolean {
+  return address.includes("/p2p-circuit") || address.includes("/webrtc");
+}
+
+/**
+ * kad-dht peer-info mapper: keep only addresses a DHT client can dial directly.
+ *
+ * @param peer What the DHT learned.
+ * @returns The same peer without relay-circuit and WebRTC addresses.
+ *
+ * @example
+ * ```ts ignore
+ * kadDHT({ peerInfoMapper: dialableDhtAddresses });
+ * ```
+ */
+export function dialableDhtAddresses(peer: PeerInfo): PeerInfo {
+  return { ...peer, multiaddrs: peer.multiaddrs.filter((ma) => !_isRelayedOrWebRtc(ma.toString())) };
+}
+
+function _dht(clientMode: boolean) {
+  return kadDHT({
+    protocol: DHT_PROTOCOL,
+    clientMode,
+    initialQuerySelfInterval: 0,
+    // Servers must hand out providers with their relay addresses (a server that strips
+    // them drops the provider from GET_PROVIDERS answers); clients must not dial them.
+    peerInfoMapper: clientMode ? dialableDhtAddresses : passthroughMapper,
+    validators: { meshmeet: validateDhtRecord },
+    selectors: { meshmeet: selectDhtRecord },
+    // Providers of a meeting are its participants: keep them an hour, not 48 h.
+    providers: { provideValidity: 60 * 60 },
+  });
+}
+
+/** Init of {@linkcode createParticipantLibp2p}. */
+export interface ParticipantLibp2pInit {
+  /** Identity; a fresh Ed25519 key when omitted. */
+  privateKey?: PrivateKey;
+  /** ICE servers and runtime extras for WebRTC. */
+  rtcConfiguration?: RuntimeRtcConfiguration;
+}
+
+/**
+ * Create (and start) the libp2p node of one meeting participant: WebSockets and TCP to
+ * reach servers, circuit relay transport for signaling, private-to-private WebRTC for
+ * meeting traffic, kad-dht in client mode.
+ *
+ * @param init Identity and WebRTC configuration.
+ * @returns The started node.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await createParticipantLibp2p({ rtcConfiguration: { iceServers: [] } });
+ * ```
+ */
+export async function createParticipantLibp2p(
+  init: ParticipantLibp2pInit = {},
+): Promise<ParticipantLibp2p> {
+  void webRtcImplementation; // loads the runtime's WebRTC (and its fixes) before libp2p dials
+  const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
+  return await createLibp2p({
+    privateKey,
+    addresses: { listen: ["/p2p-circuit", "/webrtc"] },
+    transports: [
+      webSockets(),
+      tcp(),
+      circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
+      webRTC({ rtcConfiguration: init.rtcConfiguration ?? {} }),
+    ],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Meetings may run on a LAN or loopback: allow dialing private addresses and ws://.
+    connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: { inboundConnectionThreshold: 100, maxConnections: 400 },
+    services: {
+      identify: identify(),
+      ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 8 }),
+      dht: _dht(true),
+    },
+  });
+}
+
+/** Init of {@linkcode createBootstrapLibp2p}. */
+export interface BootstrapLibp2pInit {
+  /** Identity; a fresh Ed25519 key when omitted. */
+  privateKey?: PrivateKey;
+  /** Listen multiaddrs (TCP and/or WebSockets). */
+  listen: string[];
+  /** Multiaddrs to announce instead of the listen addresses (e.g. behind a load balancer). */
+  announce?: string[];
+  /** Other bootstrap nodes to join (so several servers form one DHT). */
+  peers?: string[];
+  /**
+   * Most relay reservations held at once.
+   * @default {1024}
+   */
+  maxReservations?: number;
+  /**
+   * Relay without libp2p's default limits (2 min, 128 KiB per relayed connection). With
+   * limits, relayed connections only carry signaling, which is all the direct path needs.
+   * @default {false}
+   */
+  unlimitedRelay?: boolean;
+}
+
+/**
+ * Create (and start) a bootstrap node: DHT server, circuit relay server, TCP/WebSocket
+ * listeners.
+ *
+ * @param init Listen addresses and relay settings.
+ * @returns The started node.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await createBootstrapLibp2p({ listen: ["/ip4/127.0.0.1/tcp/0/ws"] });
+ * ```
+ */
+export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<BootstrapLibp2p> {
+  const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
+  const unlimited = init.unlimitedRelay ?? false;
+  return await createLibp2p({
+    privateKey,
+    addresses: { listen: init.listen, announce: init.announce },
+    transports: [webSockets(), tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: {
+      inboundConnectionThreshold: 1000,
+      maxIncomingPendingConnections: 1000,
+      maxConnections: 5000,
+    },
+    services: {
+      identify: identify(),
+      ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 64 }),
+      dht: _dht(false),
+      relay: circuitRelayServer({
+        maxInboundHopStreams: 1024,
+        maxOutboundStopStreams: 1024,
+        reservations: {
+          maxReservations: init.maxReservations ?? 1024,
+          applyDefaultLimit: !unlimited,
+        },
+      }),
+    },
+  });
+}

@@ -1,0 +1,472 @@
+/**
+ * One participant as seen from this node: its stream, sequence numbers, pending
+ * acknowledgements, heartbeats and lease (requirements M1–M4, D5, R1, S6).
+ *
+ * - Reliable frames (data, request, response, leave) get a sequence number per direction
+ *   and are acknowledged. Unacknowledged frames are kept and written again, in order, when
+ *   a new stream replaces a broken one; the receiver drops duplicates by sequence number,
+ *   so delivery is exactly once and in order per peer across reconnections.
+ * - Heartbeats (ping/pong) run while idle and measure the round-trip time; any frame
+ *   renews the peer's lease.
+ * - A token bucket limits how many frames a peer may send per second; the excess is
+ *   refused with a nack (the sender's `send()` rejects with {@linkcode RateLimitError}).
+ *
+ * @module
+ */
+import { DeliveryError, MeetingClosedError, RateLimitError } from "./errors.ts";
+import { type Frame, FrameFlags, FrameType } from "./frame.ts";
+import type { FramedStream } from "./framed_stream.ts";
+import type { Logger } from "./logger.ts";
+
+/** Connection state of a participant. */
+export type LinkState = "connecting" | "connected" | "reconnecting" | "closed";
+
+/** What a link reports to its meeting. */
+export interface PeerLinkEvents {
+  /** A data frame arrived (in order, once). */
+  onData(link: PeerLink, frame: Frame): void;
+  /** A request arrived; return the response payload. */
+  onRequest(link: PeerLink, frame: Frame): Promise<Uint8Array>;
+  /** The peer announced that it leaves. */
+  onLeave(link: PeerLink): void;
+  /** The stream broke (the link keeps its state and waits for a new one). */
+  onStreamLost(link: PeerLink, err?: Error): void;
+}
+
+/** Limits and timers of a link. */
+export interface PeerLinkOptions {
+  /** How long `send()` waits for an acknowledgement. */
+  ackTimeoutMs: number;
+  /** Heartbeat interval while idle. */
+  heartbeatMs: number;
+  /** Frames per second a peer may send (sustained). */
+  maxFramesPerSecond: number;
+  /** Logger. */
+  log: Logger;
+}
+
+interface Pending {
+  frame: Frame;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+  written: boolean;
+}
+
+/** Flag bit of a response that carries an error. */
+const RESPONSE_ERROR_FLAG = 2;
+
+interface PendingRequest {
+  resolve: (payload: Uint8Array, error: boolean) => void;
+  reject: (err: Error) => void;
+}
+
+const RELIABLE = new Set<number>([
+  FrameType.Data,
+  FrameType.Request,
+  FrameType.Response,
+  FrameType.Leave,
+]);
+
+const MAX_U32 = 0xffff_ffff;
+
+/** The state kept for one remote participant. */
+export class PeerLink {
+  /** Remote peer id. */
+  readonly peerId: string;
+  /** Display name. */
+  name: string;
+  /** When it joined (its clock, ms since the epoch). */
+  joinedAt: number;
+  /** Current state. */
+  state: LinkState = "connecting";
+  /** When we last heard anything from it (our clock). */
+  lastHeard: number = Date.now();
+  /** Last measured round-trip time in ms. */
+  rtt: number | undefined;
+  /** Frames and bytes exchanged, summed over all streams. */
+  readonly traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  #stream: FramedStream | undefined;
+  #events: PeerLinkEvents;
+  #options: PeerLinkOptions;
+  #nextSeq = 1;
+  #delivered = 0;
+  #pending = new Map<number, Pending>();
+  #requests = new Map<number, PendingRequest>();
+  #nextRequestId = 1;
+  #pingSent = new Map<number, number>();
+  #nextPing = 1;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #tokens: number;
+  #refill = Date.now();
+  #lastWrite = 0;
+
+  /**
+   * @param peerId Remote peer id.
+   * @param hello Its name and join time.
+   * @param events Where frames go.
+   * @param options Timers and limits.
+   */
+  constructor(
+    peerId: string,
+    hello: { name: string; joinedAt: number },
+    events: PeerLinkEvents,
+    options: PeerLinkOptions,
+  ) {
+    this.peerId = peerId;
+    this.name = hello.name;
+    this.joinedAt = hello.joinedAt;
+    this.#events = events;
+    this.#options = options;
+    this.#tokens = options.maxFramesPerSecond;
+  }
+
+  /** Whether a stream is attached. */
+  get connected(): boolean {
+    return this.#stream?.open === true;
+  }
+
+  /** Messages written but not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Attach a fresh stream (after a handshake): unacknowledged frames are written again in
+   * order, reading and heartbeats start.
+   *
+   * @param stream The handshaken stream.
+   */
+  attach(stream: FramedStream): void {
+    const old = this.#stream;
+    this.#stream = stream;
+    if (old && old !== stream) void old.close();
+    this.state = "connected";
+    this.lastHeard = Date.now();
+    void this.#readLoop(stream);
+    for (const pending of [...this.#pending.values()].sort((a, b) => a.frame.seq - b.frame.seq)) {
+      pending.written = false;
+      void this.#writeReliable(pending);
+    }
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatMs);
+  }
+
+  async #readLoop(stream: FramedStream): Promise<void> {
+    while (true) {
+      let frame: Frame;
+      try {
+        frame = await stream.read();
+      } catch (err) {
+        if (this.#stream === stream) {
+          this.#stream = undefined;
+          clearInterval(this.#heartbeat);
+          if (this.state !== "closed") {
+            this.state = "reconnecting";
+            this.#events.onStreamLost(this, err as Error);
+          }
+        }
+        return;
+      }
+      this.lastHeard = Date.now();
+      this.traffic.framesIn++;
+      this.traffic.bytesIn += frame.payload.length + 24;
+      try {
+        await this.#handle(stream, frame);
+      } catch (err) {
+        this.#options.log.error(`frame from ${this.peerId} failed`, err);
+      }
+    }
+  }
+
+  #takeToken(): boolean {
+    const now = Date.now();
+    const rate = this.#options.maxFramesPerSecond;
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refill) / 1000) * rate);
+    this.#refill = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  async #handle(stream: FramedStream, frame: Frame): Promise<void> {
+    switch (frame.type) {
+      case FrameType.Ping:
+        await this.#control(stream, FrameType.Pong, frame.seq);
+        return;
+      case FrameType.Pong: {
+        const sent = this.#pingSent.get(frame.ref);
+        if (sent !== undefined) {
+          this.rtt = performance.now() - sent;
+          this.#pingSent.delete(frame.ref);
+        }
+        return;
+      }
+      case FrameType.Ack:
+        this.#settle(frame.ref);
+        return;
+      case FrameType.Nack: {
+        const pending = this.#pending.get(frame.ref);
+        if (pending) {
+          this.#pending.delete(frame.ref);
+          clearTimeout(pending.timer);
+          const reason = new TextDecoder().decode(frame.payload);
+          pending.reject(
+            reason === "rate-limited"
+              ? new RateLimitError(
+                `Message to ${this.peerId} was refused: rate limit of ${this.#options.maxFramesPerSecond} frames/s exceeded; slow down`,
+              )
+              : new DeliveryError(`Message to ${this.peerId} was refused: ${reason}`),
+          );
+        }
+        return;
+      }
+    }
+    if (!RELIABLE.has(frame.type)) return; // presence and unknown control frames: ignore
+    if (frame.seq <= this.#delivered) {
+      await this.#control(stream, FrameType.Ack, frame.seq); // duplicate after a reconnect
+      return;
+    }
+    this.#delivered = frame.seq;
+    if (!this.#takeToken()) {
+      this.traffic.dropped++;
+      await this.#control(stream, FrameType.Nack, frame.seq, "rate-limited");
+      return;
+    }
+    await this.#control(stream, FrameType.Ack, frame.seq);
+    switch (frame.type) {
+      case FrameType.Data:
+        this.#events.onData(this, frame);
+        return;
+      case FrameType.Leave:
+        this.state = "closed";
+        this.#events.onLeave(this);
+        return;
+      case FrameType.Response: {
+        const request = this.#requests.get(frame.ref);
+        if (request) {
+          this.#requests.delete(frame.ref);
+          request.resolve(frame.payload, (frame.flags & RESPONSE_ERROR_FLAG) !== 0);
+        }
+        return;
+      }
+      case FrameType.Request: {
+        let payload: Uint8Array;
+        try {
+          payload = await this.#events.onRequest(this, frame);
+        } catch (err) {
+          payload = new TextEncoder().encode(
+            JSON.stringify({ error: (err as Error).message ?? String(err) }),
+          );
+          await this.#send(FrameType.Response, payload, frame.channel, frame.ref, RESPONSE_ERROR_FLAG)
+            .catch(() => {});
+          return;
+        }
+        await this.#send(FrameType.Response, payload, frame.channel, frame.ref, 0).catch(() => {});
+        return;
+      }
+    }
+  }
+
+  async #control(stream: FramedStream, type: number, ref: number, reason?: string): Promise<void> {
+    const frame: Frame = {
+      type: type as Frame["type"],
+      flags: 0,
+      channel: 0,
+      seq: type === FrameType.Ping ? ref : 0,
+      ref: type === FrameType.Ping ? 0 : ref,
+      payload: reason ? new TextEncoder().encode(reason) : new Uint8Array(0),
+    };
+    this.traffic.framesOut++;
+    this.#lastWrite = Date.now();
+    await stream.write(frame).catch(() => {});
+  }
+
+  #settle(seq: number): void {
+    const pending = this.#pending.get(seq);
+    if (!pending) return;
+    this.#pending.delete(seq);
+    clearTimeout(pending.timer);
+    pending.resolve();
+  }
+
+  #tick(): void {
+    const stream = this.#stream;
+    if (!stream?.open) return;
+    if (Date.now() - this.#lastWrite < this.#options.heartbeatMs / 2 && this.rtt !== undefined) {
+      return;
+    }
+    const id = this.#nextPing;
+    this.#nextPing = this.#nextPing >= MAX_U32 ? 1 : this.#nextPing + 1;
+    this.#pingSent.set(id, performance.now());
+    if (this.#pingSent.size > 16) this.#pingSent.delete(this.#pingSent.keys().next().value!);
+    void this.#control(stream, FrameType.Ping, id);
+  }
+
+  async #writeReliable(pending: Pending): Promise<void> {
+    const stream = this.#stream;
+    if (!stream?.open || pending.written) return; // written again on the next attach()
+    pending.written = true;
+    this.traffic.framesOut++;
+    this.traffic.bytesOut += pending.frame.payload.length + 24;
+    this.#lastWrite = Date.now();
+    try {
+      await stream.write(pending.frame);
+    } catch {
+      pending.written = false; // the stream broke; attach() writes it again
+    }
+  }
+
+  #send(
+    type: number,
+    payload: Uint8Array,
+    channel: number,
+    ref: number,
+    flags: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (this.state === "closed") {
+      return Promise.reject(
+        new MeetingClosedError(`Cannot send to ${this.peerId}: the peer has left the meeting`),
+      );
+    }
+    signal?.throwIfAborted();
+    const seq = this.#nextSeq;
+    this.#nextSeq = this.#nextSeq >= MAX_U32 ? 1 : this.#nextSeq + 1;
+    const frame: Frame = {
+      type: type as Frame["type"],
+      flags: FrameFlags.AckRequested | flags,
+      channel,
+      seq,
+      ref,
+      payload,
+    };
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.#pending.delete(seq)) {
+          clearTimeout(pending.timer);
+          reject(signal!.reason);
+        }
+      };
+      const pending: Pending = {
+        frame,
+        written: false,
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        reject: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+        timer: setTimeout(() => {
+          if (!this.#pending.delete(seq)) return;
+          pending.reject(
+            new DeliveryError(
+              `Message to ${this.peerId} was not acknowledged within ${this.#options.ackTimeoutMs} ms ` +
+                `(link ${this.state}); it may not have been delivered`,
+            ),
+          );
+        }, this.#options.ackTimeoutMs),
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(seq, pending);
+      void this.#writeReliable(pending);
+    });
+  }
+
+  /**
+   * Send a data frame; resolves when the peer acknowledged it.
+   *
+   * @param payload Encoded message.
+   * @param channel Application channel (0–255).
+   * @param signal Abort signal.
+   * @returns Resolves on acknowledgement.
+   * @throws {DeliveryError} When no acknowledgement came in time.
+   * @throws {RateLimitError} When the peer refused it for flooding.
+   */
+  sendData(payload: Uint8Array, channel = 0, signal?: AbortSignal): Promise<void> {
+    return this.#send(FrameType.Data, payload, channel, 0, 0, signal);
+  }
+
+  /**
+   * Send a request and wait for the response.
+   *
+   * @param payload Encoded request.
+   * @param signal Abort signal.
+   * @returns The response payload and whether the other side reported an error.
+   */
+  request(
+    payload: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<{ payload: Uint8Array; error: boolean }> {
+    const id = this.#nextRequestId;
+    this.#nextRequestId = this.#nextRequestId >= MAX_U32 ? 1 : this.#nextRequestId + 1;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#requests.delete(id);
+        reject(
+          new DeliveryError(
+            `Request to ${this.peerId} got no response within ${this.#options.ackTimeoutMs} ms`,
+          ),
+        );
+      }, this.#options.ackTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#requests.delete(id);
+      };
+      signal?.addEventListener("abort", () => {
+        done();
+        reject(signal.reason);
+      }, { once: true });
+      this.#requests.set(id, {
+        resolve: (p, error) => {
+          done();
+          resolve({ payload: p, error });
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      this.#send(FrameType.Request, payload, 0, id, 0, signal).catch((err) => {
+        done();
+        reject(err);
+      });
+    });
+  }
+
+  /**
+   * Tell the peer we leave (best effort, short wait), then close.
+   *
+   * @param waitMs How long to wait for the acknowledgement.
+   */
+  async leave(waitMs = 1000): Promise<void> {
+    if (this.connected && this.state !== "closed") {
+      const signal = AbortSignal.timeout(waitMs);
+      await this.#send(FrameType.Leave, new Uint8Array(0), 0, 0, 0, signal).catch(() => {});
+    }
+    await this.close(new MeetingClosedError("The meeting was left"));
+  }
+
+  /**
+   * Close the link: pending messages fail with the given error, timers stop.
+   *
+   * @param err The error pending sends reject with.
+   */
+  async close(err: Error = new MeetingClosedError("The link was closed")): Promise<void> {
+    this.state = "closed";
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(err);
+    }
+    this.#pending.clear();
+    for (const request of this.#requests.values()) request.reject(err);
+    this.#requests.clear();
+    const stream = this.#stream;
+    this.#stream = undefined;
+    await stream?.close();
+  }
+}
