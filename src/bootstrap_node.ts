@@ -66,7 +66,9 @@ export interface BootstrapNode extends AsyncDisposable {
  * console.log(boot.addresses);
  * ```
  */
-export async function startBootstrapNode(options: BootstrapNodeOptions = {}): Promise<BootstrapNode> {
+export async function startBootstrapNode(
+  options: BootstrapNodeOptions = {},
+): Promise<BootstrapNode> {
   options.signal?.throwIfAborted();
   const log = (options.logger ?? silentLogger).forComponent("meshmeet:bootstrap");
   const libp2p = await createBootstrapLibp2p({

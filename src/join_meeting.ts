@@ -124,7 +124,10 @@ async function _reservation(libp2p: ParticipantLibp2p, signal: AbortSignal): Pro
  * ada.addEventListener("peer:join", (e) => ada.send(e.detail.peerId, "hello Bob"));
  * ```
  */
-export async function joinMeeting(code: string, options: JoinMeetingOptions = {}): Promise<Meeting> {
+export async function joinMeeting(
+  code: string,
+  options: JoinMeetingOptions = {},
+): Promise<Meeting> {
   const joinStarted = performance.now();
   const outer = options.signal;
   outer?.throwIfAborted();

@@ -765,7 +765,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     const connection = await this.#c.libp2p.dial(multiaddr(address), { signal });
     if (!_isDirect(connection)) {
       throw new ConnectionFailedError(
-        `Cannot connect to ${peerId}: got a ${connection.limits ? "limited relayed" : "non-WebRTC"} ` +
+        `Cannot connect to ${peerId}: got a ${
+          connection.limits ? "limited relayed" : "non-WebRTC"
+        } ` +
           `connection (${connection.remoteAddr}) instead of a direct one`,
       );
     }
@@ -934,7 +936,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       data = decodeMessage(frame.payload);
     } catch (err) {
       this.#stats.messagesDropped++;
-      this.#c.log.meeting(`dropped malformed message from ${link.peerId}: ${(err as Error).message}`);
+      this.#c.log.meeting(
+        `dropped malformed message from ${link.peerId}: ${(err as Error).message}`,
+      );
       return;
     }
     this.#stats.messagesReceived++;
@@ -1077,7 +1081,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]);
     try {
       const frame = await framed.read({ signal });
-      if (frame.type !== FrameType.Presence) throw new MembershipProofError("Knock without presence");
+      if (frame.type !== FrameType.Presence) {
+        throw new MembershipProofError("Knock without presence");
+      }
       let presence: Presence;
       try {
         presence = await this.#rendezvous.accept(peerId, frame.payload);

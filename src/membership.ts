@@ -19,7 +19,7 @@
 import { MembershipProofError } from "./errors.ts";
 import { type Frame, FrameType } from "./frame.ts";
 import type { FramedStream } from "./framed_stream.ts";
-import { fromHex, type TopicKeys, toHex } from "./topic.ts";
+import { fromHex, toHex, type TopicKeys } from "./topic.ts";
 
 /** How long a handshake may take. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -184,7 +184,10 @@ export async function handshakeAsDialer(
   await stream.write(_frame(FrameType.Hello, { v: 1, nonce: nD }), { signal });
   const reply = _json(await stream.read({ signal }), FrameType.Hello);
   const nL = typeof reply.nonce === "string" ? reply.nonce : "";
-  if (!/^[0-9a-f]{64}$/.test(nL) || !await verifyProof(context.keys, "listener", ids, [nD, nL], reply.proof)) {
+  if (
+    !/^[0-9a-f]{64}$/.test(nL) ||
+    !await verifyProof(context.keys, "listener", ids, [nD, nL], reply.proof)
+  ) {
     throw new MembershipProofError(
       `Membership handshake failed: ${context.remoteId} could not prove it holds this meeting's code`,
     );

@@ -18,17 +18,17 @@
  */
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { PeerInfo, PrivateKey } from "@libp2p/interface";
-import { kadDHT, type KadDHT, passthroughMapper } from "@libp2p/kad-dht";
+import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { webSockets } from "@libp2p/websockets";
 import { tcp } from "@libp2p/tcp";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
-import { identify, type Identify } from "@libp2p/identify";
-import { ping, type Ping } from "@libp2p/ping";
+import { type Identify, identify } from "@libp2p/identify";
+import { type Ping, ping } from "@libp2p/ping";
 import {
   circuitRelayServer,
-  circuitRelayTransport,
   type CircuitRelayService,
+  circuitRelayTransport,
 } from "@libp2p/circuit-relay-v2";
 import { webRTC } from "@libp2p/webrtc";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -76,7 +76,10 @@ function _isRelayedOrWebRtc(address: string): boolean {
  * ```
  */
 export function dialableDhtAddresses(peer: PeerInfo): PeerInfo {
-  return { ...peer, multiaddrs: peer.multiaddrs.filter((ma) => !_isRelayedOrWebRtc(ma.toString())) };
+  return {
+    ...peer,
+    multiaddrs: peer.multiaddrs.filter((ma) => !_isRelayedOrWebRtc(ma.toString())),
+  };
 }
 
 function _dht(clientMode: boolean) {

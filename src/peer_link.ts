@@ -258,7 +258,13 @@ export class PeerLink {
           payload = new TextEncoder().encode(
             JSON.stringify({ error: (err as Error).message ?? String(err) }),
           );
-          await this.#send(FrameType.Response, payload, frame.channel, frame.ref, RESPONSE_ERROR_FLAG)
+          await this.#send(
+            FrameType.Response,
+            payload,
+            frame.channel,
+            frame.ref,
+            RESPONSE_ERROR_FLAG,
+          )
             .catch(() => {});
           return;
         }

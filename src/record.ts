@@ -85,7 +85,9 @@ export interface RecordInit {
 export function recordKey(scope: string, peerId: string): string {
   if (scope.length === 0 || scope.includes("/") || peerId.includes("/")) {
     throw new TypeError(
-      `Cannot build a record key from scope ${JSON.stringify(scope)}: use a non-empty id without "/"`,
+      `Cannot build a record key from scope ${
+        JSON.stringify(scope)
+      }: use a non-empty id without "/"`,
     );
   }
   return `/${RECORD_NAMESPACE}/${scope}/${peerId}`;
@@ -262,7 +264,9 @@ export async function openRecord(
   }
   if (expiresAt - issuedAt > MAX_RECORD_TTL_MS || expiresAt < issuedAt) {
     throw new InvalidRecordError(
-      `Invalid record: lifetime of ${expiresAt - issuedAt} ms is over the limit of ${MAX_RECORD_TTL_MS} ms`,
+      `Invalid record: lifetime of ${
+        expiresAt - issuedAt
+      } ms is over the limit of ${MAX_RECORD_TTL_MS} ms`,
     );
   }
   if (issuedAt > now + RECORD_CLOCK_SKEW_MS) {

@@ -165,10 +165,15 @@ export class Rendezvous {
    */
   async sealOwnRecord(): Promise<Uint8Array> {
     this.#seq = Math.max(this.#seq + 1, Date.now());
-    const { bytes } = await sealPresence(this.#init.keys, this.#init.privateKey, this.#init.selfInfo(), {
-      seq: this.#seq,
-      ttlMs: this.#ttl,
-    });
+    const { bytes } = await sealPresence(
+      this.#init.keys,
+      this.#init.privateKey,
+      this.#init.selfInfo(),
+      {
+        seq: this.#seq,
+        ttlMs: this.#ttl,
+      },
+    );
     this.#ownRecord = bytes;
     return bytes;
   }
@@ -244,7 +249,9 @@ export class Rendezvous {
     }
     const found = (await Promise.all(fetches)).filter(Boolean).length;
     this.stats.lastLookupMs = performance.now() - started;
-    log(`lookup found ${found} new of ${fetches.length} in ${this.stats.lastLookupMs.toFixed(0)} ms`);
+    log(
+      `lookup found ${found} new of ${fetches.length} in ${this.stats.lastLookupMs.toFixed(0)} ms`,
+    );
     return found;
   }
 

@@ -1,0 +1,181 @@
+/**
+ * `meshmeet join <code>`: join a meeting from a terminal.
+ *
+ * Standard input: a line of text is broadcast; `/to <name or peer id> <text>` sends to
+ * one participant; `/peers` lists the participants; `/quit` leaves.
+ *
+ * @module
+ */
+import { joinMeeting } from "../join_meeting.ts";
+import { createLogger } from "../logger.ts";
+import type { Meeting, Participant } from "../meeting.ts";
+import { env, onShutdownSignal, stdinLines } from "../runtime/process.ts";
+import { parseArgs, UsageError } from "./args.ts";
+import { elapsed, Output } from "./output.ts";
+
+/** Usage of `join`. */
+export const JOIN_USAGE = `meshmeet join <invitation code> --bootstrap <multiaddr> [options]
+
+Join a meeting. Type a line to send it to everyone, "/to <name> <text>" to send it to one
+participant, "/peers" to list participants, "/quit" to leave.
+
+Options:
+  --bootstrap <multiaddr>  bootstrap node address, repeatable (required)
+  --name <name>            your display name
+  --stun <host:port>       STUN server, repeatable
+  --bind-address <ip>      keep WebRTC on one local address (e.g. 127.0.0.1)
+  --json                   print JSON lines (events) instead of text
+  --help                   show this help
+
+Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr.`;
+
+function _participant(p: Participant): Record<string, unknown> {
+  return {
+    peerId: p.peerId,
+    name: p.name,
+    state: p.state,
+    path: p.path,
+    pair: p.selectedCandidatePair,
+    direction: p.direction,
+    rtt: p.rtt,
+    discoveredAt: p.discoveredAt,
+    connectedAt: p.connectedAt,
+  };
+}
+
+function _find(meeting: Meeting, who: string): Participant | undefined {
+  return meeting.participants.find((p) => p.peerId === who) ??
+    meeting.participants.find((p) => p.name === who);
+}
+
+/**
+ * Run `join` until `/quit`, SIGINT or SIGTERM.
+ *
+ * @param argv Arguments after `join`.
+ * @returns Exit code.
+ */
+export async function join(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, {
+    values: ["name", "bind-address"],
+    lists: ["bootstrap", "stun"],
+    flags: ["json"],
+  });
+  if (args.positional.length !== 1) throw new UsageError("join needs exactly one invitation code");
+  const bootstrap = args.lists.bootstrap ?? [];
+  if (bootstrap.length === 0) throw new UsageError("join needs --bootstrap <multiaddr>");
+  const out = new Output(args.flags.has("json"));
+  const debug = env("MESHMEET_DEBUG");
+  out.progress("joining…");
+  const joinStartedAt = Date.now();
+  const iceServers = (args.lists.stun ?? []).map((s) => ({ urls: `stun:${s}` }));
+  const meeting = await joinMeeting(args.positional[0], {
+    name: args.values.name ?? "",
+    bootstrap,
+    rtcConfiguration: {
+      iceServers,
+      ...(args.values["bind-address"] ? { bindAddress: args.values["bind-address"] } : {}),
+    },
+    logger: debug ? createLogger({ enabled: debug }) : undefined,
+  });
+  const self = meeting.self;
+  out.event(
+    "joined",
+    `joined meeting ${meeting.topicId.slice(0, 12)}… as ${self.name || self.peerId}`,
+    {
+      peerId: self.peerId,
+      name: self.name,
+      topicId: meeting.topicId,
+      joinStartedAt,
+      timings: meeting.stats.joinTimings,
+    },
+  );
+  meeting.addEventListener("peer:join", (e) => {
+    const p = e.detail;
+    out.event(
+      "peer:join",
+      `+ ${p.name || p.peerId} joined (${p.path}, ${p.selectedCandidatePair?.local.type ?? "?"}` +
+        `/${p.selectedCandidatePair?.remote.type ?? "?"}, ${p.connectedAt - p.discoveredAt} ms)`,
+      _participant(p),
+    );
+  });
+  meeting.addEventListener("peer:leave", (e) => {
+    out.event("peer:leave", `- ${e.detail.name || e.detail.peerId} left (${e.detail.reason})`, {
+      ...e.detail,
+    });
+  });
+  meeting.addEventListener("message", (e) => {
+    const d = e.detail;
+    const text = d.text ?? JSON.stringify(d.data);
+    out.event("message", `${d.name || d.from}: ${text}`, { from: d.from, name: d.name, text });
+  });
+  meeting.addEventListener("handshake:failed", (e) => {
+    out.event("handshake:failed", `! ${e.detail.peerId} failed the handshake`, {
+      peerId: e.detail.peerId,
+      error: e.detail.error.message,
+    });
+  });
+
+  let quitting: Promise<number> | undefined;
+  const quit = () =>
+    quitting ??= (async () => {
+      await meeting.leave();
+      out.event("left", "left the meeting", { stats: meeting.stats });
+      return 0;
+    })();
+  onShutdownSignal(() => void quit());
+
+  const input = (async () => {
+    for await (const line of stdinLines()) {
+      if (quitting) break;
+      const text = line.trim();
+      if (text.length === 0) continue;
+      if (text === "/quit") break;
+      if (text === "/peers") {
+        out.event(
+          "peers",
+          meeting.participants.map((p) => `${p.name || p.peerId} ${p.state} ${p.path}`).join(
+            "\n",
+          ) ||
+            "(nobody yet)",
+          { participants: meeting.participants.map(_participant) },
+        );
+        continue;
+      }
+      const started = performance.now();
+      if (text.startsWith("/to ")) {
+        const [, who, ...rest] = text.split(" ");
+        const target = _find(meeting, who);
+        if (!target) {
+          out.event("error", `no participant named ${who}`, { error: `no participant ${who}` });
+          continue;
+        }
+        try {
+          await meeting.send(target.peerId, rest.join(" "));
+          out.event("sent", `(delivered to ${target.name || target.peerId})`, {
+            delivered: [target.peerId],
+            failed: [],
+            ms: performance.now() - started,
+          });
+        } catch (err) {
+          out.event("error", `not delivered: ${(err as Error).message}`, {
+            error: (err as Error).message,
+          });
+        }
+        continue;
+      }
+      const { delivered, failed } = await meeting.broadcast(text);
+      out.event("sent", `(delivered to ${delivered.length}, failed ${failed.length})`, {
+        delivered,
+        failed: failed.map((f) => ({ peerId: f.peerId, error: f.error.message })),
+        ms: performance.now() - started,
+        at: elapsed(),
+      });
+    }
+  })();
+  // stdin closing does not leave the meeting (it may run in the background); /quit does.
+  input.then(() => void quit(), () => {});
+  return await new Promise<number>((resolve) => {
+    const wait = () => quitting ? quitting.then(resolve) : setTimeout(wait, 50);
+    wait();
+  });
+}

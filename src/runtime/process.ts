@@ -1,0 +1,91 @@
+/**
+ * The process around a CLI, for Deno: arguments, environment, standard streams, exit,
+ * signals. `process.node.ts` has the same exports for Node (swapped by `build_npm.ts`).
+ *
+ * @module
+ */
+
+/** Command-line arguments (without the program). */
+export function args(): string[] {
+  return [...Deno.args];
+}
+
+/**
+ * Read an environment variable.
+ *
+ * @param name The variable.
+ * @returns Its value, or undefined (also when access is not permitted).
+ */
+export function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Write text to standard output.
+ *
+ * @param text The text (no newline is added).
+ */
+export function writeStdout(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text));
+}
+
+/**
+ * Write text to standard error.
+ *
+ * @param text The text (no newline is added).
+ */
+export function writeStderr(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text));
+}
+
+/**
+ * Lines of standard input, until it ends.
+ *
+ * @returns An async iterable of lines (without newlines).
+ */
+export async function* stdinLines(): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of Deno.stdin.readable) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let i;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      yield buffer.slice(0, i).replace(/\r$/, "");
+      buffer = buffer.slice(i + 1);
+    }
+  }
+  if (buffer.length > 0) yield buffer;
+}
+
+/**
+ * Exit the process.
+ *
+ * @param code Exit code.
+ */
+export function exit(code: number): never {
+  Deno.exit(code);
+}
+
+/**
+ * Call `handler` on SIGINT and SIGTERM.
+ *
+ * @param handler What to do (e.g. leave the meeting, then exit).
+ */
+export function onShutdownSignal(handler: () => void): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, handler);
+    } catch {
+      // not supported on this platform
+    }
+  }
+}
+
+/** Name of the runtime, for `--version` and status output. */
+export const runtimeName = `deno ${Deno.version.deno}`;
