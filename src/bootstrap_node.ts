@@ -6,6 +6,7 @@
  * @module
  */
 import type { PrivateKey } from "@libp2p/interface";
+import type { Datastore } from "interface-datastore";
 import { multiaddr } from "@multiformats/multiaddr";
 import { BootstrapError } from "./errors.ts";
 import { type BootstrapLibp2p, createBootstrapLibp2p } from "./node.ts";
@@ -24,6 +25,8 @@ export interface BootstrapNodeOptions {
   peers?: string[];
   /** Identity; a fresh Ed25519 key when omitted. */
   privateKey?: PrivateKey;
+  /** Where DHT and provider records are kept (in memory when omitted). */
+  datastore?: Datastore;
   /**
    * Relay without libp2p's default per-connection limits.
    * @default {false}
@@ -75,6 +78,7 @@ export async function startBootstrapNode(
     privateKey: options.privateKey,
     listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
     announce: options.announce,
+    datastore: options.datastore,
     unlimitedRelay: options.unlimitedRelay,
   });
   const peers = options.peers ?? [];

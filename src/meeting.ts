@@ -102,7 +102,7 @@ export interface MessageDetail {
   /** Application channel (0–255). */
   channel: number;
 }
-/** Detail of `request`: call `respond()` once (or throw from the listener to send an error). */
+/** Detail of `request`: call `respond()` or `reject()` once, now or later. */
 export interface RequestDetail {
   /** Requester's peer id. */
   from: string;
@@ -112,6 +112,8 @@ export interface RequestDetail {
   data: MessageData;
   /** Send the response. */
   respond(data: MessageData): void;
+  /** Send an error response; the requester's `request()` rejects with its message. */
+  reject(reason: Error | string): void;
 }
 /** Detail of `connection:state`. */
 export interface ConnectionStateDetail {
@@ -321,6 +323,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #known = new Map<string, Known>();
   #dialing = new Map<string, Promise<void>>();
   #knocking = new Set<string>();
+  #openRequests = new Set<() => void>();
   #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
@@ -570,6 +573,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#controller.abort(new MeetingClosedError("The meeting has been left"));
     clearInterval(this.#leaseTimer);
     this.#rendezvous.stop();
+    for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
@@ -954,26 +958,30 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #onRequest(link: PeerLink, frame: Frame): Promise<Uint8Array> {
     const data = decodeMessage(frame.payload);
     return new Promise<Uint8Array>((resolve, reject) => {
-      let answered = false;
-      const respond = (body: MessageData) => {
-        if (answered) return;
-        answered = true;
-        try {
-          resolve(this.#encode(body));
-        } catch (err) {
-          reject(err);
-        }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (fn: () => void) => {
+        if (!this.#openRequests.delete(cancel)) return;
+        clearTimeout(timer);
+        fn();
       };
-      this.#emit("request", { from: link.peerId, name: link.name, data, respond });
-      if (!answered) {
-        // Listeners may answer asynchronously; give them until the requester's timeout.
-        setTimeout(() => {
-          if (!answered) {
-            answered = true;
-            reject(new Error("no request handler answered"));
+      const cancel = () => finish(() => reject(new MeetingClosedError("The meeting has been left")));
+      this.#openRequests.add(cancel);
+      const respond = (body: MessageData) =>
+        finish(() => {
+          try {
+            resolve(this.#encode(body));
+          } catch (err) {
+            reject(err);
           }
-        }, this.#options.ackTimeoutMs - 1000);
-      }
+        });
+      const fail = (reason: Error | string) =>
+        finish(() => reject(typeof reason === "string" ? new Error(reason) : reason));
+      // Listeners may answer later; give them until just before the requester gives up.
+      timer = setTimeout(
+        () => fail(new Error("no request listener answered")),
+        Math.max(1000, this.#options.ackTimeoutMs - 1000),
+      );
+      this.#emit("request", { from: link.peerId, name: link.name, data, respond, reject: fail });
     });
   }
 

@@ -32,6 +32,7 @@ import {
 } from "@libp2p/circuit-relay-v2";
 import { webRTC } from "@libp2p/webrtc";
 import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { Datastore } from "interface-datastore";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import { webRtcImplementation } from "./runtime/webrtc.ts";
@@ -155,6 +156,8 @@ export interface BootstrapLibp2pInit {
   announce?: string[];
   /** Other bootstrap nodes to join (so several servers form one DHT). */
   peers?: string[];
+  /** Where DHT records and provider records are kept (in memory when omitted). */
+  datastore?: Datastore;
   /**
    * Most relay reservations held at once.
    * @default {1024}
@@ -186,6 +189,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
   return await createLibp2p({
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
+    datastore: init.datastore,
     transports: [webSockets(), tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

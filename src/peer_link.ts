@@ -17,6 +17,7 @@ import { DeliveryError, MeetingClosedError, RateLimitError } from "./errors.ts";
 import { type Frame, FrameFlags, FrameType } from "./frame.ts";
 import type { FramedStream } from "./framed_stream.ts";
 import type { Logger } from "./logger.ts";
+import { encodeMessage } from "./message_codec.ts";
 
 /** Connection state of a participant. */
 export type LinkState = "connecting" | "connected" | "reconnecting" | "closed";
@@ -250,28 +251,23 @@ export class PeerLink {
         }
         return;
       }
-      case FrameType.Request: {
-        let payload: Uint8Array;
-        try {
-          payload = await this.#events.onRequest(this, frame);
-        } catch (err) {
-          payload = new TextEncoder().encode(
-            JSON.stringify({ error: (err as Error).message ?? String(err) }),
-          );
-          await this.#send(
-            FrameType.Response,
-            payload,
-            frame.channel,
-            frame.ref,
-            RESPONSE_ERROR_FLAG,
-          )
-            .catch(() => {});
-          return;
-        }
-        await this.#send(FrameType.Response, payload, frame.channel, frame.ref, 0).catch(() => {});
+      case FrameType.Request:
+        // Answered in the background: the read loop must keep reading (acks, other frames).
+        void this.#answer(frame);
         return;
-      }
     }
+  }
+
+  async #answer(frame: Frame): Promise<void> {
+    let payload: Uint8Array;
+    let flags = 0;
+    try {
+      payload = await this.#events.onRequest(this, frame);
+    } catch (err) {
+      flags = RESPONSE_ERROR_FLAG;
+      payload = encodeMessage({ error: (err as Error)?.message ?? String(err) });
+    }
+    await this.#send(FrameType.Response, payload, frame.channel, frame.ref, flags).catch(() => {});
   }
 
   async #control(stream: FramedStream, type: number, ref: number, reason?: string): Promise<void> {

@@ -1,0 +1,85 @@
+/**
+ * Helpers for scenario tests: a loopback bootstrap node, participants that keep WebRTC on
+ * 127.0.0.1, and waiting for events with a deadline.
+ */
+import {
+  type BootstrapNode,
+  joinMeeting,
+  type JoinMeetingOptions,
+  type Meeting,
+  type MeetingEventMap,
+  startBootstrapNode,
+} from "../../mod.ts";
+
+/** WebRTC settings that keep ICE on loopback (tests talk to nothing else). */
+export const LOOPBACK_RTC = { iceServers: [], bindAddress: "127.0.0.1" };
+
+/** Start a bootstrap node on loopback (WebSockets and TCP). */
+export function startLoopbackBootstrap(
+  options: Parameters<typeof startBootstrapNode>[0] = {},
+): Promise<BootstrapNode> {
+  return startBootstrapNode({
+    listen: ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
+    ...options,
+  });
+}
+
+/** Join on loopback. */
+export function joinLoopback(
+  code: string,
+  boot: BootstrapNode,
+  options: JoinMeetingOptions = {},
+): Promise<Meeting> {
+  return joinMeeting(code, {
+    bootstrap: boot.addresses,
+    rtcConfiguration: LOOPBACK_RTC,
+    ...options,
+  });
+}
+
+/** Resolve when `predicate` holds (checked on every event of `meeting` and every 50 ms). */
+export function waitUntil(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (predicate()) {
+        clearInterval(interval);
+        clearTimeout(timer);
+        resolve(performance.now() - started);
+      }
+    };
+    const interval = setInterval(check, 25);
+    const timer = setTimeout(() => {
+      clearInterval(interval);
+      reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    check();
+  });
+}
+
+/** Record every event of the given types from a meeting. */
+export function recordEvents<K extends keyof MeetingEventMap>(
+  meeting: Meeting,
+  types: K[],
+): Array<{ type: K; detail: MeetingEventMap[K]["detail"]; at: number }> {
+  const log: Array<{ type: K; detail: MeetingEventMap[K]["detail"]; at: number }> = [];
+  for (const type of types) {
+    meeting.addEventListener(type, (e) => log.push({ type, detail: e.detail, at: Date.now() }));
+  }
+  return log;
+}
+
+/** Leave all meetings (ignoring errors), then stop the bootstrap nodes. */
+export async function cleanup(meetings: Meeting[], boots: BootstrapNode[] = []): Promise<void> {
+  await Promise.allSettled(meetings.map((m) => m.leave()));
+  await Promise.allSettled(boots.map((b) => b.stop()));
+}
+
+/** A peer id from a participant list, by name. */
+export function idOf(meeting: Meeting, name: string): string | undefined {
+  return meeting.participants.find((p) => p.name === name)?.peerId;
+}

@@ -1,0 +1,114 @@
+import { assert, assertEquals } from "@std/assert";
+import { generateInvitationCode, type Meeting } from "../../mod.ts";
+import {
+  cleanup,
+  joinLoopback,
+  recordEvents,
+  startLoopbackBootstrap,
+  waitUntil,
+} from "./_harness.ts";
+
+async function meetAndTalk(boot: Awaited<ReturnType<typeof startLoopbackBootstrap>>) {
+  const code = generateInvitationCode();
+  const meetings: Meeting[] = [];
+  try {
+    const [ada, bob] = await Promise.all([
+      joinLoopback(code, boot, { name: "Ada" }),
+      joinLoopback(code, boot, { name: "Bob" }),
+    ]);
+    meetings.push(ada, bob);
+    const received = recordEvents(bob, ["message"]);
+    const receivedByAda = recordEvents(ada, ["message"]);
+    await waitUntil(
+      () => ada.participants.length === 1 && bob.participants.length === 1,
+      "Ada and Bob to see each other",
+    );
+    const bobSeenByAda = ada.participants[0];
+    assertEquals(bobSeenByAda.name, "Bob");
+    assertEquals(bob.participants[0].name, "Ada");
+    assertEquals(bobSeenByAda.path, "direct");
+    assertEquals(bobSeenByAda.state, "connected");
+    // The connection in use is a WebRTC connection that is not the limited relayed one.
+    const conns = ada.libp2p.getConnections().filter((c) =>
+      c.remotePeer.toString() === bobSeenByAda.peerId && c.remoteAddr.toString().includes("/webrtc")
+    );
+    assert(conns.length >= 1, "expected a WebRTC connection between Ada and Bob");
+    assert(conns.every((c) => c.limits == null), "WebRTC connection must not be limited");
+    assertEquals(bobSeenByAda.selectedCandidatePair?.local.address, "127.0.0.1");
+
+    await ada.send(bobSeenByAda.peerId, "hello Bob");
+    await ada.send(bobSeenByAda.peerId, { n: 2 });
+    await ada.send(bobSeenByAda.peerId, new Uint8Array([1, 2, 3]));
+    assertEquals(received.map((m) => m.detail.data), ["hello Bob", { n: 2 }, new Uint8Array([1, 2, 3])]);
+    assertEquals(received[0].detail.text, "hello Bob");
+    assertEquals(received[0].detail.name, "Ada");
+    const result = await bob.broadcast("hi all");
+    assertEquals(result.delivered, [ada.self.peerId]);
+    assertEquals(result.failed, []);
+    assertEquals(receivedByAda.map((m) => m.detail.text), ["hi all"]);
+    return { ada, bob };
+  } finally {
+    await cleanup(meetings);
+  }
+}
+
+Deno.test("joinMeeting() lets two peers meet and exchange acknowledged messages over a direct WebRTC connection", async () => {
+  const boot = await startLoopbackBootstrap();
+  try {
+    await meetAndTalk(boot);
+  } finally {
+    await boot.stop();
+  }
+});
+
+Deno.test("Meeting.request() gets the response of the other side's request listener, in order", async () => {
+  const boot = await startLoopbackBootstrap();
+  const code = generateInvitationCode();
+  const meetings: Meeting[] = [];
+  try {
+    const [ada, bob] = await Promise.all([
+      joinLoopback(code, boot, { name: "Ada" }),
+      joinLoopback(code, boot, { name: "Bob" }),
+    ]);
+    meetings.push(ada, bob);
+    bob.addEventListener("request", (e) => {
+      const body = e.detail.data as { op: string; n: number };
+      if (body.op === "fail") return e.detail.reject(new Error("refused on purpose"));
+      e.detail.respond({ doubled: body.n * 2, from: e.detail.name });
+    });
+    await waitUntil(() => ada.participants.length === 1, "Ada to see Bob");
+    const bobId = ada.participants[0].peerId;
+    const answers = await Promise.all([1, 2, 3].map((n) => ada.request(bobId, { op: "double", n })));
+    assertEquals(answers, [1, 2, 3].map((n) => ({ doubled: n * 2, from: "Ada" })));
+    let failure: Error | undefined;
+    try {
+      await ada.request(bobId, { op: "fail", n: 0 });
+    } catch (err) {
+      failure = err as Error;
+    }
+    assert(failure?.message.includes("refused on purpose"), `got ${failure?.message}`);
+    // Messages on one link arrive in the order they were sent.
+    const got: unknown[] = [];
+    bob.addEventListener("message", (e) => got.push(e.detail.data));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => ada.send(bobId, i)));
+    assertEquals(got, Array.from({ length: 50 }, (_, i) => i));
+  } finally {
+    await cleanup(meetings, [boot]);
+  }
+});
+
+Deno.test("joinMeeting() meets and talks directly 20 times in a row without a failure", async () => {
+  const boot = await startLoopbackBootstrap();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      await meetAndTalk(boot);
+      times.push(Math.round(performance.now() - started));
+    }
+  } finally {
+    await boot.stop();
+  }
+  assertEquals(times.length, 20);
+  console.log(`20 rounds, ms each: ${times.join(" ")}`);
+});
