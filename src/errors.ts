@@ -25,7 +25,7 @@ export class InvalidInvitationCodeError extends MeshmeetError {
   /** @param message What is wrong with the code (never the code itself). */
   constructor(
     message =
-      'Invalid invitation code: use a code from generateInvitationCode(), e.g. "amber-falcon-river-4821"',
+      'Invalid invitation code: use a code from generateInvitationCode(), e.g. "maple-harbor-sunset-meadow-pilot-4821"',
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -3,7 +3,7 @@
  *
  * A generated code is five words from the BIP-39 English list (2,048 words, 11 bits each)
  * and a four-digit number: 5 × 11 + log2(10,000) ≈ 68.3 bits of entropy, e.g.
- * `"orbit-velvet-crane-mango-ripple-4821"`. BIP-39 words are 3 to 8 letters and their
+ * `"maple-harbor-sunset-meadow-pilot-4821"`. BIP-39 words are 3 to 8 letters and their
  * first four letters are unique, so a code survives being read aloud and retyped.
  *
  * People may type a code with other case, spaces instead of dashes, full-width digits or
@@ -22,7 +22,7 @@ export const MAX_INVITATION_CODE_LENGTH = 256;
 /** Entropy of a code made by {@linkcode generateInvitationCode}, in bits. */
 export const GENERATED_CODE_ENTROPY_BITS = 5 * 11 + Math.log2(10_000);
 
-const EXAMPLE = '"orbit-velvet-crane-mango-ripple-4821" (see generateInvitationCode())';
+const EXAMPLE = '"maple-harbor-sunset-meadow-pilot-4821" (see generateInvitationCode())';
 
 function _randomBelow(n: number): number {
   // Rejection sampling: no modulo bias.
@@ -38,7 +38,7 @@ function _randomBelow(n: number): number {
  * Generate a new invitation code with about 68 bits of entropy from the platform's
  * cryptographic random source.
  *
- * @returns A code such as `"orbit-velvet-crane-mango-ripple-4821"`.
+ * @returns A code such as `"maple-harbor-sunset-meadow-pilot-4821"`.
  *
  * @example Generate a code and share it
  * ```ts
@@ -66,14 +66,14 @@ export function generateInvitationCode(): string {
  * @example Different spellings of one code
  * ```ts
  * import { normalizeInvitationCode } from "@meshmeet/core";
- * normalizeInvitationCode("  Orbit Velvet_crane.MANGO ripple 4821 ");
- * // => "orbit-velvet-crane-mango-ripple-4821"
+ * normalizeInvitationCode("  Maple Harbor_sunset.MEADOW pilot 4821 ");
+ * // => "maple-harbor-sunset-meadow-pilot-4821"
  * ```
  */
 export function normalizeInvitationCode(code: string): string {
   if (typeof code !== "string") {
     throw new InvalidInvitationCodeError(
-      `Cannot use invitation code: expected a string, got ${code === null ? "null" : typeof code}`,
+      `Cannot use invitation code: expected a string; a valid code looks like ${EXAMPLE}`,
     );
   }
   const folded = code.normalize("NFKC").toLowerCase()

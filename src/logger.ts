@@ -60,13 +60,10 @@ function _matcher(patterns: string): (name: string) => boolean {
       .replace(/\*/g, ".*");
     return { negate, re: new RegExp(`^${body}$`) };
   });
-  return (name) => {
-    let on = false;
-    for (const { negate, re } of regexes) {
-      if (re.test(name)) on = !negate;
-    }
-    return on;
-  };
+  // As in the `debug` package: a negated rule always wins.
+  return (name) =>
+    regexes.some(({ negate, re }) => !negate && re.test(name)) &&
+    !regexes.some(({ negate, re }) => negate && re.test(name));
 }
 
 function _format(args: unknown[]): string {
@@ -103,6 +100,11 @@ export function createLogger(options: CreateLoggerOptions = {}): ComponentLogger
       if (!match(name)) return noop;
       const emit = (level: string, message: string, args: unknown[]) => {
         const t = ((Date.now() - start) / 1000).toFixed(3).padStart(8);
+        args = [...args];
+        message = message.replace(
+          /%[sdoj]/g,
+          (token) => args.length > 0 ? _format([args.shift()]) : token,
+        );
         const rest = args.length > 0 ? " " + _format(args) : "";
         sink(`${t}s ${name}${level} ${message}${rest}`);
       };

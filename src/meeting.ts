@@ -782,11 +782,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     try {
       hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
     } catch (err) {
-      framed.abort(err as Error);
       if (err instanceof MembershipProofError) {
         this.#handshakeFailed(peerId, err);
+        await framed.close(); // flushes our refusal so the other side learns why
         await connection.close().catch(() => {});
-      }
+      } else framed.abort(err as Error);
       throw err;
     }
     this.#c.log.connect(
@@ -846,11 +846,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     try {
       hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
     } catch (err) {
-      framed.abort(err as Error);
       if (err instanceof MembershipProofError) {
         this.#handshakeFailed(peerId, err);
+        await framed.close();
         await connection.close().catch(() => {});
-      }
+      } else framed.abort(err as Error);
       return;
     }
     const discoveredAt = this.#known.get(peerId)?.discoveredAt ?? Date.now();
@@ -964,7 +964,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         clearTimeout(timer);
         fn();
       };
-      const cancel = () => finish(() => reject(new MeetingClosedError("The meeting has been left")));
+      const cancel = () =>
+        finish(() => reject(new MeetingClosedError("The meeting has been left")));
       this.#openRequests.add(cancel);
       const respond = (body: MessageData) =>
         finish(() => {

@@ -128,6 +128,11 @@ function _nonce(): string {
 }
 
 function _json(frame: Frame, expected: number): Record<string, unknown> {
+  if (frame.type === FrameType.Nack) {
+    throw new MembershipProofError(
+      "Membership handshake failed: the other side rejected our proof (it holds another code)",
+    );
+  }
   if (frame.type !== expected) {
     throw new MembershipProofError(
       `Membership handshake failed: expected frame type ${expected}, got ${frame.type}`,
@@ -153,6 +158,11 @@ function _frame(type: number, body: unknown): Frame {
     ref: 0,
     payload: encoder.encode(JSON.stringify(body)),
   };
+}
+
+async function _refuse(stream: FramedStream, signal: AbortSignal): Promise<void> {
+  const nack = _frame(FrameType.Nack, { error: "membership proof rejected" });
+  await stream.write(nack, { signal }).catch(() => {});
 }
 
 function _hello(body: Record<string, unknown>): MemberHello {
@@ -188,6 +198,7 @@ export async function handshakeAsDialer(
     !/^[0-9a-f]{64}$/.test(nL) ||
     !await verifyProof(context.keys, "listener", ids, [nD, nL], reply.proof)
   ) {
+    await _refuse(stream, signal);
     throw new MembershipProofError(
       `Membership handshake failed: ${context.remoteId} could not prove it holds this meeting's code`,
     );
@@ -226,6 +237,7 @@ export async function handshakeAsListener(
   await stream.write(_frame(FrameType.Hello, { v: 1, nonce: nL, proof }), { signal });
   const reply = _json(await stream.read({ signal }), FrameType.Proof);
   if (!await verifyProof(context.keys, "dialer", ids, [nD, nL], reply.proof)) {
+    await _refuse(stream, signal);
     throw new MembershipProofError(
       `Membership handshake failed: ${context.remoteId} could not prove it holds this meeting's code`,
     );

@@ -262,7 +262,10 @@ export async function openRecord(
   if (!valid) {
     throw new InvalidRecordError(`Invalid record: signature does not verify for ${signer}`);
   }
-  if (expiresAt - issuedAt > MAX_RECORD_TTL_MS || expiresAt < issuedAt) {
+  if (expiresAt < issuedAt) {
+    throw new InvalidRecordError("Invalid record: it expires before it was issued");
+  }
+  if (expiresAt - issuedAt > MAX_RECORD_TTL_MS) {
     throw new InvalidRecordError(
       `Invalid record: lifetime of ${
         expiresAt - issuedAt
@@ -322,7 +325,7 @@ export function selectDhtRecord(_key: Uint8Array, records: Uint8Array[]): number
   let bestSeq = -1n;
   let bestIssued = -1n;
   records.forEach((record, index) => {
-    if (record.length < 28) return;
+    if (record.length < 28 || MAGIC.some((b, i) => record[i] !== b)) return;
     const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
     const seq = view.getBigUint64(4);
     const issued = view.getBigUint64(12);

@@ -44,8 +44,8 @@ const encoder = new TextEncoder();
  * @example Two spellings of one code give the same topic
  * ```ts
  * import { deriveTopicKeys } from "@meshmeet/core";
- * const a = await deriveTopicKeys("orbit velvet crane mango ripple 4821");
- * const b = await deriveTopicKeys("Orbit-Velvet-Crane-Mango-Ripple-4821");
+ * const a = await deriveTopicKeys("maple harbor sunset meadow pilot 4821");
+ * const b = await deriveTopicKeys("Maple-Harbor-Sunset-Meadow-Pilot-4821");
  * console.log(a.topicId === b.topicId); // true
  * ```
  */

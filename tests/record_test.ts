@@ -1,10 +1,4 @@
-import {
-  assert,
-  assertEquals,
-  assertRejects,
-  assertStringIncludes,
-  assertThrows,
-} from "@std/assert";
+import { assertEquals, assertRejects, assertStringIncludes, assertThrows } from "@std/assert";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import type { PrivateKey } from "@libp2p/interface";
@@ -327,7 +321,7 @@ Deno.test("openRecord() rejects a correctly signed record that expires before it
   });
   await assertInvalid(
     () => openRecord(aliceKey, backwards, { now: T0 - 10, allowExpired: true }),
-    "lifetime of",
+    "expires before it was issued",
   );
 });
 
@@ -417,7 +411,6 @@ Deno.test("selectDhtRecord() ranks a too-short record last", async () => {
 // validates records before selecting, so this is latent, not exploitable through it.
 Deno.test({
   name: "selectDhtRecord() ranks a record without the meshmeet header last",
-  ignore: true,
   async fn() {
     const valid = await signAlice({ seq: 5 });
     const garbage = new Uint8Array(valid.length).fill(0xff);

@@ -59,6 +59,7 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
       out.flags.add("help");
       continue;
     }
+    if (/^-[^-]/.test(arg)) throw new UsageError(`unknown option ${arg}`);
     if (!arg.startsWith("--")) {
       out.positional.push(arg);
       continue;

@@ -39,7 +39,11 @@ async function meetAndTalk(boot: Awaited<ReturnType<typeof startLoopbackBootstra
     await ada.send(bobSeenByAda.peerId, "hello Bob");
     await ada.send(bobSeenByAda.peerId, { n: 2 });
     await ada.send(bobSeenByAda.peerId, new Uint8Array([1, 2, 3]));
-    assertEquals(received.map((m) => m.detail.data), ["hello Bob", { n: 2 }, new Uint8Array([1, 2, 3])]);
+    assertEquals(received.map((m) => m.detail.data), [
+      "hello Bob",
+      { n: 2 },
+      new Uint8Array([1, 2, 3]),
+    ]);
     assertEquals(received[0].detail.text, "hello Bob");
     assertEquals(received[0].detail.name, "Ada");
     const result = await bob.broadcast("hi all");
@@ -78,7 +82,9 @@ Deno.test("Meeting.request() gets the response of the other side's request liste
     });
     await waitUntil(() => ada.participants.length === 1, "Ada to see Bob");
     const bobId = ada.participants[0].peerId;
-    const answers = await Promise.all([1, 2, 3].map((n) => ada.request(bobId, { op: "double", n })));
+    const answers = await Promise.all(
+      [1, 2, 3].map((n) => ada.request(bobId, { op: "double", n })),
+    );
     assertEquals(answers, [1, 2, 3].map((n) => ({ doubled: n * 2, from: "Ada" })));
     let failure: Error | undefined;
     try {

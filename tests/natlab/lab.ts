@@ -779,8 +779,19 @@ class _Lab implements NatLab {
         if (router) keys.push("net.ipv6.conf.all.forwarding=1");
       }
       if (router) keys.push("net.ipv4.ip_forward=1");
+      if (router || ns === b) {
+        // When the host has br_netfilter loaded (Docker does), bridged frames would go
+        // through iptables too; a home LAN and the internet bridge are plain switches.
+        keys.push(
+          "net.bridge.bridge-nf-call-iptables=0",
+          "net.bridge.bridge-nf-call-ip6tables=0",
+          "net.bridge.bridge-nf-call-arptables=0",
+        );
+      }
       if (keys.length > 0) {
-        sysctls.push(_run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", ...keys], { signal }));
+        sysctls.push(
+          _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-e", "-w", ...keys], { signal }),
+        );
       }
     }
     await Promise.all(sysctls);
@@ -1163,10 +1174,12 @@ class _Lab implements NatLab {
           : undefined,
       ]);
     } else {
-      // No router: stop the hosts' ports on the internet bridge (3 = forwarding, 4 = blocking).
-      const state = up ? 3 : 4;
-      await _ip(home.ports.map((port) => `link set ${port} type bridge_slave state ${state}`), {
-        ns: this.#plan.backbone.ns,
+      // No router: stop the hosts' ports on the internet bridge (3 = forwarding,
+      // 0 = disabled; `ip link ... bridge_slave state` silently ignores this, `bridge` works).
+      const state = up ? 3 : 0;
+      const ns = this.#plan.backbone.ns;
+      await _run(["bridge", "-n", ns, "-batch", "-"], {
+        stdin: home.ports.map((port) => `link set dev ${port} state ${state}`).join("\n") + "\n",
       });
     }
   }
@@ -1232,6 +1245,7 @@ function _rules(router: LabRouter, firstHost: LabHost, family: "ipv4" | "ipv6"):
     "-A INPUT -i wan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
     `-A INPUT -i wan0 ${icmp} -j ACCEPT`, // IPv6: neighbour discovery lives in ICMPv6
     "-A INPUT -i wan0 -j DROP",
+    "-A FORWARD -i lan0 -o lan0 -j ACCEPT", // bridged LAN traffic, should br_netfilter see it
     `-A FORWARD -j ${LINK_CHAIN}`,
     `-A FORWARD -i lan0 -o wan0 -s ${subnet} -j ACCEPT`,
     "-A FORWARD -i wan0 -o lan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",

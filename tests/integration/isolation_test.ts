@@ -1,0 +1,142 @@
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { MemoryDatastore } from "datastore-core";
+import {
+  generateInvitationCode,
+  type Meeting,
+  MembershipProofError,
+  TOPIC_KDF_SALT,
+} from "../../mod.ts";
+import {
+  cleanup,
+  joinLoopback,
+  recordEvents,
+  startLoopbackBootstrap,
+  waitUntil,
+} from "./_harness.ts";
+
+Deno.test("joinMeeting() keeps three meetings of three peers apart: no cross-meeting discovery or traffic", async () => {
+  const boot = await startLoopbackBootstrap();
+  const meetings: Meeting[] = [];
+  try {
+    const codes = [0, 1, 2].map(() => generateInvitationCode());
+    const groups = await Promise.all(
+      codes.map((code, g) =>
+        Promise.all([0, 1, 2].map((i) => joinLoopback(code, boot, { name: `g${g}p${i}` })))
+      ),
+    );
+    meetings.push(...groups.flat());
+    const logs = groups.flat().map((m) =>
+      recordEvents(m, ["peer:join", "peer:discovered", "message", "handshake:failed"])
+    );
+    await waitUntil(
+      () => groups.flat().every((m) => m.participants.length === 2),
+      "every peer to see the two others of its meeting",
+      30_000,
+    );
+    for (const [g, group] of groups.entries()) {
+      for (const m of group) {
+        const names = m.participants.map((p) => p.name).sort();
+        const expected = [0, 1, 2].map((i) => `g${g}p${i}`).filter((n) => n !== m.self.name);
+        assertEquals(names, expected);
+        assertEquals(m.participants.every((p) => p.path === "direct"), true);
+      }
+      const { delivered } = await group[0].broadcast(`secret of meeting ${g}`);
+      assertEquals(delivered.length, 2);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (const [i, log] of logs.entries()) {
+      const g = Math.floor(i / 3);
+      for (const entry of log) {
+        if (entry.type === "handshake:failed") throw new Error("unexpected handshake failure");
+        const name = (entry.detail as { name?: string }).name ?? "";
+        assert(name.startsWith(`g${g}`), `peer of meeting ${g} saw ${name} (${entry.type})`);
+        if (entry.type === "message") {
+          assertEquals((entry.detail as { text?: string }).text, `secret of meeting ${g}`);
+        }
+      }
+      // Nobody connected to a peer of another meeting (not even at the libp2p level).
+      const self = groups.flat()[i];
+      const others = groups.flat().filter((_, j) => Math.floor(j / 3) !== g).map((m) =>
+        m.self.peerId
+      );
+      for (const c of self.libp2p.getConnections()) {
+        assert(!others.includes(c.remotePeer.toString()), "connected across meetings");
+      }
+    }
+  } finally {
+    await cleanup(meetings, [boot]);
+  }
+});
+
+Deno.test("Meeting.connect() to a member with the wrong code fails the handshake on both sides, and the stranger never sees a participant", async () => {
+  const boot = await startLoopbackBootstrap();
+  const meetings: Meeting[] = [];
+  try {
+    const code = generateInvitationCode();
+    const [ada, bob] = await Promise.all([
+      joinLoopback(code, boot, { name: "Ada" }),
+      joinLoopback(code, boot, { name: "Bob" }),
+    ]);
+    meetings.push(ada, bob);
+    const mallory = await joinLoopback(generateInvitationCode(), boot, { name: "Mallory" });
+    meetings.push(mallory);
+    const malloryLog = recordEvents(mallory, ["peer:join", "peer:discovered", "message"]);
+    const adaLog = recordEvents(ada, ["peer:join", "handshake:failed"]);
+    await waitUntil(() => ada.participants.length === 1, "Ada to see Bob");
+    // Mallory knows Ada's address (not her code) and dials her directly.
+    const adaAddress = ada.self.addresses.find((a) => a.includes("/webrtc"))!;
+    await assertRejects(() => mallory.connect(adaAddress), MembershipProofError);
+    await waitUntil(() => ada.stats.handshakeFailures >= 1, "Ada to count the failed handshake");
+    assertEquals(mallory.participants, []);
+    assertEquals(malloryLog, []);
+    assertEquals(ada.participants.map((p) => p.name), ["Bob"]);
+    assertEquals(adaLog.filter((e) => e.type === "peer:join").length, 1);
+    assertEquals(adaLog.filter((e) => e.type === "handshake:failed").length, 1);
+    // Ada still works with Bob after the attack.
+    await ada.send(ada.participants[0].peerId, "still here");
+  } finally {
+    await cleanup(meetings, [boot]);
+  }
+});
+
+Deno.test("the bootstrap's DHT stores neither the invitation code nor any display name in plain text", async () => {
+  const datastore = new MemoryDatastore();
+  const boot = await startLoopbackBootstrap({ datastore });
+  const meetings: Meeting[] = [];
+  const code = generateInvitationCode();
+  const names = ["Zephyrine Quackenbush", "Ottoline Vandersloot"];
+  try {
+    meetings.push(
+      ...await Promise.all(names.map((name) => joinLoopback(code, boot, { name }))),
+    );
+    await waitUntil(
+      () => meetings.every((m) => m.participants.length === 1),
+      "the two participants to meet",
+    );
+  } finally {
+    await cleanup(meetings);
+  }
+  try {
+    const blobs: Uint8Array[] = [];
+    for await (const { key, value } of datastore.query({})) {
+      blobs.push(new TextEncoder().encode(key.toString()), value);
+    }
+    assert(blobs.length >= 4, `expected records and provider entries, got ${blobs.length / 2}`);
+    const haystack = blobs.map((b) => new TextDecoder("latin1").decode(b)).join("\n");
+    const needles = [
+      code,
+      ...code.split("-").filter((w) => w.length >= 5),
+      ...names,
+      ...names.flatMap((n) => n.split(" ")),
+      TOPIC_KDF_SALT,
+    ];
+    for (const needle of needles) {
+      assert(!haystack.includes(needle), `the DHT stored ${JSON.stringify(needle)} in plain text`);
+      assert(!haystack.toLowerCase().includes(needle.toLowerCase()), `found ${needle}`);
+    }
+    // What it did store: the topic id (public) and signed, encrypted presence records.
+    assert(haystack.includes(meetings[0].topicId), "presence records are keyed by topic id");
+  } finally {
+    await boot.stop();
+  }
+});
