@@ -71,7 +71,12 @@ export function holdCandidatesUntilLocalDescription(PeerConnection: unknown): bo
     this[RELEASED] = true;
     const held = (this[HELD] ?? []) as Event[];
     delete this[HELD];
-    for (const event of held) dispatch.call(this, event);
+    // Release them as a task, as browsers do: after the caller's continuation.
+    if (held.length > 0) {
+      setTimeout(() => {
+        for (const event of held) dispatch.call(this, event);
+      }, 0);
+    }
   };
   cls[PATCHED] = true;
   return true;

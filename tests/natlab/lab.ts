@@ -479,6 +479,7 @@ export async function createNatLab(options: NatLabOptions = {}): Promise<NatLab>
     await lab._build(options.timeout ?? DEFAULT_TIMEOUT, options.signal);
   } catch (error) {
     await lab.close();
+    if (options.signal?.aborted) throw options.signal.reason;
     if (error instanceof NatLabError || error instanceof TypeError) throw error;
     throw new NatLabError(`Cannot build the NAT lab "${plan.prefix}": ${_message(error)}`, {
       cause: error,
@@ -659,6 +660,8 @@ class _Lab implements NatLab {
   #pending = new Set<Promise<unknown>>();
   #closing?: Promise<void>;
   #registered = false;
+  /** Set once the prefix is ours: before that, teardown must not touch its namespaces. */
+  #claimed = false;
 
   constructor(plan: _Plan) {
     this.#plan = plan;
@@ -741,12 +744,13 @@ class _Lab implements NatLab {
     }
     await _reapStaleLabs();
     const owner = await _readRegistration(this.prefix);
-    if (owner && owner.pid !== Deno.pid && _alive(owner.pid)) {
+    if (owner && _ownerAlive(owner)) {
       throw new NatLabError(
         `Cannot build the NAT lab: prefix "${this.prefix}" is used by the running process ${owner.pid}; pick another prefix`,
       );
     }
     activePrefixes.add(this.prefix);
+    this.#claimed = true;
     // Whatever is left with this prefix comes from a crashed run.
     await _destroyNamespaces(
       (await _listNamespaces()).filter((ns) => ns.startsWith(`${this.prefix}-`)),
@@ -755,7 +759,12 @@ class _Lab implements NatLab {
 
   async #register(): Promise<void> {
     await Deno.mkdir(STATE_DIR, { recursive: true });
-    const record = { pid: Deno.pid, dir: this.dir, namespaces: this.namespaces };
+    const record: _Registration = {
+      pid: Deno.pid,
+      start: _startTime(Deno.pid),
+      dir: this.dir,
+      namespaces: [...this.namespaces],
+    };
     await Deno.writeTextFile(`${STATE_DIR}/${this.prefix}.json`, JSON.stringify(record));
     this.#registered = true;
   }
@@ -1128,6 +1137,7 @@ class _Lab implements NatLab {
       }
     }
     this.#children.clear();
+    if (!this.#claimed) return;
     // 2. anything else still inside our namespaces (grandchildren), then the namespaces
     try {
       const existing = new Set(await _listNamespaces());
@@ -1320,6 +1330,7 @@ interface _RunOptions {
 }
 
 async function _exec(cmd: string[], options: _RunOptions = {}): Promise<ExecResult> {
+  options.signal?.throwIfAborted();
   const [program, ...args] = cmd;
   let child: Deno.ChildProcess;
   try {
@@ -1433,9 +1444,30 @@ async function _destroyNamespaces(namespaces: string[]): Promise<void> {
   });
 }
 
+interface _Registration {
+  pid: number;
+  /** The owner's start time (field 22 of /proc/<pid>/stat), to tell a reused pid apart. */
+  start?: string;
+  dir?: string;
+  namespaces?: string[];
+}
+
+function _startTime(pid: number): string | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function _ownerAlive(owner: _Registration): boolean {
+  return _alive(owner.pid) && (owner.start === undefined || owner.start === _startTime(owner.pid));
+}
+
 async function _readRegistration(
   prefix: string,
-): Promise<{ pid: number; dir?: string; namespaces?: string[] } | undefined> {
+): Promise<_Registration | undefined> {
   try {
     return JSON.parse(await Deno.readTextFile(`${STATE_DIR}/${prefix}.json`));
   } catch {
@@ -1456,9 +1488,8 @@ async function _reapStaleLabs(): Promise<void> {
     if (!entry.name.endsWith(".json")) continue;
     const prefix = entry.name.slice(0, -5);
     const owner = await _readRegistration(prefix);
-    if (owner && _alive(owner.pid) && (owner.pid !== Deno.pid || activePrefixes.has(prefix))) {
-      continue;
-    }
+    // A live owner (this process included: another test worker may hold the lab) keeps it.
+    if (owner && _ownerAlive(owner)) continue;
     await _destroyNamespaces(existing.filter((ns) => ns.startsWith(`${prefix}-`)));
     if (owner?.dir?.includes("meshmeet-natlab-")) {
       await Deno.remove(owner.dir, { recursive: true }).catch(() => {});
