@@ -20,15 +20,21 @@ export * from "./src/errors.ts";
 export * from "./src/invitation_code.ts";
 export * from "./src/topic.ts";
 export * from "./src/logger.ts";
-export * from "./src/record.ts";
-export * from "./src/presence.ts";
-export * from "./src/frame.ts";
 export * from "./src/message_codec.ts";
-export * from "./src/membership.ts";
-export * from "./src/node.ts";
 export * from "./src/bootstrap_node.ts";
 export * from "./src/meeting.ts";
 export * from "./src/join_meeting.ts";
+export { DHT_PROTOCOL } from "./src/node.ts";
+export {
+  MAX_RECORD_SIZE,
+  MAX_RECORD_TTL_MS,
+  openRecord,
+  type OpenRecordOptions,
+  RECORD_NAMESPACE,
+  recordKey,
+  type SignedRecord,
+} from "./src/record.ts";
+export { MAX_NAME_LENGTH, type PresenceInfo } from "./src/presence.ts";
 export type { LinkState } from "./src/peer_link.ts";
 export type { RendezvousOptions, RendezvousStats } from "./src/rendezvous.ts";
 export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";

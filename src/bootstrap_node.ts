@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PrivateKey } from "@libp2p/interface";
+import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { multiaddr } from "@multiformats/multiaddr";
 import { BootstrapError } from "./errors.ts";
@@ -23,10 +23,17 @@ export interface BootstrapNodeOptions {
   announce?: string[];
   /** Other bootstrap nodes to connect to, so that several servers form one DHT. */
   peers?: string[];
-  /** Identity; a fresh Ed25519 key when omitted. */
-  privateKey?: PrivateKey;
-  /** Where DHT and provider records are kept (in memory when omitted). */
-  datastore?: Datastore;
+  /**
+   * Identity: a protobuf-encoded Ed25519 private key (keep it so the peer id, and with it
+   * the bootstrap address, stays the same across restarts).
+   * @default {a new Ed25519 key}
+   */
+  privateKey?: Uint8Array;
+  /**
+   * Where DHT and provider records are kept (an `interface-datastore` Datastore).
+   * @default {in memory}
+   */
+  datastore?: unknown;
   /**
    * Relay without libp2p's default per-connection limits.
    * @default {false}
@@ -47,7 +54,10 @@ export interface BootstrapNode extends AsyncDisposable {
   readonly peerId: string;
   /** Multiaddrs (with `/p2p/<peer id>`) to give to participants as their bootstrap list. */
   readonly addresses: string[];
-  /** The libp2p node underneath (DHT server + relay). */
+  /**
+   * The libp2p node underneath (DHT server + relay), for diagnostics.
+   * @ignore
+   */
   readonly libp2p: BootstrapLibp2p;
   /** When it started (ms since the epoch). */
   readonly startedAt: number;
@@ -75,10 +85,10 @@ export async function startBootstrapNode(
   options.signal?.throwIfAborted();
   const log = (options.logger ?? silentLogger).forComponent("meshmeet:bootstrap");
   const libp2p = await createBootstrapLibp2p({
-    privateKey: options.privateKey,
+    privateKey: options.privateKey ? privateKeyFromProtobuf(options.privateKey) : undefined,
     listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
     announce: options.announce,
-    datastore: options.datastore,
+    datastore: options.datastore as Datastore | undefined,
     unlimitedRelay: options.unlimitedRelay,
   });
   const peers = options.peers ?? [];

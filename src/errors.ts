@@ -11,6 +11,8 @@
 /** Base class of all meshmeet errors. */
 export class MeshmeetError extends Error {
   /**
+   * Create the error.
+   *
    * @param message What failed, why, and what to do.
    * @param options The underlying cause, if any.
    */
@@ -22,7 +24,12 @@ export class MeshmeetError extends Error {
 
 /** The invitation code is empty, too short, too long or contains characters that cannot be used. */
 export class InvalidInvitationCodeError extends MeshmeetError {
-  /** @param message What is wrong with the code (never the code itself). */
+  /**
+   * Create the error.
+   *
+   * @param message What is wrong with the code (never the code itself).
+   * @param options The underlying cause, if any.
+   */
   constructor(
     message =
       'Invalid invitation code: use a code from generateInvitationCode(), e.g. "maple-harbor-sunset-meadow-pilot-4821"',
@@ -35,7 +42,12 @@ export class InvalidInvitationCodeError extends MeshmeetError {
 
 /** A DHT record failed verification: bad signature, wrong key, undecryptable, stale or replayed. */
 export class InvalidRecordError extends MeshmeetError {
-  /** @param message Which check failed. */
+  /**
+   * Create the error.
+   *
+   * @param message Which check failed.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Invalid record", options?: ErrorOptions) {
     super(message, options);
     this.name = "InvalidRecordError";
@@ -44,7 +56,12 @@ export class InvalidRecordError extends MeshmeetError {
 
 /** A frame of the meeting protocol is malformed: truncated, wrong version, bad checksum, unknown type. */
 export class InvalidFrameError extends MeshmeetError {
-  /** @param message Which check failed. */
+  /**
+   * Create the error.
+   *
+   * @param message Which check failed.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Invalid frame", options?: ErrorOptions) {
     super(message, options);
     this.name = "InvalidFrameError";
@@ -53,7 +70,12 @@ export class InvalidFrameError extends MeshmeetError {
 
 /** A frame or message is larger than the configured limit. */
 export class FrameTooLargeError extends MeshmeetError {
-  /** @param message The size and the limit. */
+  /**
+   * Create the error.
+   *
+   * @param message The size and the limit.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Frame too large", options?: ErrorOptions) {
     super(message, options);
     this.name = "FrameTooLargeError";
@@ -62,7 +84,12 @@ export class FrameTooLargeError extends MeshmeetError {
 
 /** The other side could not prove that it holds the invitation code (or we could not). */
 export class MembershipProofError extends MeshmeetError {
-  /** @param message Why the handshake failed. */
+  /**
+   * Create the error.
+   *
+   * @param message Why the handshake failed.
+   * @param options The underlying cause, if any.
+   */
   constructor(
     message = "Membership handshake failed: the other side does not hold this meeting's code",
     options?: ErrorOptions,
@@ -74,7 +101,12 @@ export class MembershipProofError extends MeshmeetError {
 
 /** The peer is not (or no longer) a participant of this meeting. */
 export class PeerNotFoundError extends MeshmeetError {
-  /** @param message Which peer. */
+  /**
+   * Create the error.
+   *
+   * @param message Which peer.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Peer not found in this meeting", options?: ErrorOptions) {
     super(message, options);
     this.name = "PeerNotFoundError";
@@ -83,7 +115,12 @@ export class PeerNotFoundError extends MeshmeetError {
 
 /** A message was not acknowledged in time (the peer left, or the link is down for too long). */
 export class DeliveryError extends MeshmeetError {
-  /** @param message Which message and why. */
+  /**
+   * Create the error.
+   *
+   * @param message Which message and why.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Message was not delivered", options?: ErrorOptions) {
     super(message, options);
     this.name = "DeliveryError";
@@ -92,7 +129,12 @@ export class DeliveryError extends MeshmeetError {
 
 /** A connection to a peer could not be established on any path within its time budget. */
 export class ConnectionFailedError extends MeshmeetError {
-  /** @param message Which peer, which paths were tried. */
+  /**
+   * Create the error.
+   *
+   * @param message Which peer, which paths were tried.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Connection failed", options?: ErrorOptions) {
     super(message, options);
     this.name = "ConnectionFailedError";
@@ -101,7 +143,12 @@ export class ConnectionFailedError extends MeshmeetError {
 
 /** No bootstrap node could be reached, so the DHT cannot be used. */
 export class BootstrapError extends MeshmeetError {
-  /** @param message Which addresses were tried. */
+  /**
+   * Create the error.
+   *
+   * @param message Which addresses were tried.
+   * @param options The underlying cause, if any.
+   */
   constructor(
     message = "Cannot reach any bootstrap node: check the bootstrap list and the network",
     options?: ErrorOptions,
@@ -113,7 +160,12 @@ export class BootstrapError extends MeshmeetError {
 
 /** The meeting (or node) has been left or stopped; the operation cannot run any more. */
 export class MeetingClosedError extends MeshmeetError {
-  /** @param message Which operation was attempted. */
+  /**
+   * Create the error.
+   *
+   * @param message Which operation was attempted.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "The meeting has been left", options?: ErrorOptions) {
     super(message, options);
     this.name = "MeetingClosedError";
@@ -122,7 +174,12 @@ export class MeetingClosedError extends MeshmeetError {
 
 /** Too many messages or bytes from one peer in a short time; the excess is dropped. */
 export class RateLimitError extends MeshmeetError {
-  /** @param message Which limit. */
+  /**
+   * Create the error.
+   *
+   * @param message Which limit.
+   * @param options The underlying cause, if any.
+   */
   constructor(message = "Rate limit exceeded", options?: ErrorOptions) {
     super(message, options);
     this.name = "RateLimitError";

@@ -20,7 +20,7 @@ export const MIN_INVITATION_CODE_LENGTH = 8;
 /** Longest accepted code after normalization (characters). */
 export const MAX_INVITATION_CODE_LENGTH = 256;
 /** Entropy of a code made by {@linkcode generateInvitationCode}, in bits. */
-export const GENERATED_CODE_ENTROPY_BITS = 5 * 11 + Math.log2(10_000);
+export const GENERATED_CODE_ENTROPY_BITS: number = 5 * 11 + Math.log2(10_000);
 
 const EXAMPLE = '"maple-harbor-sunset-meadow-pilot-4821" (see generateInvitationCode())';
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { PrivateKey } from "@libp2p/interface";
-import { generateKeyPair } from "@libp2p/crypto/keys";
+import { generateKeyPair, privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { WebRTC } from "@multiformats/multiaddr-matcher";
 import { BootstrapError, MeetingClosedError } from "./errors.ts";
@@ -36,10 +36,12 @@ export interface JoinMeetingOptions extends MeetingOptions {
    */
   bootstrap?: readonly string[];
   /**
-   * The node's identity (Ed25519). A fresh key per meeting when omitted.
-   * @default {a new Ed25519 key}
+   * The node's identity: an Ed25519 private key in libp2p's protobuf encoding (what
+   * `privateKeyToProtobuf()` of `@libp2p/crypto/keys` returns). Keep it to keep the same
+   * peer id across meetings.
+   * @default {a new Ed25519 key for every join}
    */
-  privateKey?: PrivateKey;
+  privateKey?: Uint8Array;
   /**
    * WebRTC configuration: `iceServers` (STUN/TURN) and, on Deno/Node, node-datachannel
    * extras such as `bindAddress`.
@@ -58,6 +60,22 @@ export interface JoinMeetingOptions extends MeetingOptions {
   logger?: ComponentLogger;
   /** Aborts the join; the promise rejects with `signal.reason` and nothing is left running. */
   signal?: AbortSignal;
+}
+
+function _importKey(bytes: Uint8Array): PrivateKey {
+  let key: PrivateKey;
+  try {
+    key = privateKeyFromProtobuf(bytes);
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot join meeting: privateKey is not a protobuf-encoded libp2p private key",
+      { cause },
+    );
+  }
+  if (key.type !== "Ed25519") {
+    throw new TypeError(`Cannot join meeting: privateKey must be Ed25519, got ${key.type}`);
+  }
+  return key;
 }
 
 async function _bootstrap(
@@ -174,7 +192,9 @@ export async function joinMeeting(
   })();
   keysPromise.catch(() => {}); // observed below
 
-  const privateKey = options.privateKey ?? await generateKeyPair("Ed25519");
+  const privateKey = options.privateKey
+    ? _importKey(options.privateKey)
+    : await generateKeyPair("Ed25519");
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: options.rtcConfiguration,

@@ -29,7 +29,7 @@ import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.
 import type { ParticipantLibp2p } from "./node.ts";
 import { type LinkState, PeerLink } from "./peer_link.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
-import { Rendezvous, type RendezvousOptions } from "./rendezvous.ts";
+import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
 import type { TopicKeys } from "./topic.ts";
 
 /** The libp2p protocol of meeting traffic (runs only on direct connections). */
@@ -245,7 +245,10 @@ export interface MeetingOptions {
   rendezvous?: RendezvousOptions;
 }
 
-/** What {@linkcode Meeting} is built from (assembled by `joinMeeting()`). */
+/**
+ * What {@linkcode Meeting} is built from (assembled by `joinMeeting()`).
+ * @ignore
+ */
 export interface MeetingComponents {
   /** The participant's started libp2p node (bootstrapped, with a relay reservation). */
   libp2p: ParticipantLibp2p;
@@ -332,6 +335,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   /**
    * Use `joinMeeting()`; this constructor is for tests and advanced assembly.
+   * @ignore
    *
    * @param components The started node, keys and loggers.
    * @param options Timers and limits.
@@ -421,13 +425,16 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     return this.#left !== undefined;
   }
 
-  /** The libp2p node of this meeting (for diagnostics and advanced use). */
+  /**
+   * The libp2p node of this meeting (for diagnostics and advanced use).
+   * @ignore
+   */
   get libp2p(): ParticipantLibp2p {
     return this.#c.libp2p;
   }
 
   /** Counters and join timings. */
-  get stats(): MeetingStats & { rendezvous: Rendezvous["stats"] } {
+  get stats(): MeetingStats & { rendezvous: RendezvousStats } {
     return { ...this.#stats, rendezvous: { ...this.#rendezvous.stats } };
   }
 
@@ -595,6 +602,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     listener: (event: MeetingEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /**
+   * Listen to any event (untyped form).
+   *
+   * @param type Event name.
+   * @param listener Handler.
+   * @param options Listener options.
+   */
   override addEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,
@@ -620,6 +634,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     listener: (event: MeetingEventMap[K]) => void,
     options?: boolean | EventListenerOptions,
   ): void;
+  /**
+   * Stop listening to any event (untyped form).
+   *
+   * @param type Event name.
+   * @param listener Handler.
+   * @param options Listener options.
+   */
   override removeEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,
@@ -958,7 +979,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #onRequest(link: PeerLink, frame: Frame): Promise<Uint8Array> {
     const data = decodeMessage(frame.payload);
     return new Promise<Uint8Array>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      // Listeners may answer later; give them until just before the requester gives up.
+      const timer = setTimeout(
+        () => fail(new Error("no request listener answered")),
+        Math.max(1000, this.#options.ackTimeoutMs - 1000),
+      );
       const finish = (fn: () => void) => {
         if (!this.#openRequests.delete(cancel)) return;
         clearTimeout(timer);
@@ -977,11 +1002,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         });
       const fail = (reason: Error | string) =>
         finish(() => reject(typeof reason === "string" ? new Error(reason) : reason));
-      // Listeners may answer later; give them until just before the requester gives up.
-      timer = setTimeout(
-        () => fail(new Error("no request listener answered")),
-        Math.max(1000, this.#options.ackTimeoutMs - 1000),
-      );
       this.#emit("request", { from: link.peerId, name: link.name, data, respond, reject: fail });
     });
   }

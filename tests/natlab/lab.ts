@@ -27,6 +27,10 @@
  * crashed process left behind. The host's own interfaces and iptables rules are never
  * touched.
  *
+ * To ask coturn for a STUN binding from inside a home, use `turnutils_natdiscovery -m`:
+ * `turnutils_stunclient` also waits, without a timeout, for the answers to its
+ * CHANGE-REQUEST, which a filtering NAT (cone, symmetric) rightly drops.
+ *
  * Needs root and the Debian packages iproute2, iptables, coturn, conntrack
  * (`.ci/install_lab_packages.sh`). Tests register with `ignore: ignoreNatLab()`: they are
  * ignored with a printed reason when the lab cannot run, except under `CI=true`, where
@@ -40,7 +44,7 @@
  *   await using lab = await createNatLab({
  *     homes: [{ name: "a", nat: "cone" }, { name: "b", nat: "symmetric" }],
  *   });
- *   const { stdout } = await lab.exec(lab.hosts.b1, ["turnutils_stunclient", lab.stun.host]);
+ *   const { stdout } = await lab.exec(lab.hosts.b1, ["turnutils_natdiscovery", "-m", lab.stun.host]);
  *   console.log(stdout, lab.routers.b.wanIp, await lab.wanMapping("b"));
  * });
  * ```
@@ -339,6 +343,7 @@ export interface NatLab extends AsyncDisposable {
 /** A lab operation failed; `cause` holds the underlying error when there is one. */
 export class NatLabError extends Error {
   /**
+   * Creates the error.
    * @param message What failed, why, and what to do.
    * @param options The underlying cause.
    */
