@@ -1334,6 +1334,11 @@ interface _RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Runs a command to completion. On abort it is killed with SIGKILL, and its output pipes
+ * are abandoned shortly after it exits, even if a background process it left still holds
+ * them: an aborted command always settles.
+ */
 async function _exec(cmd: string[], options: _RunOptions = {}): Promise<ExecResult> {
   options.signal?.throwIfAborted();
   const [program, ...args] = cmd;
@@ -1345,18 +1350,56 @@ async function _exec(cmd: string[], options: _RunOptions = {}): Promise<ExecResu
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
-      signal: options.signal,
     }).spawn();
   } catch (error) {
     throw new NatLabError(`Cannot run "${cmd.join(" ")}": ${_message(error)}`, { cause: error });
   }
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(encoder.encode(options.stdin)).catch(() => {});
-    await writer.close().catch(() => {});
+  const aborted = Promise.withResolvers<void>();
+  const onAbort = () => {
+    _kill(child.pid, "SIGKILL");
+    child.status.then(() => _sleep(200)).then(() => aborted.resolve());
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const stdout = _collect(child.stdout, aborted.promise);
+    const stderr = _collect(child.stderr, aborted.promise);
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(encoder.encode(options.stdin)).catch(() => {});
+      await writer.close().catch(() => {});
+    }
+    const [status, out, err] = await Promise.all([child.status, stdout, stderr]);
+    return { code: status.code, stdout: out, stderr: err };
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
   }
-  const { code, stdout, stderr } = await child.output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Reads a stream to its end, or until `stop` resolves. */
+async function _collect(stream: ReadableStream<Uint8Array>, stop: Promise<void>): Promise<string> {
+  const reader = stream.getReader();
+  let stopped = false;
+  stop.then(() => {
+    stopped = true;
+    reader.cancel().catch(() => {});
+  });
+  const chunks: Uint8Array[] = [];
+  try {
+    while (!stopped) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+  } catch {
+    // cancelled
+  }
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return decoder.decode(bytes);
 }
 
 /** Runs a command and rejects when it fails. */

@@ -380,3 +380,30 @@ Deno.test({
     assert(await pings(lab, lab.hosts.a1, lab.internetIp));
   },
 });
+
+Deno.test({
+  name:
+    "exec() rejects after its timeout even when the command ignores SIGTERM and leaves children",
+  ignore,
+  async fn() {
+    await using lab = await createNatLab({ homes: [{ name: "a", nat: "cone" }], turn: false });
+    const started = performance.now();
+    await assertRejects(
+      () =>
+        lab.exec(lab.hosts.a1, ["sh", "-c", 'trap "" TERM; sleep 600 & echo started; sleep 600'], {
+          timeout: 300,
+        }),
+      NatLabError,
+      "timed out after 300 ms",
+    );
+    const elapsed = performance.now() - started;
+    assert(elapsed < 3_000, `exec() took ${elapsed} ms to give up`);
+    const controller = new AbortController();
+    const reason = new Error("test gave up");
+    const running = lab.exec(lab.hosts.a1, ["sleep", "600"], { signal: controller.signal });
+    controller.abort(reason);
+    assertEquals(await running.then(() => "finished", (e) => e), reason);
+    const { code, stdout } = await lab.exec(lab.hosts.a1, ["sh", "-c", "echo $0; exit 3", "hi"]);
+    assertEquals([code, stdout], [3, "hi\n"]);
+  },
+});
