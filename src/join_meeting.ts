@@ -105,12 +105,18 @@ async function _reservation(libp2p: ParticipantLibp2p, signal: AbortSignal): Pro
       if (has()) done(resolve);
     };
     const onAbort = () => done(() => reject(signal.reason));
+    // libp2p debounces "self:peer:update" by a second (address-manager/index.js), but the
+    // relay address is in getMultiaddrs() as soon as the reservation is made: poll too.
+    const poll = setInterval(check, 10);
     const done = (fn: () => void) => {
+      clearInterval(poll);
       libp2p.removeEventListener("self:peer:update", check);
+      libp2p.removeEventListener("transport:listening", check);
       signal.removeEventListener("abort", onAbort);
       fn();
     };
     libp2p.addEventListener("self:peer:update", check);
+    libp2p.addEventListener("transport:listening", check);
     signal.addEventListener("abort", onAbort, { once: true });
     check();
   });
