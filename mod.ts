@@ -35,6 +35,13 @@ export {
   type SignedRecord,
 } from "./src/record.ts";
 export { MAX_NAME_LENGTH, type PresenceInfo } from "./src/presence.ts";
+export {
+  discoverPublicAddress,
+  formatAddress,
+  type PublicAddressInfo,
+} from "./src/public_address.ts";
+export type { StunAddress } from "./src/stun.ts";
+export { ICE_SERVERS_PROTOCOL } from "./src/ice_servers.ts";
 export type { LinkState } from "./src/peer_link.ts";
 export type { RendezvousOptions, RendezvousStats } from "./src/rendezvous.ts";
 export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";

@@ -9,6 +9,7 @@ import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { multiaddr } from "@multiformats/multiaddr";
 import { BootstrapError } from "./errors.ts";
+import { advertiseIceServers } from "./ice_servers.ts";
 import { type BootstrapLibp2p, createBootstrapLibp2p } from "./node.ts";
 import { type ComponentLogger, silentLogger } from "./logger.ts";
 
@@ -35,10 +36,15 @@ export interface BootstrapNodeOptions {
    */
   datastore?: unknown;
   /**
-   * Relay without libp2p's default per-connection limits.
-   * @default {false}
+   * Limits of one relayed connection (relayed meetings are the last resort).
+   * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
    */
-  unlimitedRelay?: boolean;
+  relayLimits?: { durationMs?: number; dataBytes?: number };
+  /**
+   * STUN/TURN servers to advertise to participants (they use them unless told otherwise).
+   * @default {[]}
+   */
+  iceServers?: RTCIceServer[];
   /**
    * Logger.
    * @default {silentLogger}
@@ -89,8 +95,11 @@ export async function startBootstrapNode(
     listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
     announce: options.announce,
     datastore: options.datastore as Datastore | undefined,
-    unlimitedRelay: options.unlimitedRelay,
+    relayLimits: options.relayLimits,
   });
+  if (options.iceServers && options.iceServers.length > 0) {
+    await advertiseIceServers(libp2p, options.iceServers);
+  }
   const peers = options.peers ?? [];
   if (peers.length > 0) {
     const results = await Promise.allSettled(

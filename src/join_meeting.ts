@@ -14,6 +14,8 @@ import { createParticipantLibp2p, type ParticipantLibp2p } from "./node.ts";
 import { MAX_NAME_LENGTH } from "./presence.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import { deriveTopicKeys } from "./topic.ts";
+import { fetchIceServers } from "./ice_servers.ts";
+import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
 
 /**
@@ -48,6 +50,11 @@ export interface JoinMeetingOptions extends MeetingOptions {
    * @default {{ iceServers: [] }}
    */
   rtcConfiguration?: RuntimeRtcConfiguration;
+  /**
+   * Also use the STUN/TURN servers that the bootstrap nodes advertise.
+   * @default {true}
+   */
+  useBootstrapIceServers?: boolean;
   /**
    * How long to wait for a bootstrap connection and a relay reservation (ms).
    * @default {15_000}
@@ -201,9 +208,12 @@ export async function joinMeeting(
   const privateKey = options.privateKey
     ? _importKey(options.privateKey)
     : await generateKeyPair("Ed25519");
+  // ICE servers: the user's first, then what the bootstrap nodes advertise (asked before
+  // every WebRTC dial, so the list can grow after the node has started).
+  let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
   const libp2p = await createParticipantLibp2p({
     privateKey,
-    rtcConfiguration: options.rtcConfiguration,
+    rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
@@ -211,6 +221,26 @@ export async function joinMeeting(
     const t0 = performance.now();
     await _bootstrap(libp2p, bootstrap, signal);
     timings.bootstrapMs = since(t0);
+    const publicAddressPromise = (async () => {
+      const t = performance.now();
+      if (options.useBootstrapIceServers !== false) {
+        const peers = [...new Set(libp2p.getConnections().map((c) => c.remotePeer))];
+        const advertised = await fetchIceServers(
+          libp2p,
+          peers,
+          AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+        );
+        iceServers = [...iceServers, ...advertised];
+      }
+      const info = await discoverPublicAddress(iceServers, {
+        localAddress: options.rtcConfiguration?.bindAddress,
+        signal,
+      });
+      timings.stunMs = since(t);
+      if (info.status === "unreachable") log.meeting(info.error ?? "STUN unreachable");
+      return info;
+    })();
+    publicAddressPromise.catch(() => {});
     const t1 = performance.now();
     await _reservation(libp2p, signal).catch((err) => {
       outer?.throwIfAborted();
@@ -222,6 +252,7 @@ export async function joinMeeting(
     });
     timings.reservationMs = since(t1);
     const keys = await keysPromise;
+    const publicAddress = await publicAddressPromise;
     outer?.throwIfAborted();
     const meeting = new Meeting({
       libp2p,
@@ -231,6 +262,8 @@ export async function joinMeeting(
       log,
       joinTimings: timings,
       joinStarted,
+      publicAddress,
+      iceServers: () => iceServers,
     }, options);
     try {
       await meeting.start();

@@ -31,6 +31,7 @@ import { type LinkState, PeerLink } from "./peer_link.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
 import type { TopicKeys } from "./topic.ts";
+import type { PublicAddressInfo } from "./public_address.ts";
 
 /** The libp2p protocol of meeting traffic (runs only on direct connections). */
 export const MEETING_PROTOCOL = "/meshmeet/meeting/1.0.0";
@@ -119,10 +120,14 @@ export interface RequestDetail {
 export interface ConnectionStateDetail {
   /** Peer id. */
   peerId: string;
-  /** New state. */
+  /** New state of the participant's link. */
   state: LinkState;
   /** Path, when connected. */
   path: ConnectionPath | undefined;
+  /** ICE connection state of the WebRTC connection (`checking`, `connected`, …), if any. */
+  ice?: string;
+  /** RTCPeerConnection state (`connecting`, `connected`, `disconnected`, …), if any. */
+  connection?: string;
 }
 /** Detail of `peer:discovered`. */
 export interface PeerDiscoveredDetail {
@@ -143,8 +148,20 @@ export interface HandshakeFailedDetail {
   error: Error;
 }
 
+/** Detail of `connection:failed`. */
+export interface ConnectionFailedDetail {
+  /** The peer we could not reach. */
+  peerId: string;
+  /** Its display name (from its presence record). */
+  name: string;
+  /** The last error; a {@linkcode ConnectionFailedError} names the rungs tried. */
+  error: Error;
+}
+
 /** Events of a {@linkcode Meeting}. */
 export interface MeetingEventMap {
+  /** Every rung of the connection ladder failed for a discovered peer. */
+  "connection:failed": CustomEvent<ConnectionFailedDetail>;
   /** A participant passed the handshake and is connected. */
   "peer:join": CustomEvent<PeerJoinDetail>;
   /** A participant left, timed out, or we left. */
@@ -173,6 +190,10 @@ export interface SelfInfo {
   addresses: string[];
   /** Our public address learned by STUN (`ip:port`), when known. */
   publicAddress: string | undefined;
+  /** The STUN result: `ok`, `unreachable` (with the reason) or `none` configured. */
+  stun: PublicAddressInfo;
+  /** The ICE servers in use (user's and bootstrap-advertised; credentials included). */
+  iceServers: RTCIceServer[];
 }
 
 /** Counters of a meeting. */
@@ -212,8 +233,9 @@ export interface MeetingOptions {
   heartbeatMs?: number;
   /**
    * A participant we have not heard from for this long leaves the roster (ms). A crashed
-   * peer is gone from every roster within `leaseMs + 1 s`.
-   * @default {10_000}
+   * peer is gone from every roster within `leaseMs + 1 s`; a link that comes back sooner
+   * keeps the participant (and its unacknowledged messages).
+   * @default {14_000}
    */
   leaseMs?: number;
   /**
@@ -232,12 +254,34 @@ export interface MeetingOptions {
    */
   maxFramesPerSecond?: number;
   /**
-   * Time budget of one WebRTC dial attempt (ms).
+   * Time budget of one WebRTC attempt (ms): ICE over host, server-reflexive and (when TURN
+   * is configured) relay candidates, DTLS and the membership handshake.
    * @default {10_000}
    */
   dialTimeoutMs?: number;
   /**
-   * Dial attempts per peer before giving up until the next discovery.
+   * WebRTC attempts before falling back to the circuit relay (the ladder's last rung).
+   * @default {2}
+   */
+  directAttempts?: number;
+  /**
+   * Run the meeting over the bootstrap's circuit relay when no WebRTC path works. When
+   * false, such a peer stays unreachable and the dial fails with ConnectionFailedError.
+   * @default {true}
+   */
+  allowRelay?: boolean;
+  /**
+   * Time budget of the relay rung (ms).
+   * @default {5_000}
+   */
+  relayTimeoutMs?: number;
+  /**
+   * How often a relayed participant is tried again over WebRTC (ms).
+   * @default {30_000}
+   */
+  upgradeIntervalMs?: number;
+  /**
+   * Dial attempts per peer (all rungs) before giving up until the next discovery.
    * @default {6}
    */
   maxDialAttempts?: number;
@@ -264,8 +308,10 @@ export interface MeetingComponents {
   joinTimings: Record<string, number>;
   /** When the join started (performance.now()). */
   joinStarted: number;
-  /** Our public address, if STUN found it. */
-  publicAddress?: string;
+  /** What STUN said about our public address. */
+  publicAddress: PublicAddressInfo;
+  /** The ICE servers in use (the user's and the bootstrap nodes'). */
+  iceServers: () => RTCIceServer[];
 }
 
 interface Known {
@@ -329,6 +375,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #openRequests = new Set<() => void>();
   #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
+  #upgradeTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
   #joinedAt = Date.now();
   #stats: MeetingStats;
@@ -347,11 +394,15 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#options = {
       maxPeers: options.maxPeers ?? 32,
       heartbeatMs: options.heartbeatMs ?? 2000,
-      leaseMs: options.leaseMs ?? 10_000,
+      leaseMs: options.leaseMs ?? 14_000,
       ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
       maxFramesPerSecond: options.maxFramesPerSecond ?? 2000,
       dialTimeoutMs: options.dialTimeoutMs ?? 10_000,
+      directAttempts: options.directAttempts ?? 2,
+      allowRelay: options.allowRelay ?? true,
+      relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
+      upgradeIntervalMs: options.upgradeIntervalMs ?? 30_000,
       maxDialAttempts: options.maxDialAttempts ?? 6,
     };
     this.#stats = {
@@ -388,11 +439,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     const { libp2p } = this.#c;
     await libp2p.handle(MEETING_PROTOCOL, (stream, connection) => {
       void this.#onMeetingStream(stream, connection);
-    }, { runOnLimitedConnection: false, maxInboundStreams: 4, maxOutboundStreams: 4 });
+    }, { runOnLimitedConnection: true, maxInboundStreams: 4, maxOutboundStreams: 4 });
     await libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
       void this.#onKnock(stream, connection);
     }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
+    this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
     const t0 = performance.now();
     await this.#rendezvous.start();
     this.#stats.joinTimings.announceMs = performance.now() - t0;
@@ -409,7 +461,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       name,
       joinedAt: this.#joinedAt,
       addresses: libp2p.getMultiaddrs().map(String),
-      publicAddress,
+      publicAddress: publicAddress.address,
+      stun: publicAddress,
+      iceServers: this.#c.iceServers(),
     };
   }
 
@@ -556,7 +610,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (peerId === undefined) {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
-    await this.#dialOnce(peerId, address, Date.now(), options.signal);
+    const relayed = !address.includes("/webrtc");
+    await this.#dialOnce(peerId, address, Date.now(), options.signal, relayed ? "relay" : "direct");
     return this.#snapshot(this.#links.get(peerId)!);
   }
 
@@ -579,6 +634,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   async #leave(): Promise<void> {
     this.#controller.abort(new MeetingClosedError("The meeting has been left"));
     clearInterval(this.#leaseTimer);
+    clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
@@ -748,47 +804,100 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   #dial(peerId: string): void {
     if (this.#dialing.has(peerId) || this.left) return;
+    // The ladder: WebRTC (host / server-reflexive / TURN candidates, ICE picks the best
+    // that works) for `directAttempts` tries, then the circuit relay as the last resort.
     const task = (async () => {
       const signal = this.#controller.signal;
       let delay = 250;
+      let directFailures = 0;
+      let lastError: Error | undefined;
       for (let attempt = 1; attempt <= this.#options.maxDialAttempts; attempt++) {
         const known = this.#known.get(peerId);
         const link = this.#links.get(peerId);
         if (!known || this.left || (link?.connected && link.state === "connected")) return;
-        const address = known.presence.info.addresses.find((a) => a.includes("/webrtc"));
+        const addresses = known.presence.info.addresses;
+        const webrtc = addresses.find((a) => a.includes("/webrtc"));
+        const relay = addresses.find((a) => a.includes("/p2p-circuit") && !a.includes("/webrtc"));
+        const useRelay = this.#options.allowRelay && relay !== undefined &&
+          (webrtc === undefined || directFailures >= this.#options.directAttempts);
+        const address = useRelay ? relay : webrtc;
         if (address === undefined) {
-          this.#c.log.connect(`${peerId} announced no WebRTC address; cannot dial`);
+          this.#c.log.connect(`${peerId} announced no usable address; cannot dial`);
           return;
         }
         try {
-          await this.#dialOnce(peerId, address, known.discoveredAt, signal);
+          await this.#dialOnce(
+            peerId,
+            address,
+            known.discoveredAt,
+            signal,
+            useRelay ? "relay" : "direct",
+          );
           return;
         } catch (err) {
           if (this.left) return;
           this.#stats.dialFailures++;
-          this.#c.log.connect(`dial ${attempt} to ${peerId} failed: ${(err as Error).message}`);
+          if (!useRelay) directFailures++;
+          this.#c.log.connect(
+            `${useRelay ? "relay" : "direct"} attempt ${attempt} to ${peerId} failed: ${
+              (err as Error).message
+            }`,
+          );
           if (err instanceof MembershipProofError) return;
+          lastError = err as Error;
           await sleep(delay, signal).catch(() => {});
           delay = Math.min(delay * 2, 4000);
         }
       }
+      if (!this.left && lastError) {
+        const rungs = this.#options.allowRelay
+          ? "WebRTC (direct/TURN) and relay"
+          : "WebRTC (direct/TURN); relay disabled";
+        this.#emit("connection:failed", {
+          peerId,
+          name: this.#known.get(peerId)?.presence.info.name ?? "",
+          error: new ConnectionFailedError(
+            `Cannot connect to ${peerId}: ${this.#options.maxDialAttempts} attempts over ` +
+              `${rungs} failed; last error: ${lastError.message}`,
+            { cause: lastError },
+          ),
+        });
+      }
     })().finally(() => this.#dialing.delete(peerId));
     this.#dialing.set(peerId, task);
+  }
+
+  #upgradeRelayed(): void {
+    for (const [peerId, meta] of this.#meta) {
+      if (meta.path !== "relay" || this.#selfId() >= peerId || this.#dialing.has(peerId)) continue;
+      const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
+        a.includes("/webrtc")
+      );
+      if (address === undefined) continue;
+      const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, "direct")
+        .catch((err) =>
+          this.#c.log.connect(`upgrade of ${peerId} to WebRTC failed: ${(err as Error).message}`)
+        )
+        .finally(() => this.#dialing.delete(peerId));
+      this.#dialing.set(peerId, task);
+    }
   }
 
   async #dialOnce(
     peerId: string,
     address: string,
     discoveredAt: number,
-    outerSignal?: AbortSignal,
+    outerSignal: AbortSignal | undefined,
+    mode: "direct" | "relay",
   ): Promise<void> {
-    const signals = [this.#controller.signal, AbortSignal.timeout(this.#options.dialTimeoutMs)];
+    const budget = mode === "relay" ? this.#options.relayTimeoutMs : this.#options.dialTimeoutMs;
+    const signals = [this.#controller.signal, AbortSignal.timeout(budget)];
     if (outerSignal) signals.push(outerSignal);
     const signal = AbortSignal.any(signals);
     this.#stats.dialAttempts++;
     const started = performance.now();
     const connection = await this.#c.libp2p.dial(multiaddr(address), { signal });
-    if (!_isDirect(connection)) {
+    if (mode === "direct" && !_isDirect(connection)) {
       throw new ConnectionFailedError(
         `Cannot connect to ${peerId}: got a ${
           connection.limits ? "limited relayed" : "non-WebRTC"
@@ -796,8 +905,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           `connection (${connection.remoteAddr}) instead of a direct one`,
       );
     }
-    await this.#waitConnected(connection, signal);
-    const stream = await connection.newStream(MEETING_PROTOCOL, { signal });
+    if (mode === "direct") await this.#waitConnected(connection, signal);
+    const stream = await connection.newStream(MEETING_PROTOCOL, {
+      signal,
+      runOnLimitedConnection: mode === "relay",
+    });
     const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
     let hello: MemberHello;
     try {
@@ -811,7 +923,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       throw err;
     }
     this.#c.log.connect(
-      `connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (outbound)`,
+      `connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${mode})`,
     );
     await this.#attach(peerId, framed, hello, connection, "outbound", discoveredAt);
   }
@@ -857,8 +969,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   async #onMeetingStream(stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer.toString();
-    if (this.left || !_isDirect(connection)) {
-      stream.abort(new ConnectionFailedError("Meeting streams run on direct connections only"));
+    const relayed = connection.limits != null ||
+      !connection.remoteAddr.toString().includes("/webrtc");
+    if (this.left || (relayed && !this.#options.allowRelay) || connection.status !== "open") {
+      stream.abort(new ConnectionFailedError("Meeting streams over the relay are not allowed"));
       return;
     }
     const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
@@ -908,20 +1022,56 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     } else {
       this.#stats.reconnects++;
     }
+    const relayed = connection.limits != null ||
+      !connection.remoteAddr.toString().includes("/webrtc");
     const meta: LinkMeta = {
       discoveredAt: this.#meta.get(peerId)?.discoveredAt ?? discoveredAt,
       connectedAt: this.#meta.get(peerId)?.connectedAt ?? Date.now(),
       direction,
-      path: "direct",
+      path: relayed ? "relay" : "direct",
       pair: undefined,
       connection,
     };
     this.#meta.set(peerId, meta);
     link!.name = hello.name;
     link!.attach(framed);
-    await this.#describePath(meta, connection);
+    if (!relayed) {
+      await this.#describePath(meta, connection);
+      this.#watchIce(peerId, connection);
+      // Exactly one path per pair: the relayed connection was only needed for signaling.
+      for (const other of this.#c.libp2p.getConnections(connection.remotePeer)) {
+        if (other !== connection && other.limits != null) void other.close().catch(() => {});
+      }
+    }
     if (isNew) this.#emit("peer:join", this.#snapshot(link!));
-    this.#emit("connection:state", { peerId, state: link!.state, path: meta.path });
+    this.#emit("connection:state", {
+      peerId,
+      state: link!.state,
+      path: meta.path,
+      ...this.#iceState(connection),
+    });
+  }
+
+  #iceState(connection: Connection): { ice?: string; connection?: string } {
+    const pc = _peerConnectionOf(connection);
+    return pc ? { ice: pc.iceConnectionState, connection: pc.connectionState } : {};
+  }
+
+  #watchIce(peerId: string, connection: Connection): void {
+    const pc = _peerConnectionOf(connection);
+    if (!pc) return;
+    const report = () => {
+      const link = this.#links.get(peerId);
+      if (!link || this.#meta.get(peerId)?.connection !== connection) return;
+      this.#emit("connection:state", {
+        peerId,
+        state: link.state,
+        path: this.#meta.get(peerId)?.path,
+        ...this.#iceState(connection),
+      });
+    };
+    pc.addEventListener("iceconnectionstatechange", report);
+    pc.addEventListener("connectionstatechange", report);
   }
 
   async #describePath(meta: LinkMeta, connection: Connection): Promise<void> {

@@ -19,8 +19,6 @@
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { PeerInfo, PrivateKey } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
-import { webSockets } from "@libp2p/websockets";
-import { tcp } from "@libp2p/tcp";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
 import { type Identify, identify } from "@libp2p/identify";
@@ -35,7 +33,8 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
-import { webRtcImplementation } from "./runtime/webrtc.ts";
+import { iceServersForRuntime, webRtcImplementation } from "./runtime/webrtc.ts";
+import { listenTransports, serverDialTransports } from "./runtime/transports.ts";
 
 /** The kad-dht protocol id of meshmeet networks. */
 export const DHT_PROTOCOL = "/meshmeet/kad/1.0.0";
@@ -102,8 +101,8 @@ function _dht(clientMode: boolean) {
 export interface ParticipantLibp2pInit {
   /** Identity; a fresh Ed25519 key when omitted. */
   privateKey?: PrivateKey;
-  /** ICE servers and runtime extras for WebRTC. */
-  rtcConfiguration?: RuntimeRtcConfiguration;
+  /** ICE servers and runtime extras for WebRTC (a function is asked before every dial). */
+  rtcConfiguration?: RuntimeRtcConfiguration | (() => RuntimeRtcConfiguration);
 }
 
 /**
@@ -128,10 +127,16 @@ export async function createParticipantLibp2p(
     privateKey,
     addresses: { listen: ["/p2p-circuit", "/webrtc"] },
     transports: [
-      webSockets(),
-      tcp(),
+      // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
+      ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
       circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
-      webRTC({ rtcConfiguration: init.rtcConfiguration ?? {} }),
+      webRTC({
+        rtcConfiguration: () => {
+          const given = init.rtcConfiguration;
+          const config = (typeof given === "function" ? given() : given) ?? {};
+          return { ...config, iceServers: iceServersForRuntime(config.iceServers ?? []) };
+        },
+      }),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -164,11 +169,12 @@ export interface BootstrapLibp2pInit {
    */
   maxReservations?: number;
   /**
-   * Relay without libp2p's default limits (2 min, 128 KiB per relayed connection). With
-   * limits, relayed connections only carry signaling, which is all the direct path needs.
-   * @default {false}
+   * Limits of one relayed connection. Relayed connections carry signaling for direct
+   * connections and, as the last rung of the ladder, whole meetings; libp2p's defaults
+   * (2 min, 128 KiB) are too small for the latter.
+   * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
    */
-  unlimitedRelay?: boolean;
+  relayLimits?: { durationMs?: number; dataBytes?: number };
 }
 
 /**
@@ -185,12 +191,12 @@ export interface BootstrapLibp2pInit {
  */
 export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<BootstrapLibp2p> {
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
-  const unlimited = init.unlimitedRelay ?? false;
+  const limits = init.relayLimits ?? {};
   return await createLibp2p({
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
     datastore: init.datastore,
-    transports: [webSockets(), tcp()],
+    transports: listenTransports(),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
@@ -208,7 +214,11 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
         maxOutboundStopStreams: 1024,
         reservations: {
           maxReservations: init.maxReservations ?? 1024,
-          applyDefaultLimit: !unlimited,
+          // Keep limits (connections stay "limited", so libp2p still dials direct WebRTC
+          // past them), but large enough for a relayed meeting.
+          applyDefaultLimit: true,
+          defaultDurationLimit: limits.durationMs ?? 30 * 60 * 1000,
+          defaultDataLimit: BigInt(limits.dataBytes ?? 64 * 1024 * 1024),
         },
       }),
     },

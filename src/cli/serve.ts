@@ -19,7 +19,6 @@ Options:
   --listen <multiaddr>   listen address, repeatable (default /ip4/127.0.0.1/tcp/0/ws and /tcp/0)
   --announce <multiaddr> address to announce instead, repeatable
   --peer <multiaddr>     another bootstrap node to join, repeatable
-  --unlimited-relay      relay without libp2p's per-connection limits
   --json                 print JSON lines
   --help                 show this help
 
@@ -34,7 +33,7 @@ Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr.`;
 export async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     lists: ["listen", "announce", "peer"],
-    flags: ["json", "unlimited-relay"],
+    flags: ["json"],
   });
   const out = new Output(args.flags.has("json"));
   const debug = env("MESHMEET_DEBUG");
@@ -42,7 +41,6 @@ export async function serve(argv: string[]): Promise<number> {
     listen: args.lists.listen,
     announce: args.lists.announce,
     peers: args.lists.peer,
-    unlimitedRelay: args.flags.has("unlimited-relay"),
     logger: debug ? createLogger({ enabled: debug }) : undefined,
   });
   out.event(

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import nodeDataChannel from "node-datachannel";
 import { RTCPeerConnection as NdcPeerConnection } from "node-datachannel/polyfill";
 
 /** Which WebRTC implementation this runtime uses. */
@@ -84,6 +85,19 @@ export function holdCandidatesUntilLocalDescription(PeerConnection: unknown): bo
 
 holdCandidatesUntilLocalDescription(NdcPeerConnection);
 
+// Shutting down under Deno: libdatachannel's threads can still call into JavaScript while
+// V8 disposes the isolate at exit, which crashes the process ("attempt to access Handle
+// hosted by disposed Isolate", SIGSEGV; seen at the end of test files and scripts that
+// end without Deno.exit()). Stopping libdatachannel first, on "unload", avoids it; on Node
+// the event never fires and nothing changes.
+globalThis.addEventListener?.("unload", () => {
+  try {
+    nodeDataChannel.cleanup();
+  } catch {
+    // already cleaned up
+  }
+});
+
 /** The `RTCPeerConnection` class of this runtime (patched as described above). */
 export const RTCPeerConnection: typeof globalThis.RTCPeerConnection =
   NdcPeerConnection as unknown as typeof globalThis.RTCPeerConnection;
@@ -99,4 +113,23 @@ export interface RuntimeRtcConfiguration extends RTCConfiguration {
   portRangeBegin?: number;
   /** Highest local UDP port (node-datachannel only). */
   portRangeEnd?: number;
+}
+
+/**
+ * Adapt ICE servers to what this runtime's WebRTC accepts. libdatachannel cannot parse
+ * IPv6 literals in ICE URLs (`stun:[2001:db8::1]:3478` fails with "Invalid ICE server
+ * port in URL", which makes the whole connection attempt throw), so such URLs are left
+ * out; servers with a host name or an IPv4 address are kept.
+ *
+ * @param iceServers The configured servers.
+ * @returns The servers this runtime can use.
+ */
+export function iceServersForRuntime(iceServers: readonly RTCIceServer[]): RTCIceServer[] {
+  const out: RTCIceServer[] = [];
+  for (const server of iceServers) {
+    const urls = (Array.isArray(server.urls) ? server.urls : [server.urls])
+      .filter((url) => !/^[a-z]+:\[/i.test(url));
+    if (urls.length > 0) out.push({ ...server, urls });
+  }
+  return out;
 }

@@ -78,10 +78,10 @@ Deno.test("Meeting.connect() to a member with the wrong code fails the handshake
       joinLoopback(code, boot, { name: "Bob" }),
     ]);
     meetings.push(ada, bob);
+    const adaLog = recordEvents(ada, ["peer:join", "handshake:failed"]);
     const mallory = await joinLoopback(generateInvitationCode(), boot, { name: "Mallory" });
     meetings.push(mallory);
     const malloryLog = recordEvents(mallory, ["peer:join", "peer:discovered", "message"]);
-    const adaLog = recordEvents(ada, ["peer:join", "handshake:failed"]);
     await waitUntil(() => ada.participants.length === 1, "Ada to see Bob");
     // Mallory knows Ada's address (not her code) and dials her directly.
     const adaAddress = ada.self.addresses.find((a) => a.includes("/webrtc"))!;

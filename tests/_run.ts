@@ -1,0 +1,80 @@
+/**
+ * The test runner behind `deno task test`: every test file runs in its own `deno test`
+ * process.
+ *
+ * Why: `deno test` runs each test module in a fresh V8 isolate inside one process, and
+ * node-datachannel (an N-API addon) keeps native threads that may call back into the
+ * isolate of a module that has already finished: the process then dies with "attempt to
+ * access Handle hosted by disposed Isolate" (SIGSEGV). One process per file avoids it.
+ *
+ *     deno run -A tests/_run.ts [path-filter…] [-- deno-test-args…]
+ *
+ * Prints every file's output, then one closing line `N passed, N failed, N ignored`.
+ */
+const root = new URL("..", import.meta.url).pathname;
+const args = [...Deno.args];
+const split = args.indexOf("--");
+const extra = split >= 0 ? args.slice(split + 1) : [];
+const filters = split >= 0 ? args.slice(0, split) : args;
+const skipDirs = (Deno.env.get("MESHMEET_TEST_SKIP") ?? "tests/natlab").split(",").filter(Boolean);
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else if (entry.isFile && /_test\.ts$/.test(entry.name)) yield path;
+  }
+}
+
+const files: string[] = [];
+for await (const file of walk(`${root}tests`)) {
+  const relative = file.slice(root.length);
+  if (skipDirs.some((d) => relative.startsWith(d))) continue;
+  if (filters.length > 0 && !filters.some((f) => relative.includes(f))) continue;
+  files.push(relative);
+}
+files.sort();
+
+let passed = 0;
+let failed = 0;
+let ignored = 0;
+const failedFiles: string[] = [];
+const started = performance.now();
+for (const file of files) {
+  const t = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--no-check=remote", ...extra, file],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const [out, err] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  const status = await child.status;
+  // deno-lint-ignore no-control-regex
+  const text = (out + err).replace(/\x1b\[[0-9;]*m/g, "");
+  const summary =
+    /(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/
+      .exec(text);
+  const p = summary ? Number(summary[1]) : 0;
+  const f = summary ? Number(summary[3]) : 0;
+  const i = summary?.[4] ? Number(summary[4]) : 0;
+  passed += p;
+  failed += f;
+  ignored += i;
+  const crashed = status.code !== 0 && f === 0;
+  if (crashed) failed += 1;
+  if (status.code !== 0) failedFiles.push(file);
+  console.log(text.trimEnd());
+  console.log(
+    `--- ${file}: ${p} passed, ${f} failed${crashed ? `, exit code ${status.code}` : ""} ` +
+      `(${((performance.now() - t) / 1000).toFixed(1)} s)\n`,
+  );
+}
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+if (failedFiles.length > 0) console.log(`failed files: ${failedFiles.join(", ")}`);
+console.log(`${files.length} test files in ${seconds} s`);
+console.log(`${passed} passed, ${failed} failed, ${ignored} skipped`);
+Deno.exit(failed > 0 || failedFiles.length > 0 ? 1 : 0);
