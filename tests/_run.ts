@@ -16,7 +16,7 @@ const args = [...Deno.args];
 const split = args.indexOf("--");
 const extra = split >= 0 ? args.slice(split + 1) : [];
 const filters = split >= 0 ? args.slice(0, split) : args;
-const skipDirs = (Deno.env.get("MESHMEET_TEST_SKIP") ?? "tests/natlab").split(",").filter(Boolean);
+const skipDirs = (Deno.env.get("MESHMEET_TEST_SKIP") ?? "").split(",").filter(Boolean);
 
 async function* walk(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(dir)) {
