@@ -1,0 +1,57 @@
+/**
+ * The libp2p transports a node uses to reach servers (bootstrap/relay nodes) and to listen
+ * as a server, for Deno and Node: WebSockets and TCP.
+ *
+ * The browser variant (`transports.browser.ts`, swapped in by the npm build's `browser`
+ * field and by the browser bundle) exports the same names: browsers cannot open TCP
+ * sockets, so they reach servers over WebSockets, WebRTC-Direct and WebTransport, and
+ * cannot listen as servers. Circuit relay and private-to-private WebRTC are the same in
+ * every runtime and stay in `node.ts`.
+ *
+ * @module
+ */
+import type { Libp2pOptions } from "libp2p";
+import { webSockets } from "@libp2p/websockets";
+import { tcp } from "@libp2p/tcp";
+import type { RuntimeRtcConfiguration } from "./webrtc.ts";
+
+/** A libp2p transport factory, as `createLibp2p({ transports })` takes it. */
+export type TransportFactory = NonNullable<Libp2pOptions["transports"]>[number];
+
+/** Init of {@linkcode serverDialTransports}. */
+export interface ServerDialTransportsInit {
+  /** WebRTC configuration (used by WebRTC-Direct where the runtime dials it). */
+  rtcConfiguration?: RuntimeRtcConfiguration | (() => RuntimeRtcConfiguration);
+}
+
+/** Which transports this runtime dials servers with (for status output and tests). */
+export const serverTransportNames: readonly string[] = Object.freeze(["websockets", "tcp"]);
+
+/**
+ * Transports a meeting participant dials bootstrap/relay nodes with: WebSockets and TCP.
+ *
+ * @param _init WebRTC configuration (not needed on Deno/Node).
+ * @returns Transport factories for `createLibp2p()`.
+ *
+ * @example
+ * ```ts ignore
+ * createLibp2p({ transports: [...serverDialTransports(), circuitRelayTransport()] });
+ * ```
+ */
+export function serverDialTransports(_init: ServerDialTransportsInit = {}): TransportFactory[] {
+  return [webSockets(), tcp()];
+}
+
+/**
+ * Transports a bootstrap/relay node listens with: WebSockets (for browsers) and TCP.
+ *
+ * @returns Transport factories for `createLibp2p()`.
+ *
+ * @example
+ * ```ts ignore
+ * createLibp2p({ addresses: { listen: ["/ip4/0.0.0.0/tcp/4001/ws"] }, transports: listenTransports() });
+ * ```
+ */
+export function listenTransports(): TransportFactory[] {
+  return [webSockets(), tcp()];
+}
