@@ -1,8 +1,11 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { MemoryDatastore } from "datastore-core";
+import { multiaddr } from "@multiformats/multiaddr";
+import { FrameType } from "../../src/frame.ts";
 import {
   generateInvitationCode,
   type Meeting,
+  MEETING_PROTOCOL,
   MembershipProofError,
   TOPIC_KDF_SALT,
 } from "../../mod.ts";
@@ -138,5 +141,45 @@ Deno.test("the bootstrap's DHT stores neither the invitation code nor any displa
     assert(haystack.includes(meetings[0].topicId), "presence records are keyed by topic id");
   } finally {
     await boot.stop();
+  }
+});
+
+Deno.test("malformed and oversized frames on a real stream close only that stream; the node keeps working", async () => {
+  const boot = await startLoopbackBootstrap();
+  const meetings: Meeting[] = [];
+  try {
+    const code = generateInvitationCode();
+    const [ada, bob] = await Promise.all([
+      joinLoopback(code, boot, { name: "Ada" }),
+      joinLoopback(code, boot, { name: "Bob" }),
+    ]);
+    meetings.push(ada, bob);
+    const mallory = await joinLoopback(generateInvitationCode(), boot, { name: "Mallory" });
+    meetings.push(mallory);
+    await waitUntil(() => ada.participants.length === 1, "Ada to see Bob");
+    const adaAddress = ada.self.addresses.find((a) => a.includes("/webrtc"))!;
+    const connection = await mallory.libp2p.dial(multiaddr(adaAddress));
+    const garbage = new TextEncoder().encode("this is not a meshmeet frame at all");
+    // A valid header that declares a 100 MiB payload.
+    const oversized = new Uint8Array(20);
+    oversized.set([0x4d, 0x4d, 1, FrameType.Data]);
+    new DataView(oversized.buffer).setUint32(16, 100 * 1024 * 1024);
+    for (const bytes of [garbage, oversized]) {
+      const stream = await connection.newStream(MEETING_PROTOCOL);
+      const closed = new Promise<void>((resolve) =>
+        stream.addEventListener("close", () => resolve())
+      );
+      stream.send(bytes);
+      await Promise.race([
+        closed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error("stream not closed")), 5000)),
+      ]);
+      assert(stream.status !== "open", `stream is ${stream.status}`);
+    }
+    assertEquals(ada.participants.map((p) => p.name), ["Bob"]);
+    await ada.send(ada.participants[0].peerId, "still fine");
+    await bob.send(bob.participants[0].peerId, "me too");
+  } finally {
+    await cleanup(meetings, [boot]);
   }
 });
