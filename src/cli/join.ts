@@ -6,11 +6,20 @@
  *
  * @module
  */
-import { joinMeeting } from "../join_meeting.ts";
+import type { ControlApiServer } from "../http/mod.ts";
+import { joinMeeting, type JoinMeetingOptions } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
 import type { Meeting, Participant } from "../meeting.ts";
 import { env, onShutdownSignal, stdinLines } from "../runtime/process.ts";
 import { parseArgs, UsageError } from "./args.ts";
+import {
+  HTTP_FLAGS,
+  HTTP_LISTS,
+  HTTP_VALUES,
+  httpAddressOf,
+  httpUsage,
+  startHttp,
+} from "./http.ts";
 import { elapsed, Output } from "./output.ts";
 
 /** Usage of `join`. */
@@ -24,10 +33,13 @@ Options:
   --name <name>            your display name
   --stun <host:port>       STUN server, repeatable
   --bind-address <ip>      keep WebRTC on one local address (e.g. 127.0.0.1)
+${httpUsage(25)}
   --json                   print JSON lines (events) instead of text
   --help                   show this help
 
-Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr.`;
+The meeting is left on /quit, SIGINT, SIGTERM, or DELETE /meetings/<topic id> on the API.
+Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr (never the code or keys);
+MESHMEET_TOKEN sets the API token.`;
 
 function _participant(p: Participant): Record<string, unknown> {
   return {
@@ -56,27 +68,30 @@ function _find(meeting: Meeting, who: string): Participant | undefined {
  */
 export async function join(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: ["name", "bind-address"],
-    lists: ["bootstrap", "stun"],
-    flags: ["json"],
+    values: ["name", "bind-address", ...HTTP_VALUES],
+    lists: ["bootstrap", "stun", ...HTTP_LISTS],
+    flags: ["json", ...HTTP_FLAGS],
   });
   if (args.positional.length !== 1) throw new UsageError("join needs exactly one invitation code");
   const bootstrap = args.lists.bootstrap ?? [];
   if (bootstrap.length === 0) throw new UsageError("join needs --bootstrap <multiaddr>");
+  const http = httpAddressOf(args);
   const out = new Output(args.flags.has("json"));
   const debug = env("MESHMEET_DEBUG");
+  const logger = debug ? createLogger({ enabled: debug }) : undefined;
   out.progress("joining…");
   const joinStartedAt = Date.now();
   const iceServers = (args.lists.stun ?? []).map((s) => ({ urls: `stun:${s}` }));
-  const meeting = await joinMeeting(args.positional[0], {
+  const joinOptions: JoinMeetingOptions = {
     name: args.values.name ?? "",
     bootstrap,
     rtcConfiguration: {
       iceServers,
       ...(args.values["bind-address"] ? { bindAddress: args.values["bind-address"] } : {}),
     },
-    logger: debug ? createLogger({ enabled: debug }) : undefined,
-  });
+    logger,
+  };
+  const meeting = await joinMeeting(args.positional[0], joinOptions);
   const self = meeting.self;
   out.event(
     "joined",
@@ -115,10 +130,40 @@ export async function join(argv: string[]): Promise<number> {
     });
   });
 
+  // With --http, local applications see this meeting (and may join more) through the API.
+  const meetings = new Map<string, Meeting>([[meeting.topicId, meeting]]);
+  let server: ControlApiServer | undefined;
+  if (http) {
+    try {
+      server = await startHttp(
+        {
+          meetings,
+          join: (code, options) =>
+            joinMeeting(code, {
+              ...joinOptions,
+              name: options.name ?? joinOptions.name,
+              signal: options.signal,
+            }),
+        },
+        http,
+        args,
+        out,
+        logger,
+      );
+    } catch (err) {
+      await meeting.leave();
+      throw new Error(
+        `Cannot serve the control API on ${http.hostname}:${http.port}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
   let quitting: Promise<number> | undefined;
   const quit = () =>
     quitting ??= (async () => {
-      await meeting.leave();
+      await server?.close();
+      await Promise.allSettled([meeting, ...meetings.values()].map((m) => m.leave()));
       out.event("left", "left the meeting", { stats: meeting.stats });
       return 0;
     })();
@@ -175,7 +220,11 @@ export async function join(argv: string[]): Promise<number> {
   // stdin closing does not leave the meeting (it may run in the background); /quit does.
   input.then(() => void quit(), () => {});
   return await new Promise<number>((resolve) => {
-    const wait = () => quitting ? quitting.then(resolve) : setTimeout(wait, 50);
+    const wait = () => {
+      if (meeting.left) void quit(); // e.g. left through the control API
+      if (quitting) quitting.then(resolve);
+      else setTimeout(wait, 50);
+    };
     wait();
   });
 }

@@ -1,30 +1,41 @@
 /**
- * The `meshmeet` command line: `serve`, `join`, `code`.
+ * The `meshmeet` command line: `serve`, `join`, `lookup`, `doctor`, `code`.
  *
  * Run it as `deno task meshmeet <command>` or `deno run -A jsr:@meshmeet/core/cli`.
  *
  * @module
  */
 import { MeshmeetError } from "../errors.ts";
+import { VERSION } from "../http/control_api.ts";
 import { generateInvitationCode } from "../invitation_code.ts";
-import { args, exit, writeStderr, writeStdout } from "../runtime/process.ts";
+import { args, exit, runtimeName, writeStderr, writeStdout } from "../runtime/process.ts";
 import { UsageError } from "./args.ts";
+import { doctor, DOCTOR_USAGE } from "./doctor.ts";
 import { join, JOIN_USAGE } from "./join.ts";
+import { lookup, LOOKUP_USAGE } from "./lookup.ts";
 import { serve, SERVE_USAGE } from "./serve.ts";
 
 const USAGE = `meshmeet <command> [options]
 
 Commands:
-  serve          run a bootstrap/relay node
-  join <code>    join a meeting from this terminal
-  code           print a new invitation code
+  serve                     run a bootstrap/relay node (--http: with the control API)
+  join <code>               join a meeting from this terminal (--http: with the control API)
+  lookup <topic id | code>  what the DHT knows about a topic
+  doctor                    check STUN, NAT behaviour, ICE candidates and bootstrap nodes
+  code                      print a new invitation code
 
-Run "meshmeet <command> --help" for the options of a command.`;
+Run "meshmeet <command> --help" for the options of a command; "meshmeet --version".`;
+
+const CODE_USAGE = `meshmeet code
+
+Print a new invitation code (five words and four digits, about 68 bits).`;
 
 const USAGES: Record<string, string> = {
   serve: SERVE_USAGE,
   join: JOIN_USAGE,
-  code: "meshmeet code\n\nPrint a new invitation code.",
+  lookup: LOOKUP_USAGE,
+  doctor: DOCTOR_USAGE,
+  code: CODE_USAGE,
 };
 
 /**
@@ -35,12 +46,20 @@ const USAGES: Record<string, string> = {
  */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    writeStdout(USAGE + "\n");
-    return command === undefined ? 2 : 0;
+  if (command === undefined) {
+    writeStderr(USAGE + "\n");
+    return 2;
   }
-  if (!(command in USAGES)) {
-    writeStderr(`meshmeet: unknown command "${command}"\n\n${USAGE}\n`);
+  if (command === "--help" || command === "-h" || command === "help") {
+    writeStdout(USAGE + "\n");
+    return 0;
+  }
+  if (command === "--version" || command === "version") {
+    writeStdout(`meshmeet ${VERSION} (${runtimeName})\n`);
+    return 0;
+  }
+  if (!Object.hasOwn(USAGES, command)) {
+    writeStderr(`meshmeet: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -53,7 +72,12 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case "join":
         return await join(rest);
+      case "lookup":
+        return await lookup(rest);
+      case "doctor":
+        return await doctor(rest);
       case "code":
+        if (rest.length > 0) throw new UsageError(`code takes no arguments`);
         writeStdout(generateInvitationCode() + "\n");
         return 0;
     }
@@ -64,11 +88,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const e = err as Error;
-    writeStderr(
-      `meshmeet ${command}: ${
-        e instanceof MeshmeetError ? e.message : `${e.name}: ${e.message}`
-      }\n`,
-    );
+    const message = e instanceof MeshmeetError || e.name === "Error"
+      ? e.message
+      : `${e.name}: ${e.message}`;
+    writeStderr(`meshmeet ${command}: ${message.split("\n")[0]}\n`);
     return 1;
   }
 }

@@ -1,28 +1,62 @@
 /**
- * `meshmeet serve`: run a bootstrap/relay/DHT server.
+ * `meshmeet serve`: run a bootstrap/relay/DHT server, optionally with the control API.
  *
  * @module
  */
 import { startBootstrapNode } from "../bootstrap_node.ts";
+import type { ControlApiServer, ControlNode } from "../http/mod.ts";
+import { joinMeeting } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
+import type { Meeting } from "../meeting.ts";
 import { env, onShutdownSignal } from "../runtime/process.ts";
-import { parseArgs } from "./args.ts";
+import { parseArgs, UsageError } from "./args.ts";
+import {
+  HTTP_FLAGS,
+  HTTP_LISTS,
+  HTTP_VALUES,
+  httpAddressOf,
+  httpUsage,
+  startHttp,
+} from "./http.ts";
 import { Output } from "./output.ts";
 
 /** Usage of `serve`. */
 export const SERVE_USAGE = `meshmeet serve [options]
 
 Run a bootstrap node: DHT server, circuit relay (signaling) and WebSocket/TCP listeners.
-Give the printed addresses to participants as their bootstrap list.
+Give the printed addresses to participants as their bootstrap list. With --http, also
+serve the control API (status, DHT state, topic lookup, metrics; joins for local apps).
 
 Options:
   --listen <multiaddr>   listen address, repeatable (default /ip4/127.0.0.1/tcp/0/ws and /tcp/0)
   --announce <multiaddr> address to announce instead, repeatable
   --peer <multiaddr>     another bootstrap node to join, repeatable
+  --ice-server <url>     STUN/TURN server to advertise to participants, repeatable
+                         (stun:host:port, turn:host:port?transport=udp)
+  --ice-username <name>  username for the advertised TURN servers
+  --ice-credential <pw>  credential for the advertised TURN servers
+${httpUsage(23)}
   --json                 print JSON lines
   --help                 show this help
 
-Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr.`;
+Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr; MESHMEET_TOKEN sets the token.`;
+
+function _iceServers(
+  urls: string[],
+  username: string | undefined,
+  credential: string | undefined,
+): RTCIceServer[] {
+  return urls.map((url) => {
+    if (!/^(stun|turn)s?:[^\s]+$/.test(url)) {
+      throw new UsageError(
+        `--ice-server ${JSON.stringify(url)} is not a stun:, stuns:, turn: or turns: URL`,
+      );
+    }
+    return url.startsWith("turn") && username !== undefined
+      ? { urls: url, username, credential }
+      : { urls: url };
+  });
+}
 
 /**
  * Run `serve` until SIGINT/SIGTERM.
@@ -32,16 +66,28 @@ Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr.`;
  */
 export async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    lists: ["listen", "announce", "peer"],
-    flags: ["json"],
+    values: [...HTTP_VALUES, "ice-username", "ice-credential"],
+    lists: ["listen", "announce", "peer", "ice-server", ...HTTP_LISTS],
+    flags: ["json", ...HTTP_FLAGS],
   });
+  if (args.positional.length > 0) {
+    throw new UsageError(`serve takes no arguments, got ${JSON.stringify(args.positional[0])}`);
+  }
+  const http = httpAddressOf(args);
+  const iceServers = _iceServers(
+    args.lists["ice-server"] ?? [],
+    args.values["ice-username"],
+    args.values["ice-credential"],
+  );
   const out = new Output(args.flags.has("json"));
   const debug = env("MESHMEET_DEBUG");
+  const logger = debug ? createLogger({ enabled: debug }) : undefined;
   const node = await startBootstrapNode({
     listen: args.lists.listen,
     announce: args.lists.announce,
     peers: args.lists.peer,
-    logger: debug ? createLogger({ enabled: debug }) : undefined,
+    iceServers,
+    logger,
   });
   out.event(
     "listening",
@@ -50,7 +96,33 @@ export async function serve(argv: string[]): Promise<number> {
     }`,
     { peerId: node.peerId, addresses: node.addresses },
   );
+  const meetings = new Map<string, Meeting>();
+  let server: ControlApiServer | undefined;
+  if (http) {
+    const registry: ControlNode = {
+      bootstrap: node,
+      meetings,
+      join: (code, options) =>
+        joinMeeting(code, {
+          name: options.name,
+          bootstrap: node.addresses,
+          signal: options.signal,
+          logger,
+        }),
+    };
+    try {
+      server = await startHttp(registry, http, args, out, logger);
+    } catch (err) {
+      await node.stop();
+      throw new Error(
+        `Cannot serve the control API on ${http.hostname}:${http.port}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
+  await server?.close();
+  await Promise.allSettled([...meetings.values()].map((m) => m.leave()));
   await node.stop();
   out.event("stopped", "stopped");
   return 0;
