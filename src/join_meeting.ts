@@ -10,7 +10,7 @@ import { WebRTC } from "@multiformats/multiaddr-matcher";
 import { BootstrapError, MeetingClosedError } from "./errors.ts";
 import { type ComponentLogger, silentLogger } from "./logger.ts";
 import { Meeting, type MeetingOptions } from "./meeting.ts";
-import { createParticipantLibp2p, type ParticipantLibp2p } from "./node.ts";
+import { createParticipantLibp2p, type IceRung, type ParticipantLibp2p } from "./node.ts";
 import { MAX_NAME_LENGTH } from "./presence.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import { deriveTopicKeys } from "./topic.ts";
@@ -211,9 +211,11 @@ export async function joinMeeting(
   // ICE servers: the user's first, then what the bootstrap nodes advertise (asked before
   // every WebRTC dial, so the list can grow after the node has started).
   let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
+  const iceRungs = new Map<string, IceRung>();
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
+    iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
@@ -264,6 +266,7 @@ export async function joinMeeting(
       joinStarted,
       publicAddress,
       iceServers: () => iceServers,
+      iceRungs,
     }, options);
     try {
       await meeting.start();

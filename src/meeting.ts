@@ -26,7 +26,7 @@ import { FramedStream } from "./framed_stream.ts";
 import type { Logger } from "./logger.ts";
 import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "./membership.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
-import type { ParticipantLibp2p } from "./node.ts";
+import type { IceRung, ParticipantLibp2p } from "./node.ts";
 import { type LinkState, PeerLink } from "./peer_link.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
@@ -254,13 +254,20 @@ export interface MeetingOptions {
    */
   maxFramesPerSecond?: number;
   /**
-   * Time budget of one WebRTC attempt (ms): ICE over host, server-reflexive and (when TURN
-   * is configured) relay candidates, DTLS and the membership handshake.
-   * @default {10_000}
+   * Time budget of one attempt on the direct rung (ms): WebRTC over host and
+   * server-reflexive candidates only, DTLS and the membership handshake.
+   * @default {5_000}
    */
   dialTimeoutMs?: number;
   /**
-   * WebRTC attempts before falling back to the circuit relay (the ladder's last rung).
+   * Time budget of one attempt on the TURN rung (ms): WebRTC with the dialer's TURN relay
+   * candidates added. Only tried when TURN servers are configured.
+   * @default {8_000}
+   */
+  turnTimeoutMs?: number;
+  /**
+   * Attempts on each WebRTC rung. A second attempt is only made after a quick failure
+   * (not a timeout), which covers the occasional failed first dial.
    * @default {2}
    */
   directAttempts?: number;
@@ -312,6 +319,8 @@ export interface MeetingComponents {
   publicAddress: PublicAddressInfo;
   /** The ICE servers in use (the user's and the bootstrap nodes'). */
   iceServers: () => RTCIceServer[];
+  /** The rung of the next WebRTC dial per peer (read by the node's WebRTC transport). */
+  iceRungs: Map<string, IceRung>;
 }
 
 interface Known {
@@ -398,7 +407,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
       maxFramesPerSecond: options.maxFramesPerSecond ?? 2000,
-      dialTimeoutMs: options.dialTimeoutMs ?? 10_000,
+      dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
+      turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
       directAttempts: options.directAttempts ?? 2,
       allowRelay: options.allowRelay ?? true,
       relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
@@ -802,69 +812,99 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     else void this.#knock(peerId);
   }
 
+  #hasTurn(): boolean {
+    return this.#c.iceServers().some((server) =>
+      (Array.isArray(server.urls) ? server.urls : [server.urls]).some((u) => /^turns?:/.test(u))
+    );
+  }
+
   #dial(peerId: string): void {
     if (this.#dialing.has(peerId) || this.left) return;
-    // The ladder: WebRTC (host / server-reflexive / TURN candidates, ICE picks the best
-    // that works) for `directAttempts` tries, then the circuit relay as the last resort.
+    // The ladder, each rung with its own time budget:
+    //   direct: WebRTC with host and server-reflexive candidates only;
+    //   turn:   WebRTC with our TURN relay candidates added (when TURN is configured);
+    //   relay:  the meeting over the bootstrap's circuit relay (unless allowRelay is false).
+    // Rungs are separate attempts because, with every candidate in one ICE session,
+    // libjuice nominates whichever pair is best 2 s after the first success
+    // (agent.c NOMINATION_TIMEOUT), and a TURN pair sometimes wins over a slower
+    // hole-punched one (seen 1 in 5 between two cone NATs in the lab).
     const task = (async () => {
       const signal = this.#controller.signal;
-      let delay = 250;
-      let directFailures = 0;
+      const rungs: Array<"direct" | "turn" | "relay"> = ["direct"];
+      if (this.#hasTurn()) rungs.push("turn");
+      if (this.#options.allowRelay) rungs.push("relay");
+      let rung = 0;
+      let triesOnRung = 0;
       let lastError: Error | undefined;
       for (let attempt = 1; attempt <= this.#options.maxDialAttempts; attempt++) {
         const known = this.#known.get(peerId);
         const link = this.#links.get(peerId);
         if (!known || this.left || (link?.connected && link.state === "connected")) return;
         const addresses = known.presence.info.addresses;
-        const webrtc = addresses.find((a) => a.includes("/webrtc"));
-        const relay = addresses.find((a) => a.includes("/p2p-circuit") && !a.includes("/webrtc"));
-        const useRelay = this.#options.allowRelay && relay !== undefined &&
-          (webrtc === undefined || directFailures >= this.#options.directAttempts);
-        const address = useRelay ? relay : webrtc;
+        const mode = rungs[Math.min(rung, rungs.length - 1)];
+        const address = mode === "relay"
+          ? addresses.find((a) => a.includes("/p2p-circuit") && !a.includes("/webrtc"))
+          : addresses.find((a) => a.includes("/webrtc"));
         if (address === undefined) {
+          if (rung < rungs.length - 1) {
+            rung++;
+            continue;
+          }
           this.#c.log.connect(`${peerId} announced no usable address; cannot dial`);
           return;
         }
+        const started = performance.now();
         try {
-          await this.#dialOnce(
-            peerId,
-            address,
-            known.discoveredAt,
-            signal,
-            useRelay ? "relay" : "direct",
-          );
+          await this.#dialOnce(peerId, address, known.discoveredAt, signal, mode);
           return;
         } catch (err) {
           if (this.left) return;
           this.#stats.dialFailures++;
-          if (!useRelay) directFailures++;
           this.#c.log.connect(
-            `${useRelay ? "relay" : "direct"} attempt ${attempt} to ${peerId} failed: ${
-              (err as Error).message
-            }`,
+            `${mode} attempt ${attempt} to ${peerId} failed after ${
+              Math.round(performance.now() - started)
+            } ms: ${(err as Error).message}`,
           );
           if (err instanceof MembershipProofError) return;
           lastError = err as Error;
-          await sleep(delay, signal).catch(() => {});
-          delay = Math.min(delay * 2, 4000);
+          triesOnRung++;
+          // A timeout means this rung does not work here; a quick failure may be a glitch.
+          const timedOut = (err as Error).name === "TimeoutError" ||
+            (err as Error).name === "AbortError" ||
+            performance.now() - started >= this.#budget(mode) - 50;
+          if (
+            rung < rungs.length - 1 &&
+            (timedOut || triesOnRung >= this.#options.directAttempts)
+          ) {
+            rung++;
+            triesOnRung = 0;
+          } else {
+            await sleep(250 * 2 ** Math.min(triesOnRung, 4), signal).catch(() => {});
+          }
         }
       }
       if (!this.left && lastError) {
-        const rungs = this.#options.allowRelay
-          ? "WebRTC (direct/TURN) and relay"
-          : "WebRTC (direct/TURN); relay disabled";
+        const tried = rungs.join(", ") + (this.#options.allowRelay ? "" : " (relay disabled)");
         this.#emit("connection:failed", {
           peerId,
           name: this.#known.get(peerId)?.presence.info.name ?? "",
           error: new ConnectionFailedError(
             `Cannot connect to ${peerId}: ${this.#options.maxDialAttempts} attempts over ` +
-              `${rungs} failed; last error: ${lastError.message}`,
+              `${tried} failed; last error: ${lastError.message}`,
             { cause: lastError },
           ),
         });
       }
     })().finally(() => this.#dialing.delete(peerId));
     this.#dialing.set(peerId, task);
+  }
+
+  #budget(mode: "direct" | "turn" | "relay"): number {
+    return mode === "relay"
+      ? this.#options.relayTimeoutMs
+      : mode === "turn"
+      ? this.#options.turnTimeoutMs
+      : this.#options.dialTimeoutMs;
   }
 
   #upgradeRelayed(): void {
@@ -874,7 +914,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         a.includes("/webrtc")
       );
       if (address === undefined) continue;
-      const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, "direct")
+      const task = this.#dialOnce(
+        peerId,
+        address,
+        meta.discoveredAt,
+        undefined,
+        this.#hasTurn() ? "turn" : "direct",
+      )
         .catch((err) =>
           this.#c.log.connect(`upgrade of ${peerId} to WebRTC failed: ${(err as Error).message}`)
         )
@@ -888,16 +934,17 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     address: string,
     discoveredAt: number,
     outerSignal: AbortSignal | undefined,
-    mode: "direct" | "relay",
+    mode: "direct" | "turn" | "relay",
   ): Promise<void> {
-    const budget = mode === "relay" ? this.#options.relayTimeoutMs : this.#options.dialTimeoutMs;
+    const budget = this.#budget(mode);
+    if (mode !== "relay") this.#c.iceRungs.set(peerId, mode);
     const signals = [this.#controller.signal, AbortSignal.timeout(budget)];
     if (outerSignal) signals.push(outerSignal);
     const signal = AbortSignal.any(signals);
     this.#stats.dialAttempts++;
     const started = performance.now();
     const connection = await this.#c.libp2p.dial(multiaddr(address), { signal });
-    if (mode === "direct" && !_isDirect(connection)) {
+    if (mode !== "relay" && !_isDirect(connection)) {
       throw new ConnectionFailedError(
         `Cannot connect to ${peerId}: got a ${
           connection.limits ? "limited relayed" : "non-WebRTC"
@@ -905,7 +952,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           `connection (${connection.remoteAddr}) instead of a direct one`,
       );
     }
-    if (mode === "direct") await this.#waitConnected(connection, signal);
+    if (mode !== "relay") await this.#waitConnected(connection, signal);
     const stream = await connection.newStream(MEETING_PROTOCOL, {
       signal,
       runOnLimitedConnection: mode === "relay",

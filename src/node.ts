@@ -103,6 +103,70 @@ export interface ParticipantLibp2pInit {
   privateKey?: PrivateKey;
   /** ICE servers and runtime extras for WebRTC (a function is asked before every dial). */
   rtcConfiguration?: RuntimeRtcConfiguration | (() => RuntimeRtcConfiguration);
+  /**
+   * The ladder rung of the next WebRTC dial to a peer: `direct` offers host and
+   * server-reflexive candidates only, `turn` adds TURN relay candidates. Answering peers
+   * never gather relay candidates (one relayed end is enough).
+   * @default {() => "turn"}
+   */
+  iceRungFor?: (peerId: string) => IceRung;
+}
+
+/** A rung of the WebRTC part of the connection ladder. */
+export type IceRung = "direct" | "turn";
+
+/**
+ * The ICE servers of one rung: STUN only for `direct` (TURN servers also answer STUN
+ * binding requests, so a TURN-only list becomes their `stun:` form), everything for `turn`.
+ *
+ * @param iceServers The configured servers.
+ * @param rung Which rung.
+ * @returns The servers to give the peer connection.
+ */
+export function iceServersForRung(
+  iceServers: readonly RTCIceServer[],
+  rung: IceRung,
+): RTCIceServer[] {
+  if (rung === "turn") return [...iceServers];
+  const urlsOf = (s: RTCIceServer) => (Array.isArray(s.urls) ? s.urls : [s.urls]);
+  const stun = iceServers.flatMap(urlsOf).filter((u) => /^stuns?:/.test(u));
+  const fromTurn = iceServers.flatMap(urlsOf).filter((u) => /^turn:/.test(u))
+    .map((u) => u.replace(/^turn:/, "stun:").replace(/\?.*$/, ""));
+  const urls = [...new Set(stun.length > 0 ? stun : fromTurn)];
+  return urls.length > 0 ? [{ urls }] : [];
+}
+
+/**
+ * @libp2p/webrtc asks for its RTCConfiguration without saying for which peer. The ladder
+ * needs a per-dial choice, so the transport is wrapped: `dial()` records its target for
+ * the synchronous part of the call, during which @libp2p/webrtc calls the configuration
+ * function (util.js `getRtcConfiguration`, first statement of `dial`). Answers (no target)
+ * get the `direct` servers.
+ */
+function _webRtcWithLadder(init: ParticipantLibp2pInit) {
+  let target: string | undefined;
+  const factory = webRTC({
+    rtcConfiguration: () => {
+      const given = init.rtcConfiguration;
+      const config = (typeof given === "function" ? given() : given) ?? {};
+      const rung = target === undefined ? "direct" : (init.iceRungFor?.(target) ?? "turn");
+      const servers = iceServersForRung(config.iceServers ?? [], rung);
+      return { ...config, iceServers: iceServersForRuntime(servers) };
+    },
+  });
+  return (components: Parameters<typeof factory>[0]) => {
+    const transport = factory(components);
+    const dial = transport.dial.bind(transport);
+    transport.dial = (ma, options) => {
+      target = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
+      try {
+        return dial(ma, options);
+      } finally {
+        target = undefined;
+      }
+    };
+    return transport;
+  };
 }
 
 /**
@@ -130,13 +194,7 @@ export async function createParticipantLibp2p(
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
       circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
-      webRTC({
-        rtcConfiguration: () => {
-          const given = init.rtcConfiguration;
-          const config = (typeof given === "function" ? given() : given) ?? {};
-          return { ...config, iceServers: iceServersForRuntime(config.iceServers ?? []) };
-        },
-      }),
+      _webRtcWithLadder(init),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

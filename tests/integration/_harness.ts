@@ -33,6 +33,9 @@ export function joinLoopback(
   return joinMeeting(code, {
     bootstrap: boot.addresses,
     rtcConfiguration: LOOPBACK_RTC,
+    // Tests check behaviour, not speed, on a shared 2-core machine: a generous direct budget
+    // keeps a slow direct dial from falling through to the relay rung.
+    dialTimeoutMs: 15_000,
     ...options,
   });
 }

@@ -17,7 +17,7 @@ const runs = Number(Deno.args[Deno.args.indexOf("--runs") + 1] || 5) || 5;
 const scenarios: Array<[string, ScenarioOptions]> = [
   ["two hosts on one LAN", {
     homes: [{ name: "a", nat: "cone", hosts: 2 }],
-    turn: false,
+    turn: true,
     peers: ["a1", "a2"],
   }],
   ["cone / cone", {

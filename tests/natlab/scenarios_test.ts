@@ -46,7 +46,7 @@ Deno.test(
   async () => {
     await scenario({
       homes: [{ name: "a", nat: "cone", hosts: 2 }],
-      turn: false,
+      turn: true,
       peers: ["a1", "a2"],
     }, (_s, joins) => {
       for (const j of joins) {
