@@ -266,9 +266,9 @@ export interface MeetingOptions {
    */
   turnTimeoutMs?: number;
   /**
-   * Attempts on each WebRTC rung. A second attempt is only made after a quick failure
-   * (not a timeout), which covers the occasional failed first dial.
-   * @default {2}
+   * Most attempts on each WebRTC rung; two timeouts also end a rung. Covers the occasional
+   * failed or stalled first dial.
+   * @default {3}
    */
   directAttempts?: number;
   /**
@@ -409,7 +409,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       maxFramesPerSecond: options.maxFramesPerSecond ?? 2000,
       dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
       turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
-      directAttempts: options.directAttempts ?? 2,
+      directAttempts: options.directAttempts ?? 3,
       allowRelay: options.allowRelay ?? true,
       relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
       upgradeIntervalMs: options.upgradeIntervalMs ?? 30_000,
@@ -835,6 +835,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       if (this.#options.allowRelay) rungs.push("relay");
       let rung = 0;
       let triesOnRung = 0;
+      let timeoutsOnRung = 0;
       let lastError: Error | undefined;
       for (let attempt = 1; attempt <= this.#options.maxDialAttempts; attempt++) {
         const known = this.#known.get(peerId);
@@ -868,16 +869,20 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           if (err instanceof MembershipProofError) return;
           lastError = err as Error;
           triesOnRung++;
-          // A timeout means this rung does not work here; a quick failure may be a glitch.
+          if (mode !== "relay") this.#dropHalfOpen(peerId);
+          // Two timeouts mean this rung does not work here; quick failures (a failed first
+          // dial, a half-open connection) get up to `directAttempts` tries.
           const timedOut = (err as Error).name === "TimeoutError" ||
             (err as Error).name === "AbortError" ||
             performance.now() - started >= this.#budget(mode) - 50;
+          if (timedOut) timeoutsOnRung++;
           if (
             rung < rungs.length - 1 &&
-            (timedOut || triesOnRung >= this.#options.directAttempts)
+            (timeoutsOnRung >= 2 || triesOnRung >= this.#options.directAttempts)
           ) {
             rung++;
             triesOnRung = 0;
+            timeoutsOnRung = 0;
           } else {
             await sleep(250 * 2 ** Math.min(triesOnRung, 4), signal).catch(() => {});
           }
@@ -897,6 +902,21 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       }
     })().finally(() => this.#dialing.delete(peerId));
     this.#dialing.set(peerId, task);
+  }
+
+  /**
+   * Close WebRTC connections to a peer whose peer connection never connected (or died):
+   * libp2p would otherwise reuse them for the next dial or knock (js-libp2p #2646; seen as
+   * "createDataChannel() called on destroyed peer connection").
+   */
+  #dropHalfOpen(peerId: string): void {
+    for (const connection of this.#c.libp2p.getConnections()) {
+      if (connection.remotePeer.toString() !== peerId) continue;
+      const pc = _peerConnectionOf(connection);
+      if (pc && pc.connectionState !== "connected" && pc.connectionState !== "connecting") {
+        connection.abort(new ConnectionFailedError("WebRTC connection never connected"));
+      }
+    }
   }
 
   #budget(mode: "direct" | "turn" | "relay"): number {
@@ -1256,6 +1276,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           a.includes("/p2p-circuit") && !a.includes("/webrtc")
         );
         if (!known || address === undefined) return;
+        this.#dropHalfOpen(peerId);
         try {
           await this.#knockOnce(peerId, address, signal);
         } catch (err) {
