@@ -1,0 +1,31 @@
+// The contract suite in Deno, from the sources. The same scenarios run on Node from the npm
+// build (node_runner.ts, `deno task test:node`) and in Chromium (`deno task test:browser`).
+import * as meshmeet from "../../mod.ts";
+import { createLocalRuntime } from "./local_runtime.ts";
+import { type ContractMeasurement, runScenario, scenarios, summarize } from "./scenarios.ts";
+
+const measurements: ContractMeasurement[] = [];
+const report = Deno.env.get("MESHMEET_CONTRACT_REPORT");
+
+for (const scenario of scenarios) {
+  Deno.test(`contract (deno): ${scenario.name}`, async () => {
+    const boot = await meshmeet.startBootstrapNode({
+      listen: ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
+    });
+    try {
+      const runtime = createLocalRuntime("deno", meshmeet, {
+        bootstrap: boot.addresses,
+        rtcConfiguration: { iceServers: [], bindAddress: "127.0.0.1" },
+      });
+      await runScenario(scenario, runtime, measurements);
+    } finally {
+      await boot.stop();
+    }
+    if (report) {
+      Deno.writeTextFileSync(
+        report,
+        JSON.stringify({ measurements, summary: summarize(measurements) }, null, 2),
+      );
+    }
+  });
+}
