@@ -336,6 +336,7 @@ interface LinkMeta {
   path: ConnectionPath | undefined;
   pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
   connection: Connection | undefined;
+  upgradeTries?: number;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -876,9 +877,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
             (err as Error).name === "AbortError" ||
             performance.now() - started >= this.#budget(mode) - 50;
           if (timedOut) timeoutsOnRung++;
+          // Before TURN one timeout is enough (a stalled direct dial still ends up on a working
+          // path and is upgraded later); before the relay, give WebRTC a second chance.
+          const timeoutsAllowed = rungs[rung + 1] === "turn" ? 1 : 2;
           if (
             rung < rungs.length - 1 &&
-            (timeoutsOnRung >= 2 || triesOnRung >= this.#options.directAttempts)
+            (timeoutsOnRung >= timeoutsAllowed || triesOnRung >= this.#options.directAttempts)
           ) {
             rung++;
             triesOnRung = 0;
@@ -929,7 +933,23 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   #upgradeRelayed(): void {
     for (const [peerId, meta] of this.#meta) {
-      if (meta.path !== "relay" || this.#selfId() >= peerId || this.#dialing.has(peerId)) continue;
+      if (this.#selfId() >= peerId || this.#dialing.has(peerId)) continue;
+      // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
+      if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
+        meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
+        const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
+          a.includes("/webrtc")
+        );
+        if (address === undefined) continue;
+        const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, "direct")
+          .catch((err) =>
+            this.#c.log.connect(`upgrade of ${peerId} to direct failed: ${(err as Error).message}`)
+          )
+          .finally(() => this.#dialing.delete(peerId));
+        this.#dialing.set(peerId, task);
+        continue;
+      }
+      if (meta.path !== "relay") continue;
       const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
         a.includes("/webrtc")
       );
@@ -1091,6 +1111,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }
     const relayed = connection.limits != null ||
       !connection.remoteAddr.toString().includes("/webrtc");
+    const previous = this.#meta.get(peerId)?.connection;
+    if (previous && previous !== connection && previous.status === "open") {
+      // An upgrade (relay or TURN to a better path): the old connection is no longer needed.
+      void previous.close().catch(() => {});
+    }
     const meta: LinkMeta = {
       discoveredAt: this.#meta.get(peerId)?.discoveredAt ?? discoveredAt,
       connectedAt: this.#meta.get(peerId)?.connectedAt ?? Date.now(),
