@@ -1,0 +1,501 @@
+/**
+ * Turning results into plots (SVG) and the markdown tables of BENCHMARKS.md.
+ *
+ * @module
+ */
+import { barChart, distributionPlot, histogram, linePlot } from "./_plot.ts";
+import type { BrowserResult } from "./browser.ts";
+import type { DialResult } from "./dial.ts";
+import { JOIN_STEPS, type JoinResult } from "./join.ts";
+import type { MemoryResult } from "./memory.ts";
+import type { ScaleResult } from "./scale.ts";
+import type { ThroughputResult } from "./throughput.ts";
+
+/** Everything one run produced. */
+export interface BenchResults {
+  mode: "quick" | "full";
+  command: string;
+  startedAt: string;
+  durationSeconds?: number;
+  machine: Record<string, string | number>;
+  /** Parts run again later with `--only` and merged into these results. */
+  reruns?: { command: string; startedAt: string; parts: string[]; loadavg: string | number }[];
+  parts: {
+    join?: JoinResult | { error: string };
+    browser?: BrowserResult | { error: string };
+    dial?: DialResult | { error: string };
+    throughput?: ThroughputResult | { error: string };
+    memory?: MemoryResult | { error: string };
+    scale?: ScaleResult | { error: string };
+  };
+}
+
+const ok = <T>(x: T | { error: string } | undefined): T | undefined =>
+  x && !(x as { error?: string }).error ? x as T : undefined;
+
+const n = (x: number | null | undefined, digits = 0) =>
+  x === null || x === undefined || !Number.isFinite(x)
+    ? "–"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+
+/**
+ * Write the plots of a run.
+ *
+ * @param r Results.
+ * @param dir Output directory (ends with "/").
+ * @returns File names written.
+ */
+export async function writePlots(r: BenchResults, dir: string): Promise<string[]> {
+  const files: Record<string, string> = {};
+  const join = ok<JoinResult>(r.parts.join);
+  if (join) {
+    files["join_distribution.svg"] = distributionPlot({
+      title: "Join → first acknowledged message (newcomer, loopback)",
+      unit: "ms",
+      log: true,
+      series: Object.entries(join.impls).map(([label, s]) => ({ label, values: s.newcomerMs })),
+      note: "dots: rounds; box: p25–p75; thick line: p50; dashed: p95",
+    });
+    const bars: { label: string; value: number; note?: string }[] = [];
+    for (const [impl, steps] of Object.entries(join.meshmeetSteps)) {
+      const rt = impl.replace("meshmeet ", "");
+      for (const [key, label] of JOIN_STEPS) {
+        const s = steps[key];
+        if (s && Number.isFinite(s.p50)) {
+          bars.push({ label: `${rt} ${label.split(" (")[0]}`, value: s.p50 });
+        }
+      }
+    }
+    files["join_steps.svg"] = barChart({
+      title: "meshmeet join steps, median (ms)",
+      unit: "ms (KDF and STUN overlap other steps)",
+      bars,
+    });
+  }
+  const browser = ok<BrowserResult>(r.parts.browser);
+  if (browser) {
+    files["browser_distribution.svg"] = distributionPlot({
+      title: "Chromium: join → first acknowledged message (newcomer)",
+      unit: "ms",
+      log: true,
+      series: Object.entries(browser.impls).map(([label, s]) => ({ label, values: s.ms })),
+      note:
+        "meshmeet: bootstrap over ws:// + DHT + relayed signaling; trystero: self-hosted WebSocket tracker",
+    });
+  }
+  const dial = ok<DialResult>(r.parts.dial);
+  if (dial) {
+    files["dial_histogram.svg"] = histogram({
+      title: `Dial time between fresh peers (Deno, loopback, n=${dial.n})`,
+      unit: "ms from discovery to connected + handshake",
+      values: dial.dials.filter((d) => d.ok).map((d) => d.dialMs),
+      binWidth: 50,
+      markers: [{ at: 3000, label: "3 s" }],
+      note: `first attempt within 3 s: ${(dial.firstAttemptWithin3s * 100).toFixed(0)}%; ` +
+        `slow mode (DTLS waits ~1 s): ${(dial.slowShare * 100).toFixed(0)}%`,
+    });
+  }
+  const scale = ok<ScaleResult>(r.parts.scale);
+  if (scale) {
+    const big = scale.big.filter((b) => !b.error) as Record<string, unknown>[];
+    const disc = (scale.discoveryBig ?? []).filter((b) => !b.error) as Record<string, unknown>[];
+    const pts = (f: (b: Record<string, unknown>) => number, list = big) =>
+      list.map((b) => [b.n as number, f(b)] as [number, number]);
+    const per = (b: Record<string, unknown>, k: string) => (b.perPeer as Record<string, number>)[k];
+    files["scale_convergence.svg"] = linePlot({
+      title: "One meeting of N peers: time to converge",
+      xLabel: "N (peers in one meeting, one process)",
+      yLabel: "seconds",
+      series: [
+        {
+          label: "WebRTC: peer p50",
+          points: pts((b) => ((b.perPeerToTargetMs as Record<string, number>).p50) / 1000),
+        },
+        {
+          label: "WebRTC: peer p95",
+          points: pts((b) => ((b.perPeerToTargetMs as Record<string, number>).p95) / 1000),
+          dashed: true,
+        },
+        {
+          label: "discovery: peer p50",
+          points: pts(
+            (b) => ((b.wholeMeetingPerPeerMs as Record<string, number>).p50) / 1000,
+            disc,
+          ),
+        },
+        {
+          label: "discovery: peer p95",
+          points: pts(
+            (b) => ((b.wholeMeetingPerPeerMs as Record<string, number>).p95) / 1000,
+            disc,
+          ),
+          dashed: true,
+        },
+      ],
+      note: "WebRTC: to min(N-1, 32) direct participants from own join start; discovery: " +
+        "all N-1 records from the last arrival (missing points: not converged)",
+    });
+    files["scale_cost.svg"] = linePlot({
+      title: "One meeting of N peers: cost per peer until converged",
+      xLabel: "N",
+      yLabel: "per peer",
+      logY: true,
+      series: [
+        { label: "WebRTC: KiB", points: pts((b) => per(b, "kiB")) },
+        { label: "WebRTC: CPU ms", points: pts((b) => per(b, "cpuSeconds") * 1000) },
+        { label: "discovery: KiB", points: pts((b) => per(b, "kiB"), disc), dashed: true },
+        {
+          label: "discovery: CPU ms",
+          points: pts((b) => per(b, "cpuSeconds") * 1000, disc),
+          dashed: true,
+        },
+      ],
+      note: "all loopback traffic and CPU of the scenario (peers + servers) divided by N",
+    });
+  }
+  const written: string[] = [];
+  for (const [name, svg] of Object.entries(files)) {
+    await Deno.writeTextFile(`${dir}${name}`, svg);
+    written.push(name);
+  }
+  return written;
+}
+
+/**
+ * The results tables in markdown.
+ *
+ * @param r Results.
+ * @param plotDir Relative directory of the plots (for image links).
+ * @returns Markdown.
+ */
+export function markdownTables(r: BenchResults, plotDir: string): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(
+    `Run: \`${r.command}\`, ${r.startedAt}, ${n(r.durationSeconds)} s. Machine: ${m.cpu}, ` +
+      `${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, kernel ${m.kernel}; Deno ${m.deno}, ` +
+      `Node ${m.node} (machine), ${m.chromium}; load average at start ${m.loadavg}.`,
+    "",
+  );
+  for (const r2 of r.reruns ?? []) {
+    out.push(
+      `Part(s) ${r2.parts.join(", ")} from a later \`${r2.command}\` (${r2.startedAt}, load ` +
+        `average ${r2.loadavg}), merged into this run's results.`,
+      "",
+    );
+  }
+  const join = ok<JoinResult>(r.parts.join);
+  if (join) {
+    out.push(
+      `### 1. Join → first acknowledged message (${join.rounds} rounds, interleaved)`,
+      "",
+      "| implementation | p50 ms | p95 ms | min | max | pair total p50 ms | failures | status |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const [name, s] of Object.entries(join.impls)) {
+      out.push(
+        `| ${name} | ${n(s.summary?.p50, 1)} | ${n(s.summary?.p95, 1)} | ${
+          n(s.summary?.min, 1)
+        } | ${n(s.summary?.max, 1)} | ${
+          n(s.pairSummary?.p50, 1)
+        } | ${s.failures.length} | ${s.status} |`,
+      );
+    }
+    out.push("", "| ratio | value |", "| --- | ---: |");
+    for (const [k, v] of Object.entries(join.ratios)) out.push(`| ${k} | ${n(v, 2)} |`);
+    out.push(
+      "",
+      "meshmeet join steps, median (p95) in ms:",
+      "",
+      `| step | ${Object.keys(join.meshmeetSteps).join(" | ")} |`,
+      `| --- | ${Object.keys(join.meshmeetSteps).map(() => "---:").join(" | ")} |`,
+    );
+    for (
+      const [key, label] of [...JOIN_STEPS, ["discoveredMs", "join start → other peer found"], [
+        "joinTotalMs",
+        "joinMeeting() resolved",
+      ]]
+    ) {
+      out.push(
+        `| ${label} | ${
+          Object.values(join.meshmeetSteps).map((s) =>
+            s[key] ? `${n(s[key].p50)} (${n(s[key].p95)})` : "–"
+          ).join(" | ")
+        } |`,
+      );
+    }
+    out.push(
+      "",
+      `Slowest sequential step: ${
+        Object.entries(join.slowestStep).map(([k, v]) => `${k}: ${v}`).join("; ")
+      }. Who dialed: ${Object.entries(join.dialers).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+      "",
+      `![join distributions](${plotDir}join_distribution.svg)`,
+      "",
+      `![join steps](${plotDir}join_steps.svg)`,
+      "",
+    );
+  } else if (r.parts.join) {
+    out.push(`### 1. Join: error: ${(r.parts.join as { error: string }).error}`, "");
+  }
+
+  const browser = ok<BrowserResult>(r.parts.browser);
+  if (browser) {
+    out.push(
+      `### 2. Browsers (Chromium ${
+        browser.chromium ?? "?"
+      }, ${browser.rounds} rounds): ${browser.status}`,
+      "",
+      "| implementation | p50 ms | p95 ms | min | max | failures | status |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const [name, s] of Object.entries(browser.impls)) {
+      out.push(
+        `| ${name} | ${n(s.summary?.p50, 1)} | ${n(s.summary?.p95, 1)} | ${
+          n(s.summary?.min, 1)
+        } | ${n(s.summary?.max, 1)} | ${s.failures.length} | ${s.status} |`,
+      );
+    }
+    out.push("", `meshmeet/trystero (p50): **${n(browser.ratio, 2)}**`, "");
+    if (browser.meshmeetSteps) {
+      out.push(
+        `meshmeet in Chromium, median step times (ms): ${
+          Object.entries(browser.meshmeetSteps).map(([k, v]) => `${k} ${n(v.p50)}`).join(", ")
+        }.`,
+        "",
+      );
+    }
+    out.push(`![browser distributions](${plotDir}browser_distribution.svg)`, "");
+  } else if (r.parts.browser) {
+    out.push(`### 2. Browsers: error: ${(r.parts.browser as { error: string }).error}`, "");
+  }
+
+  const dial = ok<DialResult>(r.parts.dial);
+  if (dial) {
+    out.push(
+      `### 3. Dials between fresh peers (Deno, n=${dial.n})`,
+      "",
+      `First attempt connected within 3 s: **${(dial.firstAttemptWithin3s * 100).toFixed(0)}%** ` +
+        `(connected at all: ${(dial.successRate * 100).toFixed(0)}%). Dial time p50 ${
+          n(dial.dialMs.p50)
+        } ms, p95 ${n(dial.dialMs.p95)} ms. Fast mode p50 ${
+          n(dial.fastMode.p50)
+        } ms (${dial.fastMode.n} dials); slow mode p50 ${
+          n(dial.slowMode.p50)
+        } ms (${dial.slowMode.n} dials, ${(dial.slowShare * 100).toFixed(0)}%). Selected pairs: ${
+          Object.entries(dial.pairs).map(([k, v]) => `${k} ${v}`).join(", ")
+        }. The answerer's ICE was connected before the offerer's in ${
+          (dial.answererIceFirstShare * 100).toFixed(0)
+        }% of dials.`,
+      "",
+      "| phase (dialer side) | all p50 | all p95 | slow-mode p50 |",
+      "| --- | ---: | ---: | ---: |",
+    );
+    for (const [k, v] of Object.entries(dial.phases)) {
+      out.push(`| ${k} | ${n(v.p50, 1)} | ${n(v.p95, 1)} | ${n(dial.slowPhases[k]?.p50, 1)} |`);
+    }
+    const p = dial.probe;
+    out.push(
+      "",
+      `Raw node-datachannel probe (libdatachannel log on): ${p.slow}/${p.rounds} rounds slow (p50 ${
+        n(p.slowMs.p50)
+      } ms vs ${n(p.fastMs.p50)} ms); ${p.slowWithUnansweredReplay}/${p.slow} slow rounds show ` +
+        `the ClientHello replayed into DtlsTransport::start(), not answered, then retransmitted; ` +
+        `${p.replayedAnswered}/${p.replayed} replayed ClientHellos were answered at once (fast).`,
+      "",
+      `![dial histogram](${plotDir}dial_histogram.svg)`,
+      "",
+    );
+  } else if (r.parts.dial) {
+    out.push(`### 3. Dials: error: ${(r.parts.dial as { error: string }).error}`, "");
+  }
+
+  const tp = ok<ThroughputResult>(r.parts.throughput);
+  if (tp) {
+    out.push(
+      "### 4. Throughput on one connection (Deno ↔ Deno, two processes)",
+      "",
+      "| transfer | meshmeet Mbit/s | raw data channel Mbit/s | meshmeet/raw |",
+      "| ---: | ---: | ---: | ---: |",
+    );
+    for (const t of tp.transfers) {
+      out.push(
+        `| ${t.bytes / 1048576} MiB | ${n(t.meshmeetMbps, 1)} | ${n(t.rawMbps, 1)} | ${
+          n(t.ratio, 2)
+        } |`,
+      );
+    }
+    const msg = tp.messages;
+    out.push(
+      "",
+      `| ${msg.size}-byte messages | msgs/s | note |`,
+      "| --- | ---: | --- |",
+      `| meshmeet, limit raised | ${
+        n(msg.meshmeetRaisedLimit.msgsPerSec)
+      } | ${msg.count} messages, 256 in flight, each acknowledged |`,
+      `| meshmeet, default limit (2000 frames/s) | ${
+        n(msg.meshmeetDefaultLimit.msgsPerSec)
+      } | ${msg.meshmeetDefaultLimit.refused}/${msg.meshmeetDefaultLimit.count} refused (RateLimitError) |`,
+      `| raw data channel | ${n(msg.raw.msgsPerSec)} | ${msg.count} messages |`,
+      `| meshmeet/raw | ${n(msg.ratio, 3)} | |`,
+      "",
+    );
+  }
+  const mem = ok<MemoryResult>(r.parts.memory);
+  if (mem) {
+    out.push(
+      `### 5. Memory and CPU (idle window ${mem.idleSeconds} s)`,
+      "",
+      "| runtime | RSS before joining MiB | RSS joined + idle MiB | JS heap MiB | idle CPU % | status |",
+      "| --- | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const [k, v] of Object.entries(mem.idle)) {
+      out.push(
+        `| ${k} | ${n(v.baselineRssMiB, 1)} | ${n(v.joinedRssMiB, 1)} | ${n(v.heapUsedMiB, 1)} | ${
+          n(v.idleCpuPercent, 1)
+        } | ${v.status} |`,
+      );
+    }
+    out.push(
+      "",
+      `In one process (one meeting, full mesh): ${
+        mem.perPeer.steps.map((s) => `${s.peers} peers ${n(s.rssMiB)} MiB`).join(", ")
+      }; slope **${n(mem.perPeer.slopeMiBPerPeer, 1)} MiB per extra peer** (including its ` +
+        `connections); ${mem.perPeer.maxPeers} idle peers use ${
+          n(mem.perPeer.idleCpuPercent, 1)
+        }% of a core.`,
+      "",
+    );
+  }
+  const scale = ok<ScaleResult>(r.parts.scale);
+  if (scale) {
+    out.push(
+      `### 6. Scale (${
+        scale.netns ? "each scenario in its own loopback-only network namespace" : "host loopback"
+      })`,
+      "",
+      "6a. Concurrent meetings, all peers in one process, real WebRTC:",
+      "",
+      "| meetings × peers | peers complete | whole meeting per peer p50 / p95 ms | per meeting p50 / p95 ms | isolation violations | handshake failures | KiB / peer | CPU s / peer |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const x of scale.meetings) {
+      if (x.error) {
+        out.push(`| ${x.meetings} × ${x.peers} | error: ${x.error} | | | | | | |`);
+        continue;
+      }
+      const pp = x.wholeMeetingPerPeerMs as Record<string, number>;
+      const pm = x.wholeMeetingPerMeetingMs as Record<string, number>;
+      const iso = x.isolation as Record<string, number>;
+      const per = x.perPeer as Record<string, number>;
+      out.push(
+        `| ${x.meetings} × ${x.peersPerMeeting} | ${x.complete}/${x.totalPeers} | ${n(pp.p50)} / ${
+          n(pp.p95)
+        } | ${n(pm.p50)} / ${n(pm.p95)} | ${iso.violations} | ${iso.handshakeFailures} | ${
+          n(per.kiB)
+        } | ${n(per.cpuSeconds, 2)} |`,
+      );
+    }
+    const discoveryRows = (
+      list: Record<string, unknown>[],
+      first: (x: Record<string, unknown>) => string,
+    ) => {
+      for (const x of list) {
+        if (x.error) {
+          out.push(`| ${first(x)} | error: ${x.error} | | | | | | | |`);
+          continue;
+        }
+        const w = x.wholeMeetingPerPeerMs as Record<string, number>;
+        const j = x.joinMs as Record<string, number>;
+        const per = x.perPeer as Record<string, number>;
+        const iso = x.isolation as Record<string, number>;
+        out.push(
+          `| ${first(x)} | ${x.complete}/${x.totalPeers} | ${n(w.p50)} / ${n(w.p95)} | ${
+            n(j.p50)
+          } / ${n(j.p95)} | ${iso.violations} | ${n(per.kiB)} | ${n(per.cpuSeconds, 2)} | ${
+            n(per.lookups, 1)
+          } | ${n(per.recordsFetched, 1)} |`,
+        );
+      }
+    };
+    const discoveryHeader = [
+      "| scenario | complete | whole meeting per peer p50 / p95 ms (from last arrival) | join p50 / p95 ms | isolation violations | KiB / peer | CPU s / peer | lookups / peer | records fetched / peer |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ];
+    if (scale.discoveryMeetings?.length) {
+      out.push(
+        "",
+        "6a, discovery only (meshmeet's rendezvous on real participant nodes, no WebRTC, no handshake):",
+        "",
+        ...discoveryHeader,
+      );
+      discoveryRows(scale.discoveryMeetings, (x) => `${x.meetings} × ${x.peersPerMeeting}`);
+    }
+    out.push(
+      "",
+      "6b. One meeting of N peers (one process; converged = every peer has min(N−1, 32) direct participants):",
+      "",
+      "| N | at target | converged after s | per peer p50 / p95 s | degree min / p50 / max | components | KiB / peer | packets / peer | CPU s / peer | lookups / peer | records fetched / peer | dial attempts (failures) / peer |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const b of scale.big) {
+      if (b.error) {
+        out.push(`| ${b.n} | error: ${b.error} | | | | | | | | | | |`);
+        continue;
+      }
+      const pp = b.perPeerToTargetMs as Record<string, number>;
+      const d = b.degree as Record<string, number>;
+      const per = b.perPeer as Record<string, number>;
+      out.push(
+        `| ${b.n} | ${b.complete}/${b.n} | ${
+          b.converged ? n((b.convergeMs as number) / 1000, 1) : "no"
+        } | ${n(pp.p50 / 1000, 1)} / ${
+          n(pp.p95 / 1000, 1)
+        } | ${d.min} / ${d.p50} / ${d.max} | ${b.components} | ${n(per.kiB)} | ${
+          n(per.packets)
+        } | ${n(per.cpuSeconds, 2)} | ${n(per.lookups, 1)} | ${n(per.recordsFetched, 1)} | ${
+          n(per.dialAttempts, 1)
+        } (${n(per.dialFailures, 1)}) |`,
+      );
+    }
+    if (scale.discoveryBig?.length) {
+      out.push(
+        "",
+        "6b, discovery only (complete = a peer has verified records of all N−1 others):",
+        "",
+        ...discoveryHeader,
+      );
+      discoveryRows(scale.discoveryBig, (x) => `N = ${x.n}`);
+    }
+    out.push(
+      "",
+      `![convergence](${plotDir}scale_convergence.svg)`,
+      "",
+      `![cost per peer](${plotDir}scale_cost.svg)`,
+      "",
+      "6c. Presence records under one topic, a newcomer's lookup (meshmeet's Rendezvous.lookup):",
+      "",
+      "| records / servers | providers found, ms, KiB | records fetched in the lookup | lookup ms | lookup KiB | GET failures |",
+      "| --- | ---: | ---: | ---: | ---: | --- |",
+    );
+    for (const c of scale.records) {
+      if (c.error) {
+        out.push(`| ${c.records} / ${c.servers} | error: ${c.error} | | | | |`);
+        continue;
+      }
+      const p = c.providers as Record<string, number>;
+      const l = c.lookup as Record<string, unknown>;
+      out.push(
+        `| ${c.records} / ${c.servers} | ${p.found}, ${n(p.ms)} ms, ${
+          n(p.kiB)
+        } KiB | ${l.accepted} | ${n(l.ms as number)} | ${n(l.kiB as number)} | ${
+          Object.entries(l.getFailures as Record<string, number>).map(([k, v]) => `${v}× ${k}`)
+            .join("; ") ||
+          "none"
+        } |`,
+      );
+    }
+    out.push("");
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,163 @@
+/**
+ * Part 5: memory and CPU.
+ *
+ * - A joined, idle peer process: two peer processes join one meeting and connect; after
+ *   they settle, the RSS of one of them (from /proc) and its CPU share over an idle
+ *   window. The RSS of the same worker before joining (runtime + loaded modules) is the
+ *   baseline. Deno, and Node from the npm build when it exists.
+ * - In-process cost per extra peer: one Deno process adds peers to one meeting (every
+ *   peer connected to every other, so the cost includes its connections); RSS after a
+ *   garbage collection at each size, and the least-squares slope.
+ *
+ * @module
+ */
+import { Child, cpuPercent, denoWorker, linearFit, progress, sampleProc, sleep } from "./_util.ts";
+import { BENCH_DIR, ROOT } from "./_util.ts";
+import { nodeBuild } from "./_node_build.ts";
+import { generateInvitationCode } from "../mod.ts";
+
+/** One runtime's idle peer. */
+export interface IdlePeer {
+  status: string;
+  baselineRssMiB?: number;
+  joinedRssMiB?: number;
+  idleCpuPercent?: number;
+  heapUsedMiB?: number;
+}
+
+/** Result of part 5. */
+export interface MemoryResult {
+  idleSeconds: number;
+  idle: Record<string, IdlePeer>;
+  perPeer: {
+    steps: { peers: number; rssMiB: number; heapMiB: number; connectMs: number }[];
+    slopeMiBPerPeer: number;
+    idleCpuPercent: number;
+    maxPeers: number;
+  };
+}
+
+const MiB = 1024 * 1024;
+const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
+
+async function idlePeer(
+  name: string,
+  make: () => Child,
+  bootstrap: string[],
+  idleSeconds: number,
+): Promise<IdlePeer> {
+  const a = make();
+  const b = make();
+  try {
+    const before = await a.call<{ rss: number }>("stats", { gc: true });
+    const code = generateInvitationCode();
+    await a.call("join", { code, bootstrap });
+    await b.call("join", { code, bootstrap });
+    await Promise.all([a.call("waitConnected", { each: 1 }), b.call("waitConnected", { each: 1 })]);
+    await sleep(3000); // let the join's garbage settle
+    const s0 = sampleProc(a.pid)!;
+    await sleep(idleSeconds * 1000);
+    const s1 = sampleProc(a.pid)!;
+    const after = await a.call<{ heapUsed: number; participants: number[] }>("stats", {});
+    const peer: IdlePeer = {
+      status: "ok",
+      baselineRssMiB: mib(before.rss),
+      joinedRssMiB: mib(s1.rssBytes),
+      idleCpuPercent: cpuPercent(s0, s1),
+      heapUsedMiB: mib(after.heapUsed),
+    };
+    progress(
+      "5 memory",
+      `${name}: RSS ${peer.baselineRssMiB} MiB before joining, ${peer.joinedRssMiB} MiB joined ` +
+        `and idle; idle CPU ${peer.idleCpuPercent}% over ${idleSeconds} s (participants ${after.participants})`,
+    );
+    return peer;
+  } finally {
+    await Promise.allSettled([a.call("leaveAll"), b.call("leaveAll")]);
+    await Promise.allSettled([a.close(), b.close()]);
+  }
+}
+
+/**
+ * Run part 5.
+ *
+ * @param options Idle window and in-process sizes.
+ * @returns Idle RSS/CPU per runtime and the per-peer slope.
+ */
+export async function runMemory(
+  options: { idleSeconds: number; sizes: number[] },
+): Promise<MemoryResult> {
+  const part = "5 memory";
+  const boot = denoWorker("bootstrap", "bootstrap.ts");
+  try {
+    const bootstrap = (await boot.waitEvent("ready")).addresses as string[];
+    const idle: Record<string, IdlePeer> = {};
+    idle["Deno"] = await idlePeer(
+      "Deno",
+      () => denoWorker("peer", "peer.ts", [], { v8Flags: ["--expose-gc"] }),
+      bootstrap,
+      options.idleSeconds,
+    ).catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
+    const node = await nodeBuild();
+    if (typeof node === "string") idle["Node"] = { status: node };
+    else {
+      idle[`Node ${node.version}`] = await idlePeer(
+        `Node ${node.version}`,
+        () =>
+          new Child({
+            name: "peer-node",
+            cmd: node.node,
+            args: ["--expose-gc", `${BENCH_DIR}workers/peer_node.mjs`, node.entry],
+            cwd: ROOT,
+          }),
+        bootstrap,
+        options.idleSeconds,
+      ).catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
+    }
+
+    progress(part, `in-process: adding peers to one meeting: ${options.sizes.join(", ")}`);
+    const w = denoWorker("peers", "peer.ts", [], { v8Flags: ["--expose-gc"] });
+    const steps: MemoryResult["perPeer"]["steps"] = [];
+    let idleCpu = NaN;
+    try {
+      const code = generateInvitationCode();
+      let have = 0;
+      for (const size of options.sizes) {
+        const t0 = performance.now();
+        await w.call("join", { code, bootstrap, count: size - have, concurrency: 4 }, 180_000);
+        have = size;
+        await w.call("waitConnected", { each: size - 1, timeoutMs: 120_000 }, 130_000);
+        const connectMs = Math.round(performance.now() - t0);
+        await sleep(2000);
+        const s = await w.call<{ rss: number; heapUsed: number }>("stats", { gc: true });
+        steps.push({ peers: size, rssMiB: mib(s.rss), heapMiB: mib(s.heapUsed), connectMs });
+        progress(
+          part,
+          `${size} peers in one process (full mesh): RSS ${mib(s.rss)} MiB, heap ${
+            mib(s.heapUsed)
+          } MiB (joined and connected in ${connectMs} ms)`,
+        );
+      }
+      const s0 = sampleProc(w.pid)!;
+      await sleep(options.idleSeconds * 1000);
+      idleCpu = cpuPercent(s0, sampleProc(w.pid)!);
+      progress(part, `${have} idle peers in one process: ${idleCpu}% CPU`);
+    } finally {
+      await w.call("leaveAll", {}, 60_000).catch(() => {});
+      await w.close();
+    }
+    const fit = linearFit(steps.map((s) => s.peers), steps.map((s) => s.rssMiB));
+    return {
+      idleSeconds: options.idleSeconds,
+      idle,
+      perPeer: {
+        steps,
+        slopeMiBPerPeer: Math.round(fit.slope * 100) / 100,
+        idleCpuPercent: idleCpu,
+        maxPeers: options.sizes[options.sizes.length - 1],
+      },
+    };
+  } finally {
+    await boot.close();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * One measured round between two meshmeet peers in one process, written against the
+ * public API only and with erasable TypeScript only, so the same file runs in Deno (with
+ * `mod.ts`) and on Node >= 23 (type stripping, with the npm build).
+ *
+ * Round "newcomer": A joins and settles; then B joins and, as soon as A is its
+ * participant, sends one message and waits for the acknowledgement. Round "together":
+ * both join at once (used for the dial histogram: fresh peers, one dial per round).
+ *
+ * @module
+ */
+
+/** The participant fields the bench reads. */
+export interface ParticipantLike {
+  peerId: string;
+  discoveredAt: number;
+  connectedAt: number;
+  direction: string;
+  path?: string;
+  selectedCandidatePair?: { local: { type: string }; remote: { type: string } };
+}
+
+/** The meeting surface the bench uses. */
+export interface MeetingLike extends EventTarget {
+  self: { peerId: string };
+  participants: ParticipantLike[];
+  stats: { joinTimings: Record<string, number>; dialAttempts: number; dialFailures: number };
+  send(peerId: string, data: unknown): Promise<void>;
+  leave(): Promise<void>;
+}
+
+/** The module surface the bench uses. */
+export interface MeshmeetApi {
+  joinMeeting(code: string, options: Record<string, unknown>): Promise<MeetingLike>;
+  generateInvitationCode(): string;
+}
+
+/** Arguments of a round. */
+export interface PairRoundArgs {
+  bootstrap: string[];
+  mode?: "newcomer" | "together";
+  timeoutMs?: number;
+}
+
+/** What one side saw of the other. */
+export interface SideView {
+  peerId: string;
+  joinStart: number;
+  joinEnd: number;
+  joinTimings: Record<string, number>;
+  dialAttempts: number;
+  dialFailures: number;
+  other?: ParticipantLike;
+}
+
+/** Result of a round. */
+export interface PairRoundResult {
+  mode: string;
+  ok: boolean;
+  error?: string;
+  /** From B's join start to the acknowledgement of its first message (ms). */
+  newcomerMs?: number;
+  /** From A's join start to the same acknowledgement (ms). */
+  pairTotalMs?: number;
+  /** B's join start to A being B's participant (ms). */
+  joinToConnectedMs?: number;
+  /** A became B's participant -> ack received (ms). */
+  ackMs?: number;
+  a: SideView;
+  b: SideView;
+}
+
+const LOOPBACK_RTC = { iceServers: [], bindAddress: "127.0.0.1" };
+
+function waitParticipant(
+  m: MeetingLike,
+  peerId: string,
+  timeoutMs: number,
+): Promise<ParticipantLike> {
+  return new Promise((resolve, reject) => {
+    const find = () => m.participants.find((p) => p.peerId === peerId);
+    const done = (p: ParticipantLike | undefined, err?: Error) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      m.removeEventListener("peer:join", check);
+      if (p) resolve(p);
+      else reject(err);
+    };
+    const check = () => {
+      const p = find();
+      if (p) done(p);
+    };
+    const timer = setTimeout(
+      () => done(undefined, new Error(`no connection to ${peerId} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const poll = setInterval(check, 50);
+    m.addEventListener("peer:join", check);
+    check();
+  });
+}
+
+function view(m: MeetingLike | undefined, joinStart: number, joinEnd: number, other?: string) {
+  return {
+    peerId: m?.self.peerId ?? "",
+    joinStart,
+    joinEnd,
+    joinTimings: { ...(m?.stats.joinTimings ?? {}) },
+    dialAttempts: m?.stats.dialAttempts ?? 0,
+    dialFailures: m?.stats.dialFailures ?? 0,
+    other: other ? m?.participants.find((p) => p.peerId === other) : undefined,
+  };
+}
+
+/**
+ * Run one round and leave both meetings.
+ *
+ * @param api joinMeeting and generateInvitationCode of the build under test.
+ * @param args Bootstrap addresses and mode.
+ * @returns Timings of both sides.
+ */
+export async function pairRound(api: MeshmeetApi, args: PairRoundArgs): Promise<PairRoundResult> {
+  const mode = args.mode ?? "newcomer";
+  const timeoutMs = args.timeoutMs ?? 20_000;
+  const code = api.generateInvitationCode();
+  const options = { bootstrap: args.bootstrap, rtcConfiguration: LOOPBACK_RTC };
+  let a: MeetingLike | undefined;
+  let b: MeetingLike | undefined;
+  let aStart = 0, aEnd = 0, bStart = 0, bEnd = 0;
+  try {
+    if (mode === "newcomer") {
+      aStart = Date.now();
+      a = await api.joinMeeting(code, { ...options, name: "A" });
+      aEnd = Date.now();
+      bStart = Date.now();
+      const p0 = performance.now();
+      b = await api.joinMeeting(code, { ...options, name: "B" });
+      bEnd = Date.now();
+      await waitParticipant(b, a.self.peerId, timeoutMs);
+      const seen = performance.now();
+      await b.send(a.self.peerId, "x");
+      const t1 = performance.now();
+      await waitParticipant(a, b.self.peerId, 5000).catch(() => undefined);
+      return {
+        mode,
+        ok: true,
+        newcomerMs: t1 - p0,
+        pairTotalMs: t1 - p0 + (bStart - aStart),
+        joinToConnectedMs: seen - p0,
+        ackMs: t1 - seen,
+        a: view(a, aStart, aEnd, b.self.peerId),
+        b: view(b, bStart, bEnd, a.self.peerId),
+      };
+    }
+    aStart = bStart = Date.now();
+    const [ma, mb] = await Promise.all([
+      api.joinMeeting(code, { ...options, name: "A" }).then((m) => {
+        aEnd = Date.now();
+        return m;
+      }),
+      api.joinMeeting(code, { ...options, name: "B" }).then((m) => {
+        bEnd = Date.now();
+        return m;
+      }),
+    ]);
+    a = ma;
+    b = mb;
+    await Promise.all([
+      waitParticipant(ma, mb.self.peerId, timeoutMs),
+      waitParticipant(mb, ma.self.peerId, timeoutMs),
+    ]);
+    return {
+      mode,
+      ok: true,
+      a: view(a, aStart, aEnd, b.self.peerId),
+      b: view(b, bStart, bEnd, a.self.peerId),
+    };
+  } catch (err) {
+    return {
+      mode,
+      ok: false,
+      error: (err as Error).message,
+      a: view(a, aStart, aEnd, b?.self.peerId),
+      b: view(b, bStart, bEnd, a?.self.peerId),
+    };
+  } finally {
+    await Promise.allSettled([a?.leave(), b?.leave()]);
+  }
+}
