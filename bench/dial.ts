@@ -102,7 +102,7 @@ export async function runDial(
   const part = "3 dial";
   const children: Child[] = [];
   const dials: Dial[] = [];
-  let probe: Array<
+  const probe: Array<
     { ms: number; replayed: boolean; retransmitted: boolean; serverAnsweredReplay: boolean }
   > = [];
   try {
