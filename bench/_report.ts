@@ -33,6 +33,9 @@ export interface BenchResults {
 const ok = <T>(x: T | { error: string } | undefined): T | undefined =>
   x && !(x as { error?: string }).error ? x as T : undefined;
 
+const sec = (ms: number | null | undefined) =>
+  ms === null || ms === undefined || !Number.isFinite(ms) ? "–" : (ms / 1000).toFixed(1);
+
 const n = (x: number | null | undefined, digits = 0) =>
   x === null || x === undefined || !Number.isFinite(x)
     ? "–"
@@ -100,7 +103,8 @@ export async function writePlots(r: BenchResults, dir: string): Promise<string[]
     const big = scale.big.filter((b) => !b.error) as Record<string, unknown>[];
     const disc = (scale.discoveryBig ?? []).filter((b) => !b.error) as Record<string, unknown>[];
     const pts = (f: (b: Record<string, unknown>) => number, list = big) =>
-      list.map((b) => [b.n as number, f(b)] as [number, number]);
+      list.map((b) => [b.n as number, f(b) ?? NaN] as [number, number])
+        .filter(([, y]) => y !== null && Number.isFinite(y) && y > 0);
     const per = (b: Record<string, unknown>, k: string) => (b.perPeer as Record<string, number>)[k];
     files["scale_convergence.svg"] = linePlot({
       title: "One meeting of N peers: time to converge",
@@ -132,11 +136,11 @@ export async function writePlots(r: BenchResults, dir: string): Promise<string[]
           dashed: true,
         },
       ],
-      note: "WebRTC: to min(N-1, 32) direct participants from own join start; discovery: " +
-        "all N-1 records from the last arrival (missing points: not converged)",
+      note: "WebRTC: own join → min(N−1, 32) participants; discovery: last arrival → all " +
+        "records; no point = not converged",
     });
     files["scale_cost.svg"] = linePlot({
-      title: "One meeting of N peers: cost per peer until converged",
+      title: "One meeting of N peers: cost per peer over the scenario",
       xLabel: "N",
       yLabel: "per peer",
       logY: true,
@@ -402,7 +406,7 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
     ) => {
       for (const x of list) {
         if (x.error) {
-          out.push(`| ${first(x)} | error: ${x.error} | | | | | | | |`);
+          out.push(`| ${first(x)} | error: ${x.error} | | | | | | | | |`);
           continue;
         }
         const w = x.wholeMeetingPerPeerMs as Record<string, number>;
@@ -410,17 +414,17 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
         const per = x.perPeer as Record<string, number>;
         const iso = x.isolation as Record<string, number>;
         out.push(
-          `| ${first(x)} | ${x.complete}/${x.totalPeers} | ${n(w.p50)} / ${n(w.p95)} | ${
-            n(j.p50)
-          } / ${n(j.p95)} | ${iso.violations} | ${n(per.kiB)} | ${n(per.cpuSeconds, 2)} | ${
-            n(per.lookups, 1)
-          } | ${n(per.recordsFetched, 1)} |`,
+          `| ${first(x)} | ${x.joined}/${x.totalPeers} | ${x.complete} | ${n(w.p50)} / ${
+            n(w.p95)
+          } | ${n(j.p50)} / ${n(j.p95)} | ${iso.violations} | ${n(per.kiB)} | ${
+            n(per.cpuSeconds, 2)
+          } | ${n(per.lookups, 1)} | ${n(per.recordsFetched, 1)} |`,
         );
       }
     };
     const discoveryHeader = [
-      "| scenario | complete | whole meeting per peer p50 / p95 ms (from last arrival) | join p50 / p95 ms | isolation violations | KiB / peer | CPU s / peer | lookups / peer | records fetched / peer |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| scenario | joined in budget | complete | whole meeting per peer p50 / p95 ms (from last arrival) | join p50 / p95 ms | isolation violations | KiB / peer | CPU s / peer | lookups / peer | records fetched / peer |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ];
     if (scale.discoveryMeetings?.length) {
       out.push(
@@ -435,27 +439,25 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
       "",
       "6b. One meeting of N peers (one process; converged = every peer has min(N−1, 32) direct participants):",
       "",
-      "| N | at target | converged after s | per peer p50 / p95 s | degree min / p50 / max | components | KiB / peer | packets / peer | CPU s / peer | lookups / peer | records fetched / peer | dial attempts (failures) / peer |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| N | joined in budget | at target | converged after s | per peer p50 / p95 s | degree min / p50 / max | components | KiB / peer | packets / peer | CPU s / peer | lookups / peer | records fetched / peer | dial attempts (failures) / peer |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const b of scale.big) {
       if (b.error) {
-        out.push(`| ${b.n} | error: ${b.error} | | | | | | | | | | |`);
+        out.push(`| ${b.n} | error: ${b.error} | | | | | | | | | | | |`);
         continue;
       }
       const pp = b.perPeerToTargetMs as Record<string, number>;
       const d = b.degree as Record<string, number>;
       const per = b.perPeer as Record<string, number>;
       out.push(
-        `| ${b.n} | ${b.complete}/${b.n} | ${
+        `| ${b.n} | ${b.joined}/${b.n} | ${b.complete}/${b.joined} | ${
           b.converged ? n((b.convergeMs as number) / 1000, 1) : "no"
-        } | ${n(pp.p50 / 1000, 1)} / ${
-          n(pp.p95 / 1000, 1)
-        } | ${d.min} / ${d.p50} / ${d.max} | ${b.components} | ${n(per.kiB)} | ${
-          n(per.packets)
-        } | ${n(per.cpuSeconds, 2)} | ${n(per.lookups, 1)} | ${n(per.recordsFetched, 1)} | ${
-          n(per.dialAttempts, 1)
-        } (${n(per.dialFailures, 1)}) |`,
+        } | ${sec(pp.p50)} / ${sec(pp.p95)} | ${d.min} / ${d.p50} / ${d.max} | ${b.components} | ${
+          n(per.kiB)
+        } | ${n(per.packets)} | ${n(per.cpuSeconds, 2)} | ${n(per.lookups, 1)} | ${
+          n(per.recordsFetched, 1)
+        } | ${n(per.dialAttempts, 1)} (${n(per.dialFailures, 1)}) |`,
       );
     }
     if (scale.discoveryBig?.length) {

@@ -98,6 +98,9 @@ async function report(results: BenchResults, updateDoc: boolean): Promise<string
           path,
           doc.slice(0, i + start.length) + "\n\n" + tables + "\n" + doc.slice(j),
         );
+        // Keep `deno fmt --check` (part of `deno task check`) clean.
+        await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path], cwd: ROOT })
+          .output().catch(() => {});
         progress("bench", "BENCHMARKS.md results section updated");
       }
     } catch {

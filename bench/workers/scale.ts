@@ -612,9 +612,13 @@ await serve({
         let firstRecordMs = NaN;
         // Why GETs fail: the rendezvous logs "no presence record for <id>: <reason>".
         const reasons = new Map<string, number>();
+        const lookupErrors: string[] = [];
         const logger = createLogger({
           enabled: "bench:rendezvous",
           sink: (line) => {
+            if (/lookup found/.test(line)) lookupErrors.push(line.replace(/^\s*[\d.]+s \S+ /, ""));
+            const early = /lookup ended early: (.*)$/.exec(line);
+            if (early) lookupErrors.push(early[1].slice(0, 200));
             const m = /no presence record for \S+: (.*)$/.exec(line);
             if (m) {
               const reason = m[1].replace(/12D3\w+/g, "<peer>").slice(0, 120);
@@ -670,6 +674,7 @@ await serve({
             getFailures: Object.fromEntries(
               [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5),
             ),
+            endedEarly: lookupErrors.slice(0, 3),
           },
           total: meterAll.read(),
         };
