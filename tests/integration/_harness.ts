@@ -40,6 +40,16 @@ export function joinLoopback(
   });
 }
 
+/** Join one meeting with several named participants at once, in the order of `names`. */
+export function joinAll(
+  code: string,
+  boot: BootstrapNode,
+  names: string[],
+  options: JoinMeetingOptions = {},
+): Promise<Meeting[]> {
+  return Promise.all(names.map((name) => joinLoopback(code, boot, { ...options, name })));
+}
+
 /** Resolve when `predicate` holds (checked on every event of `meeting` and every 50 ms). */
 export function waitUntil(
   predicate: () => boolean,

@@ -11,6 +11,7 @@ import {
 } from "../../mod.ts";
 import {
   cleanup,
+  joinAll,
   joinLoopback,
   recordEvents,
   startLoopbackBootstrap,
@@ -76,10 +77,7 @@ Deno.test("Meeting.connect() to a member with the wrong code fails the handshake
   const meetings: Meeting[] = [];
   try {
     const code = generateInvitationCode();
-    const [ada, bob] = await Promise.all([
-      joinLoopback(code, boot, { name: "Ada" }),
-      joinLoopback(code, boot, { name: "Bob" }),
-    ]);
+    const [ada, bob] = await joinAll(code, boot, ["Ada", "Bob"]);
     meetings.push(ada, bob);
     const adaLog = recordEvents(ada, ["peer:join", "handshake:failed"]);
     const mallory = await joinLoopback(generateInvitationCode(), boot, { name: "Mallory" });
@@ -149,10 +147,7 @@ Deno.test("malformed and oversized frames on a real stream close only that strea
   const meetings: Meeting[] = [];
   try {
     const code = generateInvitationCode();
-    const [ada, bob] = await Promise.all([
-      joinLoopback(code, boot, { name: "Ada" }),
-      joinLoopback(code, boot, { name: "Bob" }),
-    ]);
+    const [ada, bob] = await joinAll(code, boot, ["Ada", "Bob"]);
     meetings.push(ada, bob);
     const mallory = await joinLoopback(generateInvitationCode(), boot, { name: "Mallory" });
     meetings.push(mallory);

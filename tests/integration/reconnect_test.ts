@@ -2,6 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { generateInvitationCode, type Meeting } from "../../mod.ts";
 import {
   cleanup,
+  joinAll,
   joinLoopback,
   recordEvents,
   startLoopbackBootstrap,
@@ -13,10 +14,7 @@ Deno.test("a dropped WebRTC connection is re-established by itself and messages 
   const code = generateInvitationCode();
   const meetings: Meeting[] = [];
   try {
-    const [ada, bob] = await Promise.all([
-      joinLoopback(code, boot, { name: "Ada" }),
-      joinLoopback(code, boot, { name: "Bob" }),
-    ]);
+    const [ada, bob] = await joinAll(code, boot, ["Ada", "Bob"]);
     meetings.push(ada, bob);
     await waitUntil(() => ada.participants.length === 1 && bob.participants.length === 1, "a pair");
     const got: unknown[] = [];

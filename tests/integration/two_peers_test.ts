@@ -2,6 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { generateInvitationCode, type Meeting } from "../../mod.ts";
 import {
   cleanup,
+  joinAll,
   joinLoopback,
   recordEvents,
   startLoopbackBootstrap,
@@ -12,10 +13,7 @@ async function meetAndTalk(boot: Awaited<ReturnType<typeof startLoopbackBootstra
   const code = generateInvitationCode();
   const meetings: Meeting[] = [];
   try {
-    const [ada, bob] = await Promise.all([
-      joinLoopback(code, boot, { name: "Ada" }),
-      joinLoopback(code, boot, { name: "Bob" }),
-    ]);
+    const [ada, bob] = await joinAll(code, boot, ["Ada", "Bob"]);
     meetings.push(ada, bob);
     const received = recordEvents(bob, ["message"]);
     const receivedByAda = recordEvents(ada, ["message"]);
@@ -70,10 +68,7 @@ Deno.test("Meeting.request() gets the response of the other side's request liste
   const code = generateInvitationCode();
   const meetings: Meeting[] = [];
   try {
-    const [ada, bob] = await Promise.all([
-      joinLoopback(code, boot, { name: "Ada" }),
-      joinLoopback(code, boot, { name: "Bob" }),
-    ]);
+    const [ada, bob] = await joinAll(code, boot, ["Ada", "Bob"]);
     meetings.push(ada, bob);
     bob.addEventListener("request", (e) => {
       const body = e.detail.data as { op: string; n: number };
