@@ -3,7 +3,6 @@ import { generateInvitationCode, type Meeting } from "../../mod.ts";
 import {
   cleanup,
   joinAll,
-  joinLoopback,
   recordEvents,
   startLoopbackBootstrap,
   waitUntil,
