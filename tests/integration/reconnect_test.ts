@@ -1,12 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { generateInvitationCode, type Meeting } from "../../mod.ts";
-import {
-  cleanup,
-  joinAll,
-  recordEvents,
-  startLoopbackBootstrap,
-  waitUntil,
-} from "./_harness.ts";
+import { cleanup, joinAll, recordEvents, startLoopbackBootstrap, waitUntil } from "./_harness.ts";
 
 Deno.test("a dropped WebRTC connection is re-established by itself and messages sent meanwhile arrive once, in order", async () => {
   const boot = await startLoopbackBootstrap();

@@ -1,12 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { generateInvitationCode, type Meeting } from "../../mod.ts";
-import {
-  cleanup,
-  joinAll,
-  recordEvents,
-  startLoopbackBootstrap,
-  waitUntil,
-} from "./_harness.ts";
+import { cleanup, joinAll, recordEvents, startLoopbackBootstrap, waitUntil } from "./_harness.ts";
 
 async function meetAndTalk(boot: Awaited<ReturnType<typeof startLoopbackBootstrap>>) {
   const code = generateInvitationCode();
