@@ -6,10 +6,11 @@
 import type { PrivateKey } from "@libp2p/interface";
 import { generateKeyPair, privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
+import { groupBootstrapAddresses } from "./_bootstrap_addresses.ts";
 import { WebRTC } from "@multiformats/multiaddr-matcher";
 import { BootstrapError, MeetingClosedError } from "./errors.ts";
 import { type ComponentLogger, silentLogger } from "./logger.ts";
-import { Meeting, type MeetingOptions } from "./meeting.ts";
+import { checkMeetingOptions, Meeting, type MeetingOptions } from "./meeting.ts";
 import { createParticipantLibp2p, type IceRung, type ParticipantLibp2p } from "./node.ts";
 import { MAX_NAME_LENGTH } from "./presence.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
@@ -90,14 +91,15 @@ async function _bootstrap(
   bootstrap: readonly string[],
   signal: AbortSignal,
 ): Promise<void> {
+  const groups = groupBootstrapAddresses(bootstrap);
   const results = await Promise.allSettled(
-    bootstrap.map((address) => libp2p.dial(multiaddr(address), { signal })),
+    groups.map((addresses) => libp2p.dial(addresses, { signal })),
   );
   if (results.every((r) => r.status === "rejected")) {
     signal.throwIfAborted();
     const reasons = results.map((r) => (r as PromiseRejectedResult).reason?.message).join("; ");
     throw new BootstrapError(
-      `Cannot join meeting: none of the ${bootstrap.length} bootstrap node(s) could be reached ` +
+      `Cannot join meeting: none of the ${groups.length} bootstrap node(s) could be reached ` +
         `(${reasons}); check the addresses and that the nodes are running`,
       { cause: (results[0] as PromiseRejectedResult).reason },
     );
@@ -163,6 +165,7 @@ export async function joinMeeting(
   const outer = options.signal;
   outer?.throwIfAborted();
   normalizeInvitationCode(code); // fail fast on a bad code, before anything starts
+  checkMeetingOptions(options);
   const name = options.name ?? "";
   if (typeof name !== "string" || name.length > MAX_NAME_LENGTH) {
     throw new TypeError(

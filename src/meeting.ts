@@ -32,6 +32,7 @@ import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
+import { Limiter } from "./_limiter.ts";
 
 /** The libp2p protocol of meeting traffic (runs only on direct connections). */
 export const MEETING_PROTOCOL = "/meshmeet/meeting/1.0.0";
@@ -292,8 +293,76 @@ export interface MeetingOptions {
    * @default {6}
    */
   maxDialAttempts?: number;
+  /**
+   * Outgoing connection attempts (WebRTC or relayed) run at once; more wait their turn, and
+   * an attempt's time budget starts when it leaves the queue. A newcomer to a large meeting
+   * otherwise starts one WebRTC dial per participant at the same moment.
+   * @default {8}
+   */
+  maxDialsInFlight?: number;
   /** Rendezvous timers. */
   rendezvous?: RendezvousOptions;
+}
+
+const COUNT_OPTIONS = [
+  "maxPeers",
+  "directAttempts",
+  "maxDialAttempts",
+  "maxDialsInFlight",
+  "maxFramesPerSecond",
+  "maxMessageBytes",
+] as const;
+const MS_OPTIONS = [
+  "heartbeatMs",
+  "leaseMs",
+  "ackTimeoutMs",
+  "dialTimeoutMs",
+  "turnTimeoutMs",
+  "relayTimeoutMs",
+  "upgradeIntervalMs",
+] as const;
+
+/**
+ * Check a meeting's options before anything starts.
+ *
+ * @param options The options.
+ * @throws {RangeError} Naming the first option that is not a positive number (counts must
+ *   be integers).
+ */
+export function checkMeetingOptions(options: MeetingOptions): void {
+  const bad = (key: string, value: unknown, what: string) =>
+    new RangeError(
+      `Cannot join meeting: options.${key} must be ${what}, got ${JSON.stringify(value)}; ` +
+        "leave it out for the default",
+    );
+  for (const key of COUNT_OPTIONS) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw bad(key, value, "a positive integer");
+    }
+  }
+  for (const key of MS_OPTIONS) {
+    const value = options[key];
+    if (
+      value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
+    ) {
+      throw bad(key, value, "a positive number of milliseconds");
+    }
+  }
+  for (const [key, value] of Object.entries(options.rendezvous ?? {})) {
+    if (
+      value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
+    ) {
+      throw bad(`rendezvous.${key}`, value, "a positive number of milliseconds");
+    }
+  }
+  if (options.allowRelay !== undefined && typeof options.allowRelay !== "boolean") {
+    throw new TypeError(
+      `Cannot join meeting: options.allowRelay must be a boolean, got ${
+        JSON.stringify(options.allowRelay)
+      }`,
+    );
+  }
 }
 
 /**
@@ -381,6 +450,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #meta = new Map<string, LinkMeta>();
   #known = new Map<string, Known>();
   #dialing = new Map<string, Promise<void>>();
+  #dialSlots: Limiter;
   #knocking = new Set<string>();
   #openRequests = new Set<() => void>();
   #controller = new AbortController();
@@ -415,7 +485,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
       upgradeIntervalMs: options.upgradeIntervalMs ?? 30_000,
       maxDialAttempts: options.maxDialAttempts ?? 6,
+      maxDialsInFlight: options.maxDialsInFlight ?? 8,
     };
+    this.#dialSlots = new Limiter(this.#options.maxDialsInFlight);
     this.#stats = {
       handshakeFailures: 0,
       dialAttempts: 0,
@@ -855,16 +927,16 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           this.#c.log.connect(`${peerId} announced no usable address; cannot dial`);
           return;
         }
-        const started = performance.now();
+        const timing = { started: performance.now() };
         try {
-          await this.#dialOnce(peerId, address, known.discoveredAt, signal, mode);
+          await this.#dialOnce(peerId, address, known.discoveredAt, signal, mode, timing);
           return;
         } catch (err) {
           if (this.left) return;
           this.#stats.dialFailures++;
           this.#c.log.connect(
             `${mode} attempt ${attempt} to ${peerId} failed after ${
-              Math.round(performance.now() - started)
+              Math.round(performance.now() - timing.started)
             } ms: ${(err as Error).message}`,
           );
           if (err instanceof MembershipProofError) return;
@@ -875,7 +947,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           // dial, a half-open connection) get up to `directAttempts` tries.
           const timedOut = (err as Error).name === "TimeoutError" ||
             (err as Error).name === "AbortError" ||
-            performance.now() - started >= this.#budget(mode) - 50;
+            performance.now() - timing.started >= this.#budget(mode) - 50;
           if (timedOut) timeoutsOnRung++;
           // Before TURN one timeout is enough (a stalled direct dial still ends up on a working
           // path and is upgraded later); before the relay, give WebRTC a second chance.
@@ -969,7 +1041,25 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }
   }
 
-  async #dialOnce(
+  /** One connection attempt, when a dial slot is free (`maxDialsInFlight`). */
+  #dialOnce(
+    peerId: string,
+    address: string,
+    discoveredAt: number,
+    outerSignal: AbortSignal | undefined,
+    mode: "direct" | "turn" | "relay",
+    timing: { started: number } = { started: 0 },
+  ): Promise<void> {
+    const waitSignal = outerSignal
+      ? AbortSignal.any([this.#controller.signal, outerSignal])
+      : this.#controller.signal;
+    return this.#dialSlots.run(() => {
+      timing.started = performance.now();
+      return this.#dialOnceNow(peerId, address, discoveredAt, outerSignal, mode);
+    }, waitSignal);
+  }
+
+  async #dialOnceNow(
     peerId: string,
     address: string,
     discoveredAt: number,

@@ -22,6 +22,7 @@ import type { ParticipantLibp2p } from "./node.ts";
 import { openPresence, type Presence, type PresenceInfo, sealPresence } from "./presence.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { Logger } from "./logger.ts";
+import { Limiter } from "./_limiter.ts";
 
 /** Timers of the rendezvous. */
 export interface RendezvousOptions {
@@ -113,6 +114,7 @@ export class Rendezvous {
   #announceTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   #lookupInFlight: Promise<number> | undefined;
+  readonly #fetches = new Limiter(16);
   #controller = new AbortController();
 
   /** @param init Node, keys, callbacks and timers. */
@@ -242,7 +244,9 @@ export class Rendezvous {
       for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) {
         const id = provider.id.toString();
         if (id === self || this.#init.isKnown(id)) continue;
-        fetches.push(this.#fetch(id, signal));
+        // Bounded: with one GET per provider all at once, a lookup among 500 records got
+        // about 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md).
+        fetches.push(this.#fetches.run(() => this.#fetch(id, signal), signal).catch(() => false));
       }
     } catch (err) {
       if (!this.#controller.signal.aborted) log(`lookup ended early: ${(err as Error).message}`);
@@ -282,8 +286,10 @@ export class Rendezvous {
     this.#lookupTimer = setTimeout(async () => {
       const found = await this.lookup().catch(() => 0);
       if (!this.#running) return;
-      if (found > 0) this.#interval = this.#minInterval;
-      else this.#interval = Math.min(this.#maxInterval, this.#interval * 2);
+      // Back off while nothing new turns up. Finding someone keeps the pace instead of going
+      // back to the fastest: in a growing meeting newcomers knock on us anyway, and every
+      // lookup at 0.5 s costs every member DHT traffic (`wake()` still resets it).
+      if (found === 0) this.#interval = Math.min(this.#maxInterval, this.#interval * 2);
       this.#schedule(this.#init.wantMore() ? this.#interval : this.#maxInterval);
     }, delay);
   }

@@ -26,6 +26,14 @@ async function meetAndTalk(boot: Awaited<ReturnType<typeof startLoopbackBootstra
     assert(conns.length >= 1, "expected a WebRTC connection between Ada and Bob");
     assert(conns.every((c) => c.limits == null), "WebRTC connection must not be limited");
     assertEquals(bobSeenByAda.selectedCandidatePair?.local.address, "127.0.0.1");
+    // Given the bootstrap node's /ws and /tcp addresses, each side reached it once, over
+    // plain TCP (Deno's WebSocket client adds ~44 ms per round trip: no TCP_NODELAY).
+    for (const m of [ada, bob]) {
+      const toBoot = m.libp2p.getConnections().filter((c) =>
+        c.remotePeer.toString() === boot.peerId && !c.remoteAddr.toString().includes("/webrtc")
+      );
+      assertEquals(toBoot.map((c) => c.remoteAddr.toString().includes("/ws")), [false]);
+    }
 
     await ada.send(bobSeenByAda.peerId, "hello Bob");
     await ada.send(bobSeenByAda.peerId, { n: 2 });
