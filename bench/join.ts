@@ -29,7 +29,7 @@ export const JOIN_STEPS: [string, string][] = [
   ["bootstrapMs", "bootstrap dial"],
   ["stunMs", "STUN / ICE servers (overlaps reservation)"],
   ["reservationMs", "relay reservation"],
-  ["announceMs", "announce (put + provide)"],
+  ["announceMs", "announce (put + provide; overlaps the first lookup)"],
   ["firstLookupMs", "first lookup (find + get)"],
   ["connectMs", "knock/dial + WebRTC + handshake"],
   ["ackMs", "first message acknowledged"],
@@ -69,8 +69,9 @@ export interface JoinResult {
 export function stepsOf(r: PairRoundResult): Record<string, number> {
   const t = r.b.joinTimings;
   const other = r.b.other;
-  const seq = (t.bootstrapMs ?? 0) + (t.reservationMs ?? 0) + (t.announceMs ?? 0) +
-    (t.firstLookupMs ?? 0);
+  // Announce and the first lookup run at once (since 2026-11-21; before, one after the other).
+  const seq = (t.bootstrapMs ?? 0) + (t.reservationMs ?? 0) +
+    Math.max(t.announceMs ?? 0, t.firstLookupMs ?? 0);
   const joinTotal = t.totalMs ?? (r.b.joinEnd - r.b.joinStart);
   const connectMs = other ? other.connectedAt - other.discoveredAt : NaN;
   return {

@@ -528,12 +528,17 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    // The first lookup does not need our announcement, so both run at once (on a WAN each
+    // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
+    // peers that join at the same moment still find each other.
     const t0 = performance.now();
+    const lookup = this.#rendezvous.lookup().finally(() => {
+      this.#stats.joinTimings.firstLookupMs = performance.now() - t0;
+    });
+    lookup.catch(() => {}); // awaited below
     await this.#rendezvous.start();
     this.#stats.joinTimings.announceMs = performance.now() - t0;
-    const t1 = performance.now();
-    await this.#rendezvous.lookup();
-    this.#stats.joinTimings.firstLookupMs = performance.now() - t1;
+    await lookup;
   }
 
   /** Our own participant info. */

@@ -143,7 +143,11 @@ export class Rendezvous {
     this.#announceTimer = setInterval(() => {
       void this.announce().catch((err) => this.#init.log.error("re-announce failed", err));
     }, Math.max(1000, this.#ttl / 3));
-    this.#schedule(0);
+    // A lookup that started before the announcement may have missed a peer that announced
+    // at the same moment (and that peer us): the next one starts after it.
+    if (this.#lookupInFlight) {
+      void this.#lookupInFlight.catch(() => 0).then(() => this.#schedule(0));
+    } else this.#schedule(0);
   }
 
   /** Stop all timers and queries. Idempotent. */

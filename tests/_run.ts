@@ -43,7 +43,7 @@ const started = performance.now();
 for (const file of files) {
   const t = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--no-check=remote", ...extra, file],
+    args: ["test", "-A", "--no-check=remote", "--preload", "tests/_teardown.ts", ...extra, file],
     cwd: root,
     stdout: "piped",
     stderr: "piped",
