@@ -54,6 +54,41 @@ async function contentHash(dir: string): Promise<string> {
   );
 }
 
+async function newestMtime(path: string): Promise<number> {
+  const info = await Deno.stat(path);
+  if (!info.isDirectory) return info.mtime?.getTime() ?? 0;
+  let newest = 0;
+  for await (const e of Deno.readDir(path)) {
+    newest = Math.max(newest, await newestMtime(`${path}/${e.name}`));
+  }
+  return newest;
+}
+
+/**
+ * Make sure `npm/` (the Node build and the browser bundle) is built from the sources as they
+ * are now: when it is missing or older than `mod.ts`, `src/` or `deno.json`, run
+ * `build_npm.ts --emit-only` (no packing, no Node suite). Without this, the Node and
+ * Chromium columns silently measured whatever was built last.
+ *
+ * @returns A sentence saying what was done.
+ */
+export async function freshNpmBuild(): Promise<string> {
+  const sources = Math.max(
+    await newestMtime(`${ROOT}mod.ts`),
+    await newestMtime(`${ROOT}src`),
+    await newestMtime(`${ROOT}deno.json`),
+  );
+  const built = await Deno.stat(`${ROOT}npm/esm/mod.js`).then((i) => i.mtime?.getTime() ?? 0)
+    .catch(() => 0);
+  if (built >= sources) return "npm/ is up to date with the sources";
+  progress(
+    "node",
+    "npm/ is missing or older than the sources: building it (build_npm.ts --emit-only)",
+  );
+  await run(Deno.execPath(), ["run", "-A", "build_npm.ts", "--emit-only"], ROOT);
+  return "npm/ rebuilt from the sources";
+}
+
 let cached: Promise<NodeBuild | string> | undefined;
 
 /**

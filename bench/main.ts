@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { freshNpmBuild } from "./_node_build.ts";
 import { type BenchResults, markdownTables, writePlots } from "./_report.ts";
 import { BENCH_DIR, machineInfo, progress, ROOT } from "./_util.ts";
 import { runBrowser } from "./browser.ts";
@@ -191,6 +192,10 @@ async function part<T>(
   progress(`${n} ${name}`, `done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   await save();
 }
+
+// The Node (parts 1, 5) and Chromium (part 2) columns run the npm build: build it first if
+// the sources changed since.
+if (want(1) || want(2) || want(5)) progress("bench", await freshNpmBuild());
 
 await part(1, "join", () => runJoin({ rounds: CONFIG.joinRounds }));
 await part(2, "browser", () => runBrowser({ rounds: CONFIG.browserRounds }));
