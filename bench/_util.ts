@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readLines } from "../src/_lines.ts";
 
 /** Summary statistics of a sample. */
 export interface Summary {
@@ -287,32 +288,25 @@ export class Child {
   }
 
   async #read(onOutput?: (text: string) => void) {
-    let buffer = "";
     try {
-      for await (const chunk of this.process.stdout.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        let i;
-        while ((i = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, i);
-          buffer = buffer.slice(i + 1);
-          let msg: Record<string, unknown> | undefined;
-          try {
-            msg = line.startsWith("{") ? JSON.parse(line) : undefined;
-          } catch {
-            msg = undefined;
-          }
-          if (msg && typeof msg.id === "number" && this.#pending.has(msg.id)) {
-            const p = this.#pending.get(msg.id)!;
-            this.#pending.delete(msg.id);
-            if (msg.ok) p.resolve(msg.result);
-            else p.reject(new Error(`${this.name}: ${msg.error}`));
-          } else if (msg && typeof msg.event === "string") {
-            this.events.push(msg);
-            if (this.events.length > 1000) this.events.splice(0, 500);
-            this.#onEvent?.(msg);
-          } else if (line.trim()) {
-            onOutput?.(`${this.name}: ${line}`);
-          }
+      for await (const line of readLines(this.process.stdout)) {
+        let msg: Record<string, unknown> | undefined;
+        try {
+          msg = line.startsWith("{") ? JSON.parse(line) : undefined;
+        } catch {
+          msg = undefined;
+        }
+        if (msg && typeof msg.id === "number" && this.#pending.has(msg.id)) {
+          const p = this.#pending.get(msg.id)!;
+          this.#pending.delete(msg.id);
+          if (msg.ok) p.resolve(msg.result);
+          else p.reject(new Error(`${this.name}: ${msg.error}`));
+        } else if (msg && typeof msg.event === "string") {
+          this.events.push(msg);
+          if (this.events.length > 1000) this.events.splice(0, 500);
+          this.#onEvent?.(msg);
+        } else if (line.trim()) {
+          onOutput?.(`${this.name}: ${line}`);
         }
       }
     } catch {

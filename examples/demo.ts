@@ -11,6 +11,7 @@
  * @module
  */
 import { generateInvitationCode } from "../mod.ts";
+import { readLines } from "../src/_lines.ts";
 
 const json = Deno.args.includes("--json");
 const NAMES = ["Ada", "Bob", "Cyd"];
@@ -45,20 +46,13 @@ class Proc {
   }
 
   async #read() {
-    let buffer = "";
-    for await (const chunk of this.child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let i;
-      while ((i = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        try {
-          this.events.push(JSON.parse(line));
-        } catch {
-          say(`${this.name}: ${line}`);
-        }
-        for (const w of this.#waiters.splice(0)) w();
+    for await (const line of readLines(this.child.stdout)) {
+      try {
+        this.events.push(JSON.parse(line));
+      } catch {
+        say(`${this.name}: ${line}`);
       }
+      for (const w of this.#waiters.splice(0)) w();
     }
   }
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { stdinLines } from "../../src/runtime/process.ts";
+
 // deno-lint-ignore no-explicit-any
 export type Handler = (args: any) => unknown;
 
@@ -42,29 +44,21 @@ export async function serve(
   handlers: Record<string, Handler>,
   onClose: () => Promise<void> | void = () => {},
 ): Promise<void> {
-  let buffer = "";
-  const decoder = new TextDecoder();
   const inflight = new Set<Promise<void>>();
-  for await (const chunk of Deno.stdin.readable) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let i;
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      if (!line.trim()) continue;
-      const { id, op, args } = JSON.parse(line);
-      const p = (async () => {
-        try {
-          const handler = handlers[op];
-          if (!handler) throw new Error(`unknown op ${op}`);
-          writeLine({ id, ok: true, result: (await handler(args)) ?? null });
-        } catch (err) {
-          writeLine({ id, ok: false, error: (err as Error)?.stack ?? String(err) });
-        }
-      })();
-      inflight.add(p);
-      p.finally(() => inflight.delete(p));
-    }
+  for await (const line of stdinLines()) {
+    if (!line.trim()) continue;
+    const { id, op, args } = JSON.parse(line);
+    const p = (async () => {
+      try {
+        const handler = handlers[op];
+        if (!handler) throw new Error(`unknown op ${op}`);
+        writeLine({ id, ok: true, result: (await handler(args)) ?? null });
+      } catch (err) {
+        writeLine({ id, ok: false, error: (err as Error)?.stack ?? String(err) });
+      }
+    })();
+    inflight.add(p);
+    p.finally(() => inflight.delete(p));
   }
   await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 5000))]);
   try {

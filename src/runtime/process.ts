@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readLines } from "../_lines.ts";
 
 /** Command-line arguments (without the program). */
 export function args(): string[] {
@@ -49,18 +50,8 @@ export function writeStderr(text: string): void {
  *
  * @returns An async iterable of lines (without newlines).
  */
-export async function* stdinLines(): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of Deno.stdin.readable) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let i;
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      yield buffer.slice(0, i).replace(/\r$/, "");
-      buffer = buffer.slice(i + 1);
-    }
-  }
-  if (buffer.length > 0) yield buffer;
+export function stdinLines(): AsyncGenerator<string> {
+  return readLines(Deno.stdin.readable);
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import { type HostCommand, RemoteRuntime } from "../contract/local_runtime.ts";
+import { readLines } from "../../src/_lines.ts";
 
 /** A peer host in a child process. */
 export class ProcessHost {
@@ -83,17 +84,7 @@ export class ProcessHost {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of stream) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let i;
-      while ((i = buffer.indexOf("\n")) >= 0) {
-        onLine(buffer.slice(0, i));
-        buffer = buffer.slice(i + 1);
-      }
-    }
-    if (buffer) onLine(buffer);
+    for await (const line of readLines(stream)) onLine(line);
   }
 
   #onLine(line: string): void {

@@ -2,6 +2,7 @@
  * Running the `meshmeet` CLI as a subprocess in tests: one-shot runs and long-running
  * processes whose output lines can be waited for.
  */
+import { readLines } from "../../src/_lines.ts";
 
 /** The CLI entry point. */
 export const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
@@ -67,14 +68,8 @@ export class CliProcess implements AsyncDisposable {
   }
 
   async #readStdout(): Promise<void> {
-    let buffer = "";
-    for await (const chunk of this.child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let i;
-      while ((i = buffer.indexOf("\n")) >= 0) {
-        this.lines.push(buffer.slice(0, i));
-        buffer = buffer.slice(i + 1);
-      }
+    for await (const line of readLines(this.child.stdout)) {
+      this.lines.push(line);
       for (const wake of this.#wake.splice(0)) wake();
     }
   }

@@ -4,6 +4,7 @@
 // connection:state, connection:failed, message, sent). Standard input: "send <text>" sends
 // to every participant and prints {"event":"sent",...}; "quit" leaves.
 import { createLogger, joinMeeting } from "../../mod.ts";
+import { stdinLines } from "../../src/runtime/process.ts";
 
 const config = JSON.parse(Deno.env.get("CONFIG")!);
 const print = (event: string, fields: Record<string, unknown>) =>
@@ -39,32 +40,24 @@ meeting.addEventListener(
   (e) => print("message", { from: e.detail.from, text: e.detail.text }),
 );
 
-const decoder = new TextDecoder();
-let buffer = "";
-for await (const chunk of Deno.stdin.readable) {
-  buffer += decoder.decode(chunk, { stream: true });
-  let i;
-  while ((i = buffer.indexOf("\n")) >= 0) {
-    const line = buffer.slice(0, i);
-    buffer = buffer.slice(i + 1);
-    if (line === "quit") {
-      await meeting.leave();
-      print("left", { stats: meeting.stats });
-      Deno.exit(0);
-    }
-    if (line.startsWith("send ")) {
-      const text = line.slice(5);
-      const started = performance.now();
-      // Not awaited: sends during a link cut stay pending until acknowledged (or fail).
-      void Promise.all(meeting.participants.map((p) =>
-        meeting.send(p.peerId, text).then(
-          () => ({ peerId: p.peerId, ok: true }),
-          (err) => ({ peerId: p.peerId, ok: false, error: `${err.name}: ${err.message}` }),
-        )
-      )).then((results) =>
-        print("sent", { text, results, ms: Math.round(performance.now() - started) })
-      );
-    }
+for await (const line of stdinLines()) {
+  if (line === "quit") {
+    await meeting.leave();
+    print("left", { stats: meeting.stats });
+    Deno.exit(0);
+  }
+  if (line.startsWith("send ")) {
+    const text = line.slice(5);
+    const started = performance.now();
+    // Not awaited: sends during a link cut stay pending until acknowledged (or fail).
+    void Promise.all(meeting.participants.map((p) =>
+      meeting.send(p.peerId, text).then(
+        () => ({ peerId: p.peerId, ok: true }),
+        (err) => ({ peerId: p.peerId, ok: false, error: `${err.name}: ${err.message}` }),
+      )
+    )).then((results) =>
+      print("sent", { text, results, ms: Math.round(performance.now() - started) })
+    );
   }
 }
 await meeting.leave();

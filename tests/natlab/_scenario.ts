@@ -4,6 +4,7 @@
  */
 import { createNatLab, type HomeOptions, type LabHost, type NatLab } from "./lab.ts";
 import { generateInvitationCode } from "../../mod.ts";
+import { readLines } from "../../src/_lines.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = new URL("../..", import.meta.url).pathname;
@@ -39,18 +40,11 @@ export class LabProcess {
   }
 
   async #read() {
-    let buffer = "";
-    for await (const chunk of this.child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let i;
-      while ((i = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        try {
-          this.events.push(JSON.parse(line));
-        } catch {
-          this.stderr += `[stdout] ${line}\n`;
-        }
+    for await (const line of readLines(this.child.stdout)) {
+      try {
+        this.events.push(JSON.parse(line));
+      } catch {
+        this.stderr += `[stdout] ${line}\n`;
       }
     }
   }
