@@ -5,6 +5,7 @@
  * @module
  */
 import { readLines } from "../src/_lines.ts";
+import { CHROMIUM_PATH } from "../tests/browser/_chromium.ts";
 
 /** Summary statistics of a sample. */
 export interface Summary {
@@ -502,7 +503,7 @@ export async function machineInfo(): Promise<Record<string, string | number>> {
     kernel: read("/proc/sys/kernel/osrelease").trim(),
     deno: Deno.version.deno,
     node: await run("node", ["--version"]),
-    chromium: await run("/usr/bin/chromium", ["--version"]),
+    chromium: await run(CHROMIUM_PATH, ["--version"]),
     loadavg: read("/proc/loadavg").split(" ").slice(0, 3).join(" "),
   };
 }

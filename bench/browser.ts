@@ -17,6 +17,7 @@ import {
   summarize,
 } from "./_util.ts";
 import type { Summary } from "./_util.ts";
+import { CHROMIUM_PATH } from "../tests/browser/_chromium.ts";
 
 /** Result of part 2. */
 export interface BrowserResult {
@@ -54,7 +55,7 @@ export async function runBrowser(options: { rounds: number }): Promise<BrowserRe
     },
     ratio: null,
   };
-  if (!(await exists("/usr/bin/chromium"))) {
+  if (!(await exists(CHROMIUM_PATH))) {
     result.status = "skipped: /usr/bin/chromium is missing (apt-get install -y chromium)";
     return result;
   }

@@ -15,21 +15,7 @@ import { type Browser, chromium } from "playwright-core";
 import { generateInvitationCode } from "../../mod.ts";
 import { BENCH_DIR, Child, sleep } from "../_util.ts";
 import { serve } from "./_serve.ts";
-
-/** Chromium flags from LAB.md (Browsers). */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-  "--allow-loopback-in-peer-connection",
-  "--use-fake-ui-for-media-stream",
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../tests/browser/_chromium.ts";
 
 let browser: Browser | undefined;
 let http: Deno.HttpServer | undefined;
@@ -76,7 +62,7 @@ await serve({
     bootstrapWs = ((await boot.waitEvent("ready")).addresses as string[]).filter((a) =>
       a.includes("/ws")
     );
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     return { url, trackerUrl, bootstrapWs, chromium: browser.version() };
   },
 

@@ -108,6 +108,48 @@ async function startBoot(): Promise<{ child: Child; addresses: string[] }> {
   return { child, addresses };
 }
 
+/** Arguments of the `meetings` and `discovery` scenarios: `meetings` × `peers`. */
+interface ScenarioArgs {
+  meetings: number;
+  peers: number;
+  concurrency: number;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * Start `task(0)`, `task(1)`, … in order, task i no sooner than `intervalMs · i` after the
+ * start (an arrival rate, as people arrive), with at most `concurrency` in flight; tasks not
+ * started by `deadline` are skipped.
+ */
+async function paced(
+  count: number,
+  concurrency: number,
+  intervalMs: number,
+  deadline: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  const t0 = Date.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count && Date.now() < deadline) {
+      const i = next++;
+      const wait = t0 + i * intervalMs - Date.now();
+      if (wait > 0) await sleep(wait);
+      await task(i);
+    }
+  }));
+}
+
+/** One entry per peer, round-robin over meetings so that all of them fill at the same time. */
+function roundRobin<T>(meetings: number, peers: number, make: (meeting: number) => T): T[] {
+  const out: T[] = [];
+  for (let j = 0; j < peers; j++) {
+    for (let k = 0; k < meetings; k++) out.push(make(k));
+  }
+  return out;
+}
+
 /**
  * Join `peers` in the given order: one every `intervalMs` (an arrival rate, as people
  * arrive), with at most `concurrency` joins in flight.
@@ -122,8 +164,6 @@ async function joinAll(
   deadline: number,
   label: string,
 ): Promise<void> {
-  let next = 0;
-  const t0 = Date.now();
   let joined = 0;
   const onChange = (p: Peer) => {
     if (!p.m) return;
@@ -139,37 +179,32 @@ async function joinAll(
     });
   }, 2000);
   try {
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < peers.length && Date.now() < deadline) {
-        const i = next++;
-        const p = peers[i];
-        const wait = t0 + i * intervalMs - Date.now();
-        if (wait > 0) await sleep(wait);
-        p.start = Date.now();
-        try {
-          const m = await joinMeeting(codes[p.meeting], {
-            name: `m${p.meeting}`,
-            bootstrap,
-            rtcConfiguration: LOOPBACK_RTC,
-            signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())),
-          });
-          p.m = m;
-          p.id = m.self.peerId;
-          p.end = Date.now();
-          joined++;
-          const note = (id: string) => p.seen.add(id);
-          m.addEventListener("peer:discovered", (e) => note(e.detail.peerId));
-          m.addEventListener("peer:join", (e) => {
-            note(e.detail.peerId);
-            onChange(p);
-          });
-          for (const x of m.participants) note(x.peerId);
+    await paced(peers.length, concurrency, intervalMs, deadline, async (i) => {
+      const p = peers[i];
+      p.start = Date.now();
+      try {
+        const m = await joinMeeting(codes[p.meeting], {
+          name: `m${p.meeting}`,
+          bootstrap,
+          rtcConfiguration: LOOPBACK_RTC,
+          signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())),
+        });
+        p.m = m;
+        p.id = m.self.peerId;
+        p.end = Date.now();
+        joined++;
+        const note = (id: string) => p.seen.add(id);
+        m.addEventListener("peer:discovered", (e) => note(e.detail.peerId));
+        m.addEventListener("peer:join", (e) => {
+          note(e.detail.peerId);
           onChange(p);
-        } catch (err) {
-          p.error = (err as Error).message;
-        }
+        });
+        for (const x of m.participants) note(x.peerId);
+        onChange(p);
+      } catch (err) {
+        p.error = (err as Error).message;
       }
-    }));
+    });
     // Joins are over: wait until every joined peer has every other joined peer of its
     // meeting (up to the target), or the deadline.
     const joinedIn = new Map<number, number>();
@@ -262,29 +297,19 @@ interface Finder {
  * is measured in part 1). Complete = the peer has verified records of all its meeting's
  * other peers.
  */
-async function discovery(
-  args: {
-    meetings: number;
-    peers: number;
-    concurrency: number;
-    intervalMs: number;
-    timeoutMs: number;
-  },
-) {
+async function discovery(args: ScenarioArgs) {
   const boot = await startBoot();
   const meter = new Meter([boot.child.pid]);
   const codes = Array.from({ length: args.meetings }, () => generateInvitationCode());
   const keys = await Promise.all(codes.map((c) => deriveTopicKeys(c)));
-  const finders: Finder[] = [];
-  for (let j = 0; j < args.peers; j++) {
-    for (let k = 0; k < args.meetings; k++) {
-      finders.push({ meeting: k, start: 0, seen: new Set(), reached: [] });
-    }
-  }
+  const finders: Finder[] = roundRobin(
+    args.meetings,
+    args.peers,
+    (meeting) => ({ meeting, start: 0, seen: new Set(), reached: [] }),
+  );
   const target = args.peers - 1;
   const t0 = Date.now();
   const deadline = t0 + args.timeoutMs;
-  let next = 0;
   let joined = 0;
   const timer = setInterval(() => {
     const complete = finders.filter((f) => f.completeAt !== undefined).length;
@@ -295,57 +320,50 @@ async function discovery(
     });
   }, 2000);
   try {
-    await Promise.all(Array.from({ length: args.concurrency }, async () => {
-      while (next < finders.length && Date.now() < deadline) {
-        const i = next++;
-        const f = finders[i];
-        const wait = t0 + i * args.intervalMs - Date.now();
-        if (wait > 0) await sleep(wait);
-        f.start = Date.now();
-        try {
-          const privateKey = await generateKeyPair("Ed25519");
-          const libp2p = await createParticipantLibp2p({
-            privateKey,
-            rtcConfiguration: LOOPBACK_RTC,
-          });
-          f.libp2p = libp2p;
-          f.id = libp2p.peerId.toString();
-          await Promise.allSettled(boot.addresses.map((a) => libp2p.dial(multiaddr(a))));
-          const relayed = () =>
-            libp2p.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
-          while (!relayed() && Date.now() < deadline) await sleep(10);
-          const joinedAt = Date.now();
-          const r = new Rendezvous({
-            libp2p,
-            keys: keys[f.meeting],
-            privateKey,
-            log: createLogger({ enabled: "" }).forComponent("bench"),
-            selfInfo: (): PresenceInfo => ({
-              peerId: f.id!,
-              name: `m${f.meeting}`,
-              joinedAt,
-              addresses: libp2p.getMultiaddrs().map(String).filter((a) =>
-                a.includes("/p2p-circuit")
-              )
-                .slice(0, 16),
-            }),
-            onPresence: (presence) => {
-              f.seen.add(presence.info.peerId);
-              while (f.reached.length <= f.seen.size) f.reached.push(Date.now());
-              if (f.completeAt === undefined && f.seen.size >= target) f.completeAt = Date.now();
-            },
-            wantMore: () => f.seen.size < target,
-            isKnown: (id) => f.seen.has(id),
-          });
-          f.rendezvous = r;
-          await r.start();
-          f.joinedAt = Date.now();
-          joined++;
-        } catch (err) {
-          f.error = (err as Error).message;
-        }
+    await paced(finders.length, args.concurrency, args.intervalMs, deadline, async (i) => {
+      const f = finders[i];
+      f.start = Date.now();
+      try {
+        const privateKey = await generateKeyPair("Ed25519");
+        const libp2p = await createParticipantLibp2p({
+          privateKey,
+          rtcConfiguration: LOOPBACK_RTC,
+        });
+        f.libp2p = libp2p;
+        f.id = libp2p.peerId.toString();
+        await Promise.allSettled(boot.addresses.map((a) => libp2p.dial(multiaddr(a))));
+        const relayed = () =>
+          libp2p.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
+        while (!relayed() && Date.now() < deadline) await sleep(10);
+        const joinedAt = Date.now();
+        const r = new Rendezvous({
+          libp2p,
+          keys: keys[f.meeting],
+          privateKey,
+          log: createLogger({ enabled: "" }).forComponent("bench"),
+          selfInfo: (): PresenceInfo => ({
+            peerId: f.id!,
+            name: `m${f.meeting}`,
+            joinedAt,
+            addresses: libp2p.getMultiaddrs().map(String).filter((a) => a.includes("/p2p-circuit"))
+              .slice(0, 16),
+          }),
+          onPresence: (presence) => {
+            f.seen.add(presence.info.peerId);
+            while (f.reached.length <= f.seen.size) f.reached.push(Date.now());
+            if (f.completeAt === undefined && f.seen.size >= target) f.completeAt = Date.now();
+          },
+          wantMore: () => f.seen.size < target,
+          isKnown: (id) => f.seen.has(id),
+        });
+        f.rendezvous = r;
+        await r.start();
+        f.joinedAt = Date.now();
+        joined++;
+      } catch (err) {
+        f.error = (err as Error).message;
       }
-    }));
+    });
     const announcedIn = new Map<number, number>();
     for (const f of finders) {
       if (f.rendezvous) announcedIn.set(f.meeting, (announcedIn.get(f.meeting) ?? 0) + 1);
@@ -418,25 +436,15 @@ async function discovery(
 await serve({
   discovery,
 
-  async meetings(
-    args: {
-      meetings: number;
-      peers: number;
-      concurrency: number;
-      intervalMs: number;
-      timeoutMs: number;
-    },
-  ) {
+  async meetings(args: ScenarioArgs) {
     const boot = await startBoot();
     const meter = new Meter([boot.child.pid]);
     const codes = Array.from({ length: args.meetings }, () => generateInvitationCode());
-    // Round-robin over meetings so that all of them fill at the same time.
-    const peers: Peer[] = [];
-    for (let j = 0; j < args.peers; j++) {
-      for (let k = 0; k < args.meetings; k++) {
-        peers.push({ meeting: k, start: 0, seen: new Set(), reached: [] });
-      }
-    }
+    const peers: Peer[] = roundRobin(
+      args.meetings,
+      args.peers,
+      (meeting) => ({ meeting, start: 0, seen: new Set(), reached: [] }),
+    );
     const deadline = Date.now() + args.timeoutMs;
     try {
       await joinAll(

@@ -15,6 +15,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./_chromium.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import * as meshmeet from "../../mod.ts";
@@ -33,21 +34,6 @@ import { ProcessHost } from "./_process_host.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ARTIFACTS = `${ROOT}.artifacts`;
-
-/** Chromium flags measured in LAB.md (Browsers). */
-export const CHROMIUM_ARGS: readonly string[] = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-  "--allow-loopback-in-peer-connection",
-  "--use-fake-ui-for-media-stream",
-];
 
 function requireEnv(name: string): string {
   const value = Deno.env.get(name);
@@ -154,7 +140,7 @@ class Lab {
     this.url = `http://127.0.0.1:${this.server.addr.port}/`;
     const launched = performance.now();
     this.browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
+      executablePath: CHROMIUM_PATH,
       headless: true,
       args: [...CHROMIUM_ARGS],
       timeout: 60_000,

@@ -12,9 +12,9 @@
  */
 import * as esbuild from "esbuild";
 import { nodeBinary } from "../../build_npm.ts";
+import { CHROMIUM_PATH } from "./_chromium.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CHROMIUM = "/usr/bin/chromium";
 
 async function step(what: string, cmd: string, args: string[]): Promise<void> {
   console.log(`--- ${what}`);
@@ -23,9 +23,11 @@ async function step(what: string, cmd: string, args: string[]): Promise<void> {
 }
 
 try {
-  Deno.statSync(CHROMIUM);
+  Deno.statSync(CHROMIUM_PATH);
 } catch {
-  console.error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  console.error(
+    `${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install -y chromium)`,
+  );
   Deno.exit(1);
 }
 await step("build the npm package and the browser bundle", Deno.execPath(), [
