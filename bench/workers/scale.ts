@@ -21,6 +21,7 @@ import { createLogger } from "../../src/logger.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { Child, loopbackCounters, quantile, sampleProc, sleep } from "../_util.ts";
+import { groupBootstrapAddresses } from "../../src/_bootstrap_addresses.ts";
 import { emit, serve } from "./_serve.ts";
 
 const LOOPBACK_RTC = { iceServers: [], bindAddress: "127.0.0.1" };
@@ -331,7 +332,10 @@ async function discovery(args: ScenarioArgs) {
         });
         f.libp2p = libp2p;
         f.id = libp2p.peerId.toString();
-        await Promise.allSettled(boot.addresses.map((a) => libp2p.dial(multiaddr(a))));
+        // As joinMeeting() does: each bootstrap node once, with all its addresses (TCP first).
+        await Promise.allSettled(
+          groupBootstrapAddresses(boot.addresses).map((addresses) => libp2p.dial(addresses)),
+        );
         const relayed = () =>
           libp2p.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
         while (!relayed() && Date.now() < deadline) await sleep(10);
