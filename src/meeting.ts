@@ -341,19 +341,18 @@ export function checkMeetingOptions(options: MeetingOptions): void {
       throw bad(key, value, "a positive integer");
     }
   }
-  for (const key of MS_OPTIONS) {
-    const value = options[key];
+  const durations: Array<[string, unknown]> = [
+    ...MS_OPTIONS.map((key): [string, unknown] => [key, options[key]]),
+    ...Object.entries(options.rendezvous ?? {}).map(([k, v]): [string, unknown] => [
+      `rendezvous.${k}`,
+      v,
+    ]),
+  ];
+  for (const [key, value] of durations) {
     if (
       value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
     ) {
       throw bad(key, value, "a positive number of milliseconds");
-    }
-  }
-  for (const [key, value] of Object.entries(options.rendezvous ?? {})) {
-    if (
-      value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
-    ) {
-      throw bad(`rendezvous.${key}`, value, "a positive number of milliseconds");
     }
   }
   if (options.allowRelay !== undefined && typeof options.allowRelay !== "boolean") {
