@@ -64,6 +64,8 @@ export const FrameType = {
   Leave: 10,
   /** Negative acknowledgement of the frame whose seq is in `ref`. */
   Nack: 11,
+  /** WebRTC signaling (offer, answer, ICE candidates) on a signaling stream. */
+  Signal: 12,
 } as const;
 
 /** The name of a frame type, e.g. `"Data"`. */

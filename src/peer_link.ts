@@ -15,7 +15,7 @@
  */
 import { DeliveryError, MeetingClosedError, RateLimitError } from "./errors.ts";
 import { type Frame, FrameFlags, FrameType } from "./frame.ts";
-import type { FramedStream } from "./framed_stream.ts";
+import type { FrameChannel } from "./connect/frame_channel.ts";
 import type { Logger } from "./logger.ts";
 import { encodeMessage } from "./message_codec.ts";
 
@@ -87,7 +87,7 @@ export class PeerLink {
   rtt: number | undefined;
   /** Frames and bytes exchanged, summed over all streams. */
   readonly traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
-  #stream: FramedStream | undefined;
+  #stream: FrameChannel | undefined;
   #events: PeerLinkEvents;
   #options: PeerLinkOptions;
   #nextSeq = 1;
@@ -138,7 +138,7 @@ export class PeerLink {
    *
    * @param stream The handshaken stream.
    */
-  attach(stream: FramedStream): void {
+  attach(stream: FrameChannel): void {
     const old = this.#stream;
     this.#stream = stream;
     if (old && old !== stream) void old.close();
@@ -153,7 +153,7 @@ export class PeerLink {
     this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatMs);
   }
 
-  async #readLoop(stream: FramedStream): Promise<void> {
+  async #readLoop(stream: FrameChannel): Promise<void> {
     while (true) {
       let frame: Frame;
       try {
@@ -190,7 +190,7 @@ export class PeerLink {
     return true;
   }
 
-  async #handle(stream: FramedStream, frame: Frame): Promise<void> {
+  async #handle(stream: FrameChannel, frame: Frame): Promise<void> {
     switch (frame.type) {
       case FrameType.Ping:
         await this.#control(stream, FrameType.Pong, frame.seq);
@@ -270,7 +270,7 @@ export class PeerLink {
     await this.#send(FrameType.Response, payload, frame.channel, frame.ref, flags).catch(() => {});
   }
 
-  async #control(stream: FramedStream, type: number, ref: number, reason?: string): Promise<void> {
+  async #control(stream: FrameChannel, type: number, ref: number, reason?: string): Promise<void> {
     const frame: Frame = {
       type: type as Frame["type"],
       flags: 0,
