@@ -81,6 +81,11 @@ export type FrameTypeCode = typeof FrameType[FrameTypeName];
 export const FrameFlags = {
   /** The sender wants an {@linkcode FrameType.Ack} for this frame. */
   AckRequested: 1,
+  /**
+   * On an {@linkcode FrameType.Ack}: it acknowledges every reliable frame up to and
+   * including `ref` (frames are delivered in order, so one ack can cover a burst).
+   */
+  Cumulative: 4,
 } as const;
 
 /** One decoded frame of the meeting protocol. */
