@@ -70,11 +70,13 @@ export interface DialResult {
 }
 
 const PHASES = [
-  "to offer (relay dial + signaling stream)",
+  "to offer (relay dial, membership handshake, signaling stream)",
   "offer -> answer applied",
   "answer -> ICE connected",
-  "ICE connected -> DTLS+SCTP up",
-  "DTLS up -> meshmeet handshake done",
+  // libwebrtc reports connectionState "connected" (DTLS up) about when ICE connects; the
+  // difference can be slightly negative (event order), SCTP comes in the next phase.
+  "ICE connected -> DTLS up",
+  "DTLS up -> link ready (SCTP, data channel open)",
 ];
 
 function phasesOf(discoveredAt: number, connectedAt: number, traces: PcTrace[]) {
