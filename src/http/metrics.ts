@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Connection } from "@libp2p/interface";
 import type { KadDHT, SingleKadDHT } from "@libp2p/kad-dht";
 import type { BootstrapNode } from "../bootstrap_node.ts";
 import type { Meeting, Participant } from "../meeting.ts";
@@ -36,11 +35,14 @@ interface WireState {
   last: Map<string, ByteTotals>;
 }
 
-function _peerConnectionOf(connection: Connection): RTCPeerConnection | undefined {
-  // libp2p keeps the transport's connection as `maConn`; @libp2p/webrtc's has `peerConnection`.
-  const maConn = (connection as unknown as { maConn?: { peerConnection?: RTCPeerConnection } })
-    .maConn;
-  return maConn?.peerConnection;
+// A stable key per peer connection, for the wire byte totals (a reconnected link gets a new
+// peer connection, whose counters start again at 0).
+const _pcKeys = new WeakMap<object, string>();
+let _pcSeq = 0;
+function _pcKey(pc: RTCPeerConnection): string {
+  let key = _pcKeys.get(pc);
+  if (!key) _pcKeys.set(pc, key = `pc${++_pcSeq}`);
+  return key;
 }
 
 /**
@@ -52,12 +54,8 @@ function _peerConnectionOf(connection: Connection): RTCPeerConnection | undefine
  */
 export function peerConnectionOf(meeting: Meeting, peerId: string): RTCPeerConnection | undefined {
   if (meeting.left) return undefined;
-  for (const connection of meeting.libp2p.getConnections()) {
-    if (connection.remotePeer.toString() !== peerId || connection.status !== "open") continue;
-    const pc = _peerConnectionOf(connection);
-    if (pc) return pc;
-  }
-  return undefined;
+  // Since issue 10 a meeting link is meshmeet's own WebRTC session, not a libp2p connection.
+  return meeting.peerConnectionOf(peerId);
 }
 
 /**
@@ -330,8 +328,8 @@ export class MeshmeetMetrics {
     }
     const current = new Map<string, ByteTotals>();
     await Promise.all(
-      meeting.libp2p.getConnections().map(async (connection) => {
-        const pc = _peerConnectionOf(connection);
+      meeting.participants.map(async (participant) => {
+        const pc = peerConnectionOf(meeting, participant.peerId);
         if (!pc) return;
         try {
           const report = await pc.getStats();
@@ -341,7 +339,7 @@ export class MeshmeetMetrics {
               totals = { in: Number(s.bytesReceived ?? 0), out: Number(s.bytesSent) };
             }
           });
-          if (totals) current.set(connection.id, totals);
+          if (totals) current.set(_pcKey(pc), totals);
         } catch {
           // closed meanwhile
         }
