@@ -35,6 +35,7 @@ import { type LinkState, PeerLink } from "./peer_link.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
 import type { TopicKeys } from "./topic.ts";
+import { sleep } from "./_async.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
 
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
@@ -407,20 +408,6 @@ interface LinkMeta {
   pc: RTCPeerConnection | undefined;
   upgradeTries?: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 
 /**
  * A meeting this node has joined. Create one with `joinMeeting()`.

@@ -21,6 +21,7 @@ import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "../mem
 import type { ParticipantLibp2p } from "../node.ts";
 import type { TopicKeys } from "../topic.ts";
 import { Limiter } from "../_limiter.ts";
+import { sleep } from "../_async.ts";
 import { iceServersForRuntime, type RuntimeRtcConfiguration } from "../runtime/webrtc.ts";
 import type { FrameChannel } from "./frame_channel.ts";
 import { hasTurnServer, iceServersForRung } from "./ice.ts";
@@ -106,20 +107,6 @@ export interface ConnectorHost {
   /** Every rung failed for a peer. */
   onConnectionFailed(peerId: string, name: string, error: ConnectionFailedError): void;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 
 /** Makes and answers meeting links. */
 export class Connector {
@@ -304,16 +291,7 @@ export class Connector {
       runOnLimitedConnection: true,
     });
     const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
-    let hello: MemberHello;
-    try {
-      hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        host.onHandshakeFailed(peerId, err);
-        await framed.close(); // flushes our refusal so the other side learns why
-      } else framed.abort(err as Error);
-      throw err;
-    }
+    const hello = await this.#handshake(framed, peerId, signal, "dialer");
     if (rung === "relay") {
       // The last rung: this stream carries the meeting from now on.
       await framed.write(encodeSignal({ t: "relay" }), { signal });
@@ -351,13 +329,9 @@ export class Connector {
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(budget)]);
     let hello: MemberHello;
     try {
-      hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
+      hello = await this.#handshake(framed, peerId, signal, "listener");
     } catch (err) {
-      if (err instanceof MembershipProofError) {
-        host.onHandshakeFailed(peerId, err);
-        await framed.close();
-        await connection.close().catch(() => {});
-      } else framed.abort(err as Error);
+      if (err instanceof MembershipProofError) await connection.close().catch(() => {});
       return;
     }
     const discoveredAt = host.known(peerId)?.discoveredAt ?? Date.now();
@@ -417,14 +391,35 @@ export class Connector {
     };
   }
 
-  #handshakeContext(peerId: string, signal: AbortSignal) {
-    return {
+  /**
+   * The membership handshake on a signaling stream. A wrong proof is reported to the host
+   * and the stream closed gracefully (so our refusal reaches the other side); any other
+   * failure aborts the stream.
+   */
+  async #handshake(
+    framed: FramedStream,
+    peerId: string,
+    signal: AbortSignal,
+    role: "dialer" | "listener",
+  ): Promise<MemberHello> {
+    const context = {
       keys: this.#host.keys,
       selfId: this.#host.libp2p.peerId.toString(),
       remoteId: peerId,
       self: this.#host.self,
       signal,
     };
+    try {
+      return role === "dialer"
+        ? await handshakeAsDialer(framed, context)
+        : await handshakeAsListener(framed, context);
+    } catch (err) {
+      if (err instanceof MembershipProofError) {
+        this.#host.onHandshakeFailed(peerId, err);
+        await framed.close();
+      } else framed.abort(err as Error);
+      throw err;
+    }
   }
 }
 
