@@ -18,6 +18,9 @@ import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
+import { LOCAL_LISTEN, LocalDiscovery, type LocalDiscoveryOptions } from "./discovery/local.ts";
+import { mdnsAvailable } from "./runtime/mdns.ts";
+import { resolveBootstrapList } from "./bootstrap_list.ts";
 
 /**
  * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
@@ -68,6 +71,13 @@ export interface JoinMeetingOptions extends MeetingOptions {
   logger?: ComponentLogger;
   /** Aborts the join; the promise rejects with `signal.reason` and nothing is left running. */
   signal?: AbortSignal;
+  /**
+   * Local discovery (multicast DNS on the LAN, Deno and Node only): participants on one
+   * LAN meet without bootstrap nodes. `false` turns it off; an object sets its timers.
+   * Nothing multicast names the meeting (see `discovery/local.ts`).
+   * @default {true on Deno and Node, false in browsers}
+   */
+  localDiscovery?: boolean | LocalDiscoveryOptions;
 }
 
 function _importKey(bytes: Uint8Array): PrivateKey {
@@ -172,11 +182,18 @@ export async function joinMeeting(
       `Cannot join meeting: name must be a string of at most ${MAX_NAME_LENGTH} characters`,
     );
   }
-  const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
-  if (bootstrap.length === 0) {
+  let bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const local = options.localDiscovery ?? mdnsAvailable;
+  if (local !== false && !mdnsAvailable) {
+    throw new TypeError(
+      "Cannot join meeting: localDiscovery needs multicast, which this runtime (a browser) " +
+        "does not have; leave it unset and pass options.bootstrap",
+    );
+  }
+  if (bootstrap.length === 0 && local === false) {
     throw new BootstrapError(
-      "Cannot join meeting: no bootstrap nodes configured; pass options.bootstrap " +
-        "(run `meshmeet serve` or startBootstrapNode() to get addresses)",
+      "Cannot join meeting: no bootstrap nodes configured and local discovery is off; pass " +
+        "options.bootstrap (run `meshmeet serve` or startBootstrapNode() to get addresses)",
     );
   }
   for (const address of bootstrap) {
@@ -215,16 +232,20 @@ export async function joinMeeting(
   // every WebRTC dial, so the list can grow after the node has started).
   let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
   const iceRungs = new Map<string, IceRung>();
+  if (bootstrap.some((a) => a.startsWith("/dnsaddr/"))) {
+    bootstrap = await resolveBootstrapList(bootstrap, { signal: outer });
+  }
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
     iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
+    listen: local === false ? [] : LOCAL_LISTEN,
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
   try {
     const t0 = performance.now();
-    await _bootstrap(libp2p, bootstrap, signal);
+    if (bootstrap.length > 0) await _bootstrap(libp2p, bootstrap, signal);
     timings.bootstrapMs = since(t0);
     const publicAddressPromise = (async () => {
       const t = performance.now();
@@ -247,19 +268,22 @@ export async function joinMeeting(
     })();
     publicAddressPromise.catch(() => {});
     const t1 = performance.now();
-    await _reservation(libp2p, signal).catch((err) => {
-      outer?.throwIfAborted();
-      throw new BootstrapError(
-        "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
-          "(they must run the circuit relay server, e.g. `meshmeet serve`)",
-        { cause: err },
-      );
-    });
+    await (bootstrap.length === 0 ? Promise.resolve() : _reservation(libp2p, signal)).catch(
+      (err) => {
+        outer?.throwIfAborted();
+        throw new BootstrapError(
+          "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
+            "(they must run the circuit relay server, e.g. `meshmeet serve`)",
+          { cause: err },
+        );
+      },
+    );
     timings.reservationMs = since(t1);
     const keys = await keysPromise;
     const publicAddress = await publicAddressPromise;
     outer?.throwIfAborted();
-    const meeting = new Meeting({
+    let localDiscovery: LocalDiscovery | undefined;
+    const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
       keys,
@@ -270,9 +294,32 @@ export async function joinMeeting(
       publicAddress,
       iceServers: () => iceServers,
       iceRungs,
+      dht: bootstrap.length > 0,
+      beforeStop: () => localDiscovery?.stop() ?? Promise.resolve(),
     }, options);
+    if (local !== false) {
+      localDiscovery = new LocalDiscovery({
+        ...(typeof local === "object" ? local : {}),
+        libp2p,
+        keys,
+        privateKey,
+        log: logger.forComponent("meshmeet:local"),
+        selfInfo: () => {
+          const self = meeting.self;
+          return {
+            peerId: self.peerId,
+            name: self.name,
+            joinedAt: self.joinedAt,
+            addresses: self.addresses.filter((a) => a.includes("/p2p-circuit")),
+            ...(self.publicAddress ? { publicAddress: self.publicAddress } : {}),
+          };
+        },
+        onPresence: (presence) => meeting.discovered(presence),
+      });
+    }
     try {
       await meeting.start();
+      await localDiscovery?.start();
     } catch (err) {
       await meeting.leave();
       throw err;

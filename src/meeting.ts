@@ -138,8 +138,8 @@ export interface PeerDiscoveredDetail {
   name: string;
   /** Addresses from its presence record. */
   addresses: string[];
-  /** How we learned of it. */
-  via: "dht" | "knock";
+  /** How we learned of it (`local`: multicast DNS on the LAN, see `discovery/local.ts`). */
+  via: "dht" | "knock" | "local";
 }
 /** Detail of `handshake:failed`. */
 export interface HandshakeFailedDetail {
@@ -389,12 +389,20 @@ export interface MeetingComponents {
   iceServers: () => RTCIceServer[];
   /** The rung of the next WebRTC dial per peer (read by the node's WebRTC transport). */
   iceRungs: Map<string, IceRung>;
+  /**
+   * Whether to announce and look up in the DHT (false when the node has no bootstrap
+   * nodes and meets on the LAN only).
+   * @default {true}
+   */
+  dht?: boolean;
+  /** Called first when leaving (stops local discovery before the node stops). */
+  beforeStop?: () => Promise<void>;
 }
 
 interface Known {
   presence: Presence;
   discoveredAt: number;
-  via: "dht" | "knock";
+  via: "dht" | "knock" | "local";
 }
 
 interface LinkMeta {
@@ -527,6 +535,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    if (this.#c.dht === false) return;
     // The first lookup does not need our announcement, so both run at once (on a WAN each
     // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
     // peers that join at the same moment still find each other.
@@ -723,6 +732,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
@@ -862,11 +872,22 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
   }
 
+  /**
+   * Hand the meeting a verified presence found by another discovery path (local
+   * discovery): it is handled like one from the DHT. Used by `joinMeeting()`.
+   * @ignore
+   *
+   * @param presence The verified presence.
+   */
+  discovered(presence: Presence): void {
+    this.#onPresence(presence, "local");
+  }
+
   #selfId(): string {
     return this.#c.libp2p.peerId.toString();
   }
 
-  #onPresence(presence: Presence, via: "dht" | "knock"): void {
+  #onPresence(presence: Presence, via: "dht" | "knock" | "local"): void {
     if (this.left) return;
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;

@@ -110,6 +110,11 @@ export interface ParticipantLibp2pInit {
    * @default {() => "turn"}
    */
   iceRungFor?: (peerId: string) => IceRung;
+  /**
+   * Extra listen addresses (local discovery adds TCP on every interface).
+   * @default {[]}
+   */
+  listen?: readonly string[];
 }
 
 /** A rung of the WebRTC part of the connection ladder. */
@@ -189,7 +194,7 @@ export async function createParticipantLibp2p(
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   return await createLibp2p({
     privateKey,
-    addresses: { listen: ["/p2p-circuit", "/webrtc"] },
+    addresses: { listen: ["/p2p-circuit", "/webrtc", ...(init.listen ?? [])] },
     transports: [
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
