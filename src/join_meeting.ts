@@ -75,7 +75,8 @@ export interface JoinMeetingOptions extends MeetingOptions {
    * Local discovery (multicast DNS on the LAN, Deno and Node only): participants on one
    * LAN meet without bootstrap nodes. `false` turns it off; an object sets its timers.
    * Nothing multicast names the meeting (see `discovery/local.ts`).
-   * @default {true on Deno and Node, false in browsers}
+   * @default {true on Deno and Node (unless `rtcConfiguration.bindAddress` is a loopback
+   * address), false in browsers}
    */
   localDiscovery?: boolean | LocalDiscoveryOptions;
 }
@@ -183,7 +184,11 @@ export async function joinMeeting(
     );
   }
   let bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
-  const local = options.localDiscovery ?? mdnsAvailable;
+  // A node whose WebRTC is kept on loopback (`bindAddress: "127.0.0.1"`, as tests and
+  // benchmarks do) has no LAN to meet on: local discovery is off unless asked for.
+  const bind = options.rtcConfiguration?.bindAddress;
+  const loopbackOnly = bind !== undefined && (bind.startsWith("127.") || bind === "::1");
+  const local = options.localDiscovery ?? (mdnsAvailable && !loopbackOnly);
   if (local !== false && !mdnsAvailable) {
     throw new TypeError(
       "Cannot join meeting: localDiscovery needs multicast, which this runtime (a browser) " +
@@ -239,7 +244,11 @@ export async function joinMeeting(
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
     iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
-    listen: local === false ? [] : LOCAL_LISTEN,
+    listen: local === false
+      ? []
+      : bind !== undefined && !loopbackOnly && !bind.includes(":")
+      ? [`/ip4/${bind}/tcp/0`]
+      : LOCAL_LISTEN,
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;

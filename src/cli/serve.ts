@@ -106,6 +106,8 @@ export async function serve(argv: string[]): Promise<number> {
         joinMeeting(code, {
           name: options.name,
           bootstrap: node.addresses,
+          // A server's meetings go through its own DHT; it has no LAN neighbours to find.
+          localDiscovery: false,
           signal: options.signal,
           logger,
         }),

@@ -87,12 +87,16 @@ export interface LocalDiscoveryInit extends LocalDiscoveryOptions {
   log: Logger;
   /** Clock (ms), for tests. */
   now?: () => number;
+  /** The mDNS starter (the runtime's by default; tests inject sightings). */
+  startMdns?: typeof startMdns;
+  /** Also use loopback addresses (tests on one machine); off on a real LAN. */
+  includeLoopback?: boolean;
 }
 
-function _isLanTcp(ma: Multiaddr): boolean {
+function _isLanTcp(ma: Multiaddr, includeLoopback = false): boolean {
   const s = ma.toString();
   return s.includes("/tcp/") && !s.includes("/p2p-circuit") && !s.includes("/ws") &&
-    !s.startsWith("/ip4/127.") && !s.startsWith("/ip6/::1/");
+    (includeLoopback || (!s.startsWith("/ip4/127.") && !s.startsWith("/ip6/::1/")));
 }
 
 /**
@@ -139,7 +143,9 @@ export class LocalDiscovery {
 
   /** The LAN addresses this node advertises (with its peer id). */
   get lanAddresses(): Multiaddr[] {
-    return this.#init.libp2p.getMultiaddrs().filter(_isLanTcp);
+    return this.#init.libp2p.getMultiaddrs().filter((ma) =>
+      _isLanTcp(ma, this.#init.includeLoopback)
+    );
   }
 
   /**
@@ -156,7 +162,7 @@ export class LocalDiscovery {
       this.#track(this.#respond(stream, connection));
     }, { maxInboundStreams: 16, maxOutboundStreams: 16 });
     libp2p.addEventListener("connection:open", this.#onConnection);
-    this.#mdns = await startMdns({
+    this.#mdns = await (this.#init.startMdns ?? startMdns)({
       serviceTag: LOCAL_SERVICE_TAG,
       intervalMs: this.#init.intervalMs ?? 5000,
       addresses: () => this.lanAddresses,
@@ -186,7 +192,7 @@ export class LocalDiscovery {
   #onNeighbour(peer: PeerInfo): void {
     if (!this.#running) return;
     const peerId = peer.id.toString();
-    const addresses = peer.multiaddrs.filter(_isLanTcp);
+    const addresses = peer.multiaddrs.filter((ma) => _isLanTcp(ma, this.#init.includeLoopback));
     if (addresses.length === 0) return;
     if (!this.#addresses.has(peerId)) this.stats.neighbours++;
     this.#addresses.set(peerId, addresses);
@@ -359,7 +365,10 @@ export class LocalDiscovery {
       this.#timers.delete(timer);
       if (connection.status !== "open") return;
       for (const other of this.#init.libp2p.getConnections(connection.remotePeer)) {
-        if (other !== connection && _isLanTcp(other.remoteAddr) && other.limits == null) {
+        if (
+          other !== connection && _isLanTcp(other.remoteAddr, this.#init.includeLoopback) &&
+          other.limits == null
+        ) {
           void other.close().catch(() => {});
         }
       }
