@@ -18,7 +18,12 @@ import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
-import { LOCAL_LISTEN, LocalDiscovery, type LocalDiscoveryOptions } from "./discovery/local.ts";
+import {
+  hideLanAddresses,
+  LOCAL_LISTEN,
+  LocalDiscovery,
+  type LocalDiscoveryOptions,
+} from "./discovery/local.ts";
 import { mdnsAvailable } from "./runtime/mdns.ts";
 import { resolveBootstrapList } from "./bootstrap_list.ts";
 
@@ -240,6 +245,7 @@ export async function joinMeeting(
   if (bootstrap.some((a) => a.startsWith("/dnsaddr/"))) {
     bootstrap = await resolveBootstrapList(bootstrap, { signal: outer });
   }
+  const lanAddresses = hideLanAddresses();
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
@@ -249,6 +255,7 @@ export async function joinMeeting(
       : bind !== undefined && !loopbackOnly && !bind.includes(":")
       ? [`/ip4/${bind}/tcp/0`]
       : LOCAL_LISTEN,
+    ...(local === false ? {} : { announceFilter: lanAddresses.filter }),
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
@@ -313,6 +320,10 @@ export async function joinMeeting(
         keys,
         privateKey,
         log: logger.forComponent("meshmeet:local"),
+        ownAddresses: () => {
+          libp2p.getMultiaddrs(); // runs the announce filter, which records every address
+          return lanAddresses.all();
+        },
         selfInfo: () => {
           const self = meeting.self;
           return {

@@ -18,6 +18,7 @@
  */
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { PeerInfo, PrivateKey } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
@@ -115,6 +116,13 @@ export interface ParticipantLibp2pInit {
    * @default {[]}
    */
   listen?: readonly string[];
+  /**
+   * Which of the node's addresses to tell other peers (identify, and through it the DHT).
+   * Local discovery hides its LAN listener: otherwise DHT servers hand it out with provider
+   * records and kad-dht dials it, which bypasses the meeting's WebRTC links.
+   * @default {all of them}
+   */
+  announceFilter?: (multiaddrs: Multiaddr[]) => Multiaddr[];
 }
 
 /** A rung of the WebRTC part of the connection ladder. */
@@ -194,7 +202,10 @@ export async function createParticipantLibp2p(
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   return await createLibp2p({
     privateKey,
-    addresses: { listen: ["/p2p-circuit", "/webrtc", ...(init.listen ?? [])] },
+    addresses: {
+      listen: ["/p2p-circuit", "/webrtc", ...(init.listen ?? [])],
+      ...(init.announceFilter ? { announceFilter: init.announceFilter } : {}),
+    },
     transports: [
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),

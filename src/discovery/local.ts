@@ -89,6 +89,12 @@ export interface LocalDiscoveryInit extends LocalDiscoveryOptions {
   now?: () => number;
   /** The mDNS starter (the runtime's by default; tests inject sightings). */
   startMdns?: typeof startMdns;
+  /**
+   * All of the node's own addresses, including those its announce filter hides
+   * ({@linkcode hideLanAddresses}).
+   * @default {() => libp2p.getMultiaddrs()}
+   */
+  ownAddresses?: () => Multiaddr[];
   /** Also use loopback addresses (tests on one machine); off on a real LAN. */
   includeLoopback?: boolean;
 }
@@ -117,6 +123,35 @@ export function lanWebRtcAddress(address: string, peerId: string): string {
   return `${base}/webrtc/p2p/${peerId}`;
 }
 
+/**
+ * An announce filter for the participant's node that keeps its LAN TCP addresses to local
+ * discovery: identify (and through it the DHT) never hands them out, so only members who
+ * passed the challenge learn them, inside the encrypted presence record.
+ *
+ * @returns The filter for `createParticipantLibp2p({ announceFilter })`, and `all()`, which
+ * returns every address of the node as of the last call of the filter.
+ *
+ * @example
+ * ```ts ignore
+ * const hidden = hideLanAddresses();
+ * const libp2p = await createParticipantLibp2p({ listen: LOCAL_LISTEN, announceFilter: hidden.filter });
+ * new LocalDiscovery({ ..., ownAddresses: () => (libp2p.getMultiaddrs(), hidden.all()) });
+ * ```
+ */
+export function hideLanAddresses(): {
+  filter: (multiaddrs: Multiaddr[]) => Multiaddr[];
+  all: () => Multiaddr[];
+} {
+  let all: Multiaddr[] = [];
+  return {
+    filter: (multiaddrs) => {
+      all = multiaddrs;
+      return multiaddrs.filter((ma) => !_isLanTcp(ma, true));
+    },
+    all: () => all,
+  };
+}
+
 /** Finds the members of our meeting among the LAN neighbours that mDNS shows. */
 export class LocalDiscovery {
   /** Counters. */
@@ -143,9 +178,8 @@ export class LocalDiscovery {
 
   /** The LAN addresses this node advertises (with its peer id). */
   get lanAddresses(): Multiaddr[] {
-    return this.#init.libp2p.getMultiaddrs().filter((ma) =>
-      _isLanTcp(ma, this.#init.includeLoopback)
-    );
+    const own = this.#init.ownAddresses ?? (() => this.#init.libp2p.getMultiaddrs());
+    return own().filter((ma) => _isLanTcp(ma, this.#init.includeLoopback));
   }
 
   /**
@@ -248,7 +282,9 @@ export class LocalDiscovery {
       this.#controller.signal,
       AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
     ]);
-    const hadConnection = libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId);
+    const before = new Set(
+      libp2p.getConnections().filter((c) => c.remotePeer.toString() === peerId),
+    );
     const addresses = (this.#addresses.get(peerId) ?? []).map((ma) =>
       ma.toString().includes("/p2p/") ? ma : multiaddr(`${ma}/p2p/${peerId}`)
     );
@@ -289,7 +325,12 @@ export class LocalDiscovery {
       else await framed?.close().catch(() => {});
       // The meeting dials WebRTC next, and libp2p would hand it this TCP connection instead
       // (an open direct connection wins): close it unless it was there before.
-      if (!hadConnection) await connection?.close().catch(() => {});
+      // (A WebRTC dial may already be signaling over it: then it stays, and is closed once
+      // the WebRTC connection is up, see #onConnection.)
+      if (
+        connection && !before.has(connection) &&
+        connection.streams.every((st) => st.protocol === LOCAL_PROTOCOL)
+      ) await connection.close().catch(() => {});
       this.#done(peerId, result);
       if (result !== "member") log(`LAN neighbour ${peerId}: ${result}`);
     }
