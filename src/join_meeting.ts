@@ -26,6 +26,7 @@ import {
 } from "./discovery/local.ts";
 import { mdnsAvailable } from "./runtime/mdns.ts";
 import { resolveBootstrapList } from "./bootstrap_list.ts";
+import type { DnsOptions } from "./runtime/dns.ts";
 
 /**
  * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
@@ -42,7 +43,8 @@ export interface JoinMeetingOptions extends MeetingOptions {
    */
   name?: string;
   /**
-   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`).
+   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`), or `/dnsaddr/<domain>` names whose
+   * DNS TXT records list them. Empty: meet on the LAN only (local discovery).
    * @default {DEFAULT_BOOTSTRAP}
    */
   bootstrap?: readonly string[];
@@ -84,6 +86,12 @@ export interface JoinMeetingOptions extends MeetingOptions {
    * address), false in browsers}
    */
   localDiscovery?: boolean | LocalDiscoveryOptions;
+  /**
+   * Where `/dnsaddr/<domain>` bootstrap entries are resolved: a DNS server (Deno/Node) or a
+   * DNS-over-HTTPS endpoint (browsers).
+   * @default {the system's resolver; Cloudflare's DNS-over-HTTPS in browsers}
+   */
+  dns?: Omit<DnsOptions, "signal">;
 }
 
 function _importKey(bytes: Uint8Array): PrivateKey {
@@ -243,7 +251,7 @@ export async function joinMeeting(
   let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
   const iceRungs = new Map<string, IceRung>();
   if (bootstrap.some((a) => a.startsWith("/dnsaddr/"))) {
-    bootstrap = await resolveBootstrapList(bootstrap, { signal: outer });
+    bootstrap = await resolveBootstrapList(bootstrap, { ...options.dns, signal: outer });
   }
   const lanAddresses = hideLanAddresses();
   const libp2p = await createParticipantLibp2p({

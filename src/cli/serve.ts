@@ -19,6 +19,7 @@ import {
   startHttp,
 } from "./http.ts";
 import { Output } from "./output.ts";
+import { dnsaddrRecords } from "../bootstrap_list.ts";
 
 /** Usage of `serve`. */
 export const SERVE_USAGE = `meshmeet serve [options]
@@ -35,6 +36,8 @@ Options:
                          (stun:host:port, turn:host:port?transport=udp)
   --ice-username <name>  username for the advertised TURN servers
   --ice-credential <pw>  credential for the advertised TURN servers
+  --dnsaddr <domain>     print the DNS TXT records that publish this node under
+                         /dnsaddr/<domain> (default domain: bootstrap.example.org)
 ${httpUsage(23)}
   --json                 print JSON lines
   --help                 show this help
@@ -66,7 +69,7 @@ function _iceServers(
  */
 export async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: [...HTTP_VALUES, "ice-username", "ice-credential"],
+    values: [...HTTP_VALUES, "ice-username", "ice-credential", "dnsaddr"],
     lists: ["listen", "announce", "peer", "ice-server", ...HTTP_LISTS],
     flags: ["json", ...HTTP_FLAGS],
   });
@@ -95,6 +98,16 @@ export async function serve(argv: string[]): Promise<number> {
       node.addresses.map((a) => `  ${a}`).join("\n")
     }`,
     { peerId: node.peerId, addresses: node.addresses },
+  );
+  // A deployment ships `/dnsaddr/<domain>` as its default list; these are its records.
+  const domain = args.values.dnsaddr ?? "bootstrap.example.org";
+  const records = dnsaddrRecords(domain, node.addresses);
+  out.event(
+    "dnsaddr",
+    `To publish as /dnsaddr/${domain}, add these DNS TXT records:\n${
+      records.map((r) => `  ${r}`).join("\n")
+    }`,
+    { domain, records },
   );
   const meetings = new Map<string, Meeting>();
   let server: ControlApiServer | undefined;
