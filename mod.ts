@@ -60,3 +60,11 @@ export {
   type LocalDiscoveryStats,
 } from "./src/discovery/local.ts";
 export type { NeighbourTimers } from "./src/discovery/neighbours.ts";
+export {
+  findPeer,
+  type FindPeerOptions,
+  type FoundPeer,
+  PEER_RECORD_TTL_MS,
+  peerRecordKey,
+} from "./src/peer_record.ts";
+export { findParticipant, type FoundParticipant } from "./src/find_participant.ts";

@@ -27,6 +27,7 @@ import {
 import { mdnsAvailable } from "./runtime/mdns.ts";
 import { resolveBootstrapList } from "./bootstrap_list.ts";
 import type { DnsOptions } from "./runtime/dns.ts";
+import { PeerRecordPublisher } from "./peer_record.ts";
 
 /**
  * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
@@ -92,6 +93,13 @@ export interface JoinMeetingOptions extends MeetingOptions {
    * @default {the system's resolver; Cloudflare's DNS-over-HTTPS in browsers}
    */
   dns?: Omit<DnsOptions, "signal">;
+  /**
+   * Publish a signed record of this node's current addresses under its peer id in the DHT,
+   * refreshed every third of `ttlMs`, so that `findPeer(peerId)` finds it (needs a
+   * bootstrap list). Off by default: with a kept `privateKey` it makes the node traceable.
+   * @default {false}
+   */
+  findable?: boolean | { ttlMs?: number };
 }
 
 function _importKey(bytes: Uint8Array): PrivateKey {
@@ -208,6 +216,12 @@ export async function joinMeeting(
         "does not have; leave it unset and pass options.bootstrap",
     );
   }
+  if (options.findable && bootstrap.length === 0) {
+    throw new TypeError(
+      "Cannot join meeting: findable publishes a record in the DHT, which needs " +
+        "options.bootstrap",
+    );
+  }
   if (bootstrap.length === 0 && local === false) {
     throw new BootstrapError(
       "Cannot join meeting: no bootstrap nodes configured and local discovery is off; pass " +
@@ -307,6 +321,7 @@ export async function joinMeeting(
     const publicAddress = await publicAddressPromise;
     outer?.throwIfAborted();
     let localDiscovery: LocalDiscovery | undefined;
+    let publisher: PeerRecordPublisher | undefined;
     const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
@@ -319,7 +334,10 @@ export async function joinMeeting(
       iceServers: () => iceServers,
       iceRungs,
       dht: bootstrap.length > 0,
-      beforeStop: () => localDiscovery?.stop() ?? Promise.resolve(),
+      beforeStop: async () => {
+        publisher?.stop();
+        await localDiscovery?.stop();
+      },
     }, options);
     if (local !== false) {
       localDiscovery = new LocalDiscovery({
@@ -348,6 +366,16 @@ export async function joinMeeting(
     try {
       await meeting.start();
       await localDiscovery?.start();
+      if (options.findable) {
+        publisher = new PeerRecordPublisher({
+          libp2p,
+          privateKey,
+          ttlMs: typeof options.findable === "object" ? options.findable.ttlMs : undefined,
+          addresses: () => libp2p.getMultiaddrs().map(String),
+          log: logger.forComponent("meshmeet:peer-record"),
+        });
+        await publisher.start();
+      }
     } catch (err) {
       await meeting.leave();
       throw err;

@@ -33,6 +33,8 @@ Options:
   --bootstrap <multiaddr>  bootstrap node address or /dnsaddr/<domain>, repeatable
                            (default: $MESHMEET_BOOTSTRAP; none: meet on the LAN only)
   --no-local               no local discovery (mDNS); then a bootstrap list is required
+  --findable               publish this node's addresses under its peer id in the DHT
+                           (\`meshmeet lookup --peer <id>\` finds it)
   --name <name>            your display name
   --stun <host:port>       STUN server, repeatable
   --bind-address <ip>      keep WebRTC on one local address (e.g. 127.0.0.1)
@@ -74,7 +76,7 @@ export async function join(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     values: ["name", "bind-address", ...HTTP_VALUES],
     lists: ["bootstrap", "stun", ...HTTP_LISTS],
-    flags: ["json", "no-local", ...HTTP_FLAGS],
+    flags: ["json", "no-local", "findable", ...HTTP_FLAGS],
   });
   if (args.positional.length !== 1) throw new UsageError("join needs exactly one invitation code");
   const bootstrap = args.lists.bootstrap ?? parseBootstrapList(env(BOOTSTRAP_ENV));
@@ -94,6 +96,7 @@ export async function join(argv: string[]): Promise<number> {
     name: args.values.name ?? "",
     bootstrap,
     ...(args.flags.has("no-local") ? { localDiscovery: false } : {}),
+    ...(args.flags.has("findable") ? { findable: true } : {}),
     rtcConfiguration: {
       iceServers,
       ...(args.values["bind-address"] ? { bindAddress: args.values["bind-address"] } : {}),
