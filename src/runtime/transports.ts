@@ -13,6 +13,7 @@
 import type { Libp2pOptions } from "libp2p";
 import { webSockets } from "@libp2p/websockets";
 import { tcp } from "@libp2p/tcp";
+import { webRTCDirect } from "@libp2p/webrtc";
 import type { RuntimeRtcConfiguration } from "./webrtc.ts";
 
 /** A libp2p transport factory, as `createLibp2p({ transports })` takes it. */
@@ -43,7 +44,13 @@ export function serverDialTransports(_init: ServerDialTransportsInit = {}): Tran
 }
 
 /**
- * Transports a bootstrap/relay node listens with: WebSockets (for browsers) and TCP.
+ * Transports a bootstrap/relay node listens with: WebSockets and TCP, and WebRTC-Direct
+ * (`/udp/<port>/webrtc-direct`), which browsers on https pages can dial without a
+ * certificate authority: the listener's self-signed certificate is pinned by the
+ * `/certhash/…` in its address. (A page served over https cannot open `ws://` to anything
+ * but loopback; `wss://` needs a CA-signed certificate, e.g. a TLS-terminating proxy.)
+ * Its certificate, and so the certhash, is new at every start unless the node has a
+ * persistent datastore and keychain (@libp2p/webrtc README).
  *
  * @returns Transport factories for `createLibp2p()`.
  *
@@ -53,5 +60,5 @@ export function serverDialTransports(_init: ServerDialTransportsInit = {}): Tran
  * ```
  */
 export function listenTransports(): TransportFactory[] {
-  return [webSockets(), tcp()];
+  return [webSockets(), tcp(), webRTCDirect()];
 }
