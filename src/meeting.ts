@@ -429,8 +429,17 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", onAbort, { once: true });
   });
 
+/**
+ * Whether a multiaddr is (or runs over) private-to-private WebRTC: a `/webrtc` component, not
+ * the `/webrtc-direct` of a bootstrap node's address, which `includes("/webrtc")` also
+ * matched (a relayed address through a WebRTC-Direct bootstrap node was taken for a WebRTC one).
+ */
+function _hasWebRtc(address: string): boolean {
+  return /\/webrtc(?:\/|$)/.test(address);
+}
+
 function _isDirect(connection: Connection): boolean {
-  return connection.limits == null && connection.remoteAddr.toString().includes("/webrtc") &&
+  return connection.limits == null && _hasWebRtc(connection.remoteAddr.toString()) &&
     connection.status === "open";
 }
 
@@ -706,7 +715,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (peerId === undefined) {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
-    const relayed = !address.includes("/webrtc");
+    const relayed = !_hasWebRtc(address);
     await this.#dialOnce(peerId, address, Date.now(), options.signal, relayed ? "relay" : "direct");
     return this.#snapshot(this.#links.get(peerId)!);
   }
@@ -942,8 +951,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         const addresses = known.presence.info.addresses;
         const mode = rungs[Math.min(rung, rungs.length - 1)];
         const address = mode === "relay"
-          ? addresses.find((a) => a.includes("/p2p-circuit") && !a.includes("/webrtc"))
-          : addresses.find((a) => a.includes("/webrtc"));
+          ? addresses.find((a) => a.includes("/p2p-circuit") && !_hasWebRtc(a))
+          : addresses.find(_hasWebRtc);
         if (address === undefined) {
           if (rung < rungs.length - 1) {
             rung++;
@@ -1034,9 +1043,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
       if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
         meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
-        const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-          a.includes("/webrtc")
-        );
+        const address = this.#known.get(peerId)?.presence.info.addresses.find(_hasWebRtc);
         if (address === undefined) continue;
         const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, "direct")
           .catch((err) =>
@@ -1047,9 +1054,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         continue;
       }
       if (meta.path !== "relay") continue;
-      const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-        a.includes("/webrtc")
-      );
+      const address = this.#known.get(peerId)?.presence.info.addresses.find(_hasWebRtc);
       if (address === undefined) continue;
       const task = this.#dialOnce(
         peerId,
@@ -1172,7 +1177,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   async #onMeetingStream(stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer.toString();
     const relayed = connection.limits != null ||
-      !connection.remoteAddr.toString().includes("/webrtc");
+      !_hasWebRtc(connection.remoteAddr.toString());
     if (this.left || (relayed && !this.#options.allowRelay) || connection.status !== "open") {
       stream.abort(new ConnectionFailedError("Meeting streams over the relay are not allowed"));
       return;
@@ -1225,7 +1230,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       this.#stats.reconnects++;
     }
     const relayed = connection.limits != null ||
-      !connection.remoteAddr.toString().includes("/webrtc");
+      !_hasWebRtc(connection.remoteAddr.toString());
     const previous = this.#meta.get(peerId)?.connection;
     if (previous && previous !== connection && previous.status === "open") {
       // An upgrade (relay or TURN to a better path): the old connection is no longer needed.
@@ -1413,7 +1418,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         if (link?.connected) return;
         const known = this.#known.get(peerId);
         const address = known?.presence.info.addresses.find((a) =>
-          a.includes("/p2p-circuit") && !a.includes("/webrtc")
+          a.includes("/p2p-circuit") && !_hasWebRtc(a)
         );
         if (!known || address === undefined) return;
         this.#dropHalfOpen(peerId);
