@@ -24,12 +24,14 @@ import { dnsaddrRecords } from "../bootstrap_list.ts";
 /** Usage of `serve`. */
 export const SERVE_USAGE = `meshmeet serve [options]
 
-Run a bootstrap node: DHT server, circuit relay (signaling) and WebSocket/TCP listeners.
+Run a bootstrap node: DHT server, circuit relay (signaling) and WebSocket/TCP listeners;
+add --listen /ip4/0.0.0.0/udp/<port>/webrtc-direct for browsers on https pages.
 Give the printed addresses to participants as their bootstrap list. With --http, also
 serve the control API (status, DHT state, topic lookup, metrics; joins for local apps).
 
 Options:
-  --listen <multiaddr>   listen address, repeatable (default /ip4/127.0.0.1/tcp/0/ws and /tcp/0)
+  --listen <multiaddr>   listen address, repeatable (default /ip4/127.0.0.1/tcp/0/ws and /tcp/0;
+                         also /udp/<port>/webrtc-direct)
   --announce <multiaddr> address to announce instead, repeatable
   --peer <multiaddr>     another bootstrap node to join, repeatable
   --ice-server <url>     STUN/TURN server to advertise to participants, repeatable
