@@ -61,6 +61,7 @@ export {
 } from "./src/discovery/local.ts";
 export type { NeighbourTimers } from "./src/discovery/neighbours.ts";
 export {
+  type DhtReader,
   findPeer,
   type FindPeerOptions,
   type FoundPeer,

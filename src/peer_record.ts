@@ -135,6 +135,15 @@ function _checkAddresses(addresses: unknown): asserts addresses is string[] {
   }
 }
 
+/** What {@linkcode findPeer} needs of a libp2p node: DHT reads (e.g. `meeting.libp2p`). */
+export interface DhtReader {
+  /** libp2p's content routing (kad-dht). */
+  contentRouting: {
+    /** Fetch the best record under a key. */
+    get(key: Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  };
+}
+
 /** Options of {@linkcode findPeer}. */
 export interface FindPeerOptions {
   /** Aborts the lookup. */
@@ -164,7 +173,7 @@ export interface FindPeerOptions {
  * ```
  */
 export async function findPeer(
-  libp2p: ParticipantLibp2p,
+  libp2p: DhtReader,
   peerId: string,
   options: FindPeerOptions = {},
 ): Promise<FoundPeer> {

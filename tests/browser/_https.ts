@@ -112,6 +112,8 @@ export class HttpsLab {
     const page = await context.newPage();
     const response = await page.goto(this.url, { waitUntil: "load", timeout: 30_000 });
     if (!response?.ok()) throw new Error(`GET ${this.url}: ${response?.status()}`);
+    // app.js registers its handlers after loading the bundle and /config.json.
+    await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
     return page;
   }
 

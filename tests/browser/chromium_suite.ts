@@ -306,6 +306,7 @@ Deno.test("Chromium: contract scenarios, a mixed Chromium/Deno/Node meeting, the
               contexts.push(context);
               const page = await context.newPage();
               await page.goto(lab.url, { waitUntil: "load", timeout: 30_000 });
+              await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
               pages.push(page);
             }
             const [ada, bob] = pages;
