@@ -10,10 +10,10 @@
  *    and challenged on {@linkcode LOCAL_PROTOCOL} with the meeting's membership key
  *    (`local_proof.ts`). An outsider, or a participant of another meeting, sees random
  *    bytes and learns neither the topic id, nor names, nor who else is in the meeting.
- * 3. Two members exchange their signed, encrypted presence records, whose addresses are
- *    the LAN addresses in their `/webrtc` form (`/ip4/…/tcp/…/webrtc/p2p/<id>`): the
- *    meeting dials those exactly as it dials relay addresses from the DHT, with the WebRTC
- *    signaling running over a direct TCP connection instead of a relay.
+ * 3. Two members exchange their signed, encrypted presence records, whose addresses start
+ *    with their LAN addresses (`/ip4/…/tcp/…/p2p/<id>`): the meeting opens its signaling
+ *    stream there (over the TCP connection of the challenge, which stays open) instead of
+ *    through a relay, and the WebRTC link follows as with any other peer.
  *
  * Who is challenged and when is decided by {@linkcode NeighbourTable} (no I/O).
  *
@@ -106,21 +106,20 @@ function _isLanTcp(ma: Multiaddr, includeLoopback = false): boolean {
 }
 
 /**
- * Turn a participant's TCP address into the address the meeting dials for WebRTC with
- * signaling over that TCP connection.
+ * A participant's LAN address as the meeting dials it: with its peer id.
  *
  * @param address `/ip4/<ip>/tcp/<port>[/p2p/<id>]`.
  * @param peerId The participant.
- * @returns `/ip4/<ip>/tcp/<port>/webrtc/p2p/<id>`.
+ * @returns `/ip4/<ip>/tcp/<port>/p2p/<id>`.
  *
  * @example
  * ```ts ignore
- * lanWebRtcAddress("/ip4/192.168.1.2/tcp/4001", id); // "/ip4/192.168.1.2/tcp/4001/webrtc/p2p/<id>"
+ * lanAddress("/ip4/192.168.1.2/tcp/4001", id); // "/ip4/192.168.1.2/tcp/4001/p2p/<id>"
  * ```
  */
-export function lanWebRtcAddress(address: string, peerId: string): string {
+export function lanAddress(address: string, peerId: string): string {
   const base = address.replace(/\/p2p\/[^/]+$/, "");
-  return `${base}/webrtc/p2p/${peerId}`;
+  return `${base}/p2p/${peerId}`;
 }
 
 /**
@@ -195,7 +194,6 @@ export class LocalDiscovery {
     await libp2p.handle(LOCAL_PROTOCOL, (stream, connection) => {
       this.#track(this.#respond(stream, connection));
     }, { maxInboundStreams: 16, maxOutboundStreams: 16 });
-    libp2p.addEventListener("connection:open", this.#onConnection);
     this.#mdns = await (this.#init.startMdns ?? startMdns)({
       serviceTag: LOCAL_SERVICE_TAG,
       intervalMs: this.#init.intervalMs ?? 5000,
@@ -212,7 +210,6 @@ export class LocalDiscovery {
     this.#controller.abort();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#init.libp2p.removeEventListener("connection:open", this.#onConnection);
     await this.#mdns?.stop();
     await Promise.allSettled([...this.#tasks]);
     await Promise.resolve(this.#init.libp2p.unhandle(LOCAL_PROTOCOL)).catch(() => {});
@@ -257,7 +254,7 @@ export class LocalDiscovery {
     const { keys, privateKey, libp2p } = this.#init;
     const info = this.#init.selfInfo();
     const self = libp2p.peerId.toString();
-    const lan = this.lanAddresses.map((ma) => lanWebRtcAddress(ma.toString(), self));
+    const lan = this.lanAddresses.map((ma) => lanAddress(ma.toString(), self));
     const addresses = [...new Set([...lan, ...info.addresses])].slice(0, MAX_PRESENCE_ADDRESSES);
     this.#seq = Math.max(this.#seq + 1, this.#now());
     const { bytes } = await sealPresence(keys, privateKey, { ...info, addresses }, {
@@ -323,14 +320,11 @@ export class LocalDiscovery {
     } finally {
       if (result === "failed") framed?.abort(new Error("local exchange failed"));
       else await framed?.close().catch(() => {});
-      // The meeting dials WebRTC next, and libp2p would hand it this TCP connection instead
-      // (an open direct connection wins): close it unless it was there before.
-      // (A WebRTC dial may already be signaling over it: then it stays, and is closed once
-      // the WebRTC connection is up, see #onConnection.)
-      if (
-        connection && !before.has(connection) &&
-        connection.streams.every((st) => st.protocol === LOCAL_PROTOCOL)
-      ) await connection.close().catch(() => {});
+      // A member's connection stays: the meeting's signaling stream goes over it next. One
+      // to a stranger, or one that failed, is closed (unless it was there before).
+      if (connection && result !== "member" && !before.has(connection)) {
+        await connection.close().catch(() => {});
+      }
       this.#done(peerId, result);
       if (result !== "member") log(`LAN neighbour ${peerId}: ${result}`);
     }
@@ -384,38 +378,8 @@ export class LocalDiscovery {
       log(`local challenge from ${peerId} failed: ${(err as Error).message}`);
       return;
     }
-    if (this.#running) {
-      // Let the initiator close its TCP connection first (see #challenge), so that a
-      // WebRTC dial of ours does not get that connection back from libp2p.
-      await _waitClosed(connection, 1000);
-      if (this.#running) this.#init.onPresence(presence);
-    }
+    if (this.#running) this.#init.onPresence(presence);
   }
-
-  /**
-   * Once a WebRTC connection to a LAN member is up, the TCP connection that carried its
-   * signaling is idle; closing it keeps later WebRTC redials from being handed it back
-   * (libp2p reuses an open direct connection to the same peer).
-   */
-  #onConnection = (event: CustomEvent<Connection>) => {
-    const connection = event.detail;
-    const peerId = connection.remotePeer.toString();
-    if (!connection.remoteAddr.toString().includes("/webrtc")) return;
-    if (!this.#table.isMember(peerId)) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (connection.status !== "open") return;
-      for (const other of this.#init.libp2p.getConnections(connection.remotePeer)) {
-        if (
-          other !== connection && _isLanTcp(other.remoteAddr, this.#init.includeLoopback) &&
-          other.limits == null
-        ) {
-          void other.close().catch(() => {});
-        }
-      }
-    }, 1000);
-    this.#timers.add(timer);
-  };
 }
 
 function _frame(type: number, payload: Uint8Array) {
@@ -429,15 +393,4 @@ function _concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
-}
-
-function _waitClosed(connection: Connection, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve) => {
-    const check = () => {
-      if (connection.status !== "open" || Date.now() >= deadline) resolve();
-      else setTimeout(check, 20);
-    };
-    check();
-  });
 }

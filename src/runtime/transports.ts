@@ -13,7 +13,6 @@
 import type { Libp2pOptions } from "libp2p";
 import { webSockets } from "@libp2p/websockets";
 import { tcp } from "@libp2p/tcp";
-import { webRTCDirect } from "@libp2p/webrtc";
 import type { RuntimeRtcConfiguration } from "./webrtc.ts";
 
 /** A libp2p transport factory, as `createLibp2p({ transports })` takes it. */
@@ -44,13 +43,7 @@ export function serverDialTransports(_init: ServerDialTransportsInit = {}): Tran
 }
 
 /**
- * Transports a bootstrap/relay node listens with: WebSockets and TCP, and WebRTC-Direct
- * (`/udp/<port>/webrtc-direct`), which browsers on https pages can dial without a
- * certificate authority: the listener's self-signed certificate is pinned by the
- * `/certhash/…` in its address. (A page served over https cannot open `ws://` to anything
- * but loopback; `wss://` needs a CA-signed certificate, e.g. a TLS-terminating proxy.)
- * Its certificate, and so the certhash, is new at every start unless the node has a
- * persistent datastore and keychain (@libp2p/webrtc README).
+ * Transports a bootstrap/relay node listens with: WebSockets (for browsers) and TCP.
  *
  * @returns Transport factories for `createLibp2p()`.
  *
@@ -60,5 +53,28 @@ export function serverDialTransports(_init: ServerDialTransportsInit = {}): Tran
  * ```
  */
 export function listenTransports(): TransportFactory[] {
-  return [webSockets(), tcp(), webRTCDirect()];
+  return [webSockets(), tcp()];
+}
+
+/**
+ * The WebRTC-Direct listener (`/udp/<port>/webrtc-direct`) of a bootstrap node, which
+ * browsers on https pages dial without a certificate authority: the listener's self-signed
+ * certificate is pinned by the `/certhash/…` in its address. (A page served over https
+ * cannot open `ws://` to anything but loopback; `wss://` needs a CA-signed certificate,
+ * e.g. a TLS-terminating proxy.) The certificate, and so the certhash, is new at every
+ * start unless the node has a persistent datastore and keychain (@libp2p/webrtc README).
+ *
+ * Loaded only when a node listens on WebRTC-Direct: @libp2p/webrtc's listener runs on
+ * node-datachannel (its ICE-lite server), which nothing else on Deno/Node loads.
+ *
+ * @returns The transport factory for `createLibp2p()`.
+ *
+ * @example
+ * ```ts ignore
+ * createLibp2p({ transports: [...listenTransports(), await webRtcDirectListenTransport()] });
+ * ```
+ */
+export async function webRtcDirectListenTransport(): Promise<TransportFactory> {
+  const { webRTCDirect } = await import("@libp2p/webrtc");
+  return webRTCDirect();
 }

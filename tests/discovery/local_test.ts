@@ -70,7 +70,7 @@ async function stopAll(nodes: Node[]) {
   await Promise.all(nodes.map((n) => n.libp2p.stop()));
 }
 
-Deno.test("LocalDiscovery: two members seen on the LAN exchange verified presence records with LAN WebRTC addresses", async () => {
+Deno.test("LocalDiscovery: two members seen on the LAN exchange verified presence records with their LAN addresses", async () => {
   const keys = await deriveTopicKeys(generateInvitationCode());
   const [ada, bob] = [await node(keys, "Ada"), await node(keys, "Bob")];
   try {
@@ -83,15 +83,16 @@ Deno.test("LocalDiscovery: two members seen on the LAN exchange verified presenc
     assertEquals(ada.found[0].info.peerId, bob.libp2p.peerId.toString());
     const addr = ada.found[0].info.addresses[0];
     assert(
-      addr.includes("/ip4/127.0.0.1/tcp/") && addr.endsWith(`/webrtc/p2p/${bob.libp2p.peerId}`),
+      addr.startsWith("/ip4/127.0.0.1/tcp/") && addr.endsWith(`/p2p/${bob.libp2p.peerId}`) &&
+        !addr.includes("/p2p-circuit"),
       addr,
     );
     // One exchange per pair: the lower id challenged, the higher one did not repeat it.
     await new Promise((r) => setTimeout(r, 600));
     assertEquals(ada.local.stats.members + bob.local.stats.members, 2);
     assertEquals(ada.found.length + bob.found.length, 2);
-    // The challenge's TCP connection is closed again (the meeting dials WebRTC next).
-    await waitUntil(() => ada.libp2p.getConnections().length === 0, "the TCP connection to close");
+    // The challenge's TCP connection stays for the meeting's signaling: exactly one.
+    assertEquals(ada.libp2p.getConnections().length, 1);
   } finally {
     await stopAll([ada, bob]);
   }
@@ -115,6 +116,8 @@ Deno.test("LocalDiscovery: a neighbour of another meeting learns nothing and is 
     assertEquals(ada.found, []);
     assertEquals(eve.found, []);
     assertEquals(ada.local.stats.members + eve.local.stats.members, 0);
+    // Nothing is kept open to a stranger.
+    await waitUntil(() => ada.libp2p.getConnections().length === 0, "the connection to close");
   } finally {
     await stopAll([ada, eve]);
   }
