@@ -10,7 +10,10 @@ import type { Meeting, Participant } from "./meeting.ts";
 
 /** What {@linkcode findParticipant} returns. */
 export interface FoundParticipant {
-  /** The participant as the meeting sees it (state, path, RTT, …). */
+  /**
+   * The participant as the meeting sees it (state, path, RTT, and the selected ICE candidate
+   * pair: the address its WebRTC link uses right now).
+   */
   participant: Participant;
   /**
    * Its addresses: the remote address of each open connection first (what is in use), then

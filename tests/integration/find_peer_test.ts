@@ -23,7 +23,7 @@ Deno.test("findPeer() returns a findable peer's current addresses, and PeerRecor
     const found = await findPeer(bob.libp2p, ada.self.peerId);
     assertEquals(found.peerId, ada.self.peerId);
     assertEquals(new Set(found.addresses), new Set(ada.libp2p.getMultiaddrs().map(String)));
-    assert(found.addresses.some((a) => a.includes("/p2p-circuit/webrtc")), found.addresses[0]);
+    assert(found.addresses.some((a) => a.includes("/p2p-circuit/p2p/")), found.addresses[0]);
     assert(found.expiresAt > Date.now() && found.expiresAt - found.issuedAt === 4000);
 
     // The CLI, from a fresh node that only knows the bootstrap node.
@@ -45,7 +45,9 @@ Deno.test("findPeer() returns a findable peer's current addresses, and PeerRecor
     await waitUntil(() => bob.participants.some((p) => p.state === "connected"), "Bob sees Ada");
     const byName = await findParticipant(bob, "Ada");
     assertEquals(byName.participant.peerId, ada.self.peerId);
-    assert(byName.addresses.some((a) => a.includes("/webrtc")), byName.addresses.join(" "));
+    // Its node's announced (relay) addresses; its link is the direct WebRTC one.
+    assert(byName.addresses.some((a) => a.includes("/p2p-circuit")), byName.addresses.join(" "));
+    assertEquals(byName.participant.path, "direct");
     await assertRejects(() => findParticipant(bob, "Nobody"), PeerNotFoundError, '"Nobody"');
 
     // Ada goes away: her last record expires, and she is reported not found.
