@@ -32,6 +32,12 @@ Deno.test("findPeer() returns a findable peer's current addresses, and PeerRecor
     assertEquals(cli.code, 0, cli.stderr);
     assertStringIncludes(cli.stdout, `peer ${ada.self.peerId}`);
     assertStringIncludes(cli.stdout, found.addresses[0]);
+    // The same with the bootstrap list from MESHMEET_BOOTSTRAP instead of --bootstrap.
+    const fromEnv = await runCli(["lookup", "--peer", ada.self.peerId, "--json"], {
+      env: { MESHMEET_BOOTSTRAP: `${address}, ${boot.addresses.find((a) => !a.includes("/ws/"))}` },
+    });
+    assertEquals(fromEnv.code, 0, fromEnv.stderr);
+    assertEquals(JSON.parse(fromEnv.stdout).peerId, ada.self.peerId);
 
     // Bob is not findable.
     await assertRejects(
