@@ -13,6 +13,7 @@ import {
   resolveBootstrapList,
 } from "../../mod.ts";
 import { LOOPBACK_RTC, startLoopbackBootstrap, waitUntil } from "../integration/_harness.ts";
+import { CliProcess } from "../cli/_cli.ts";
 
 const DNSMASQ = "/usr/sbin/dnsmasq";
 
@@ -124,5 +125,47 @@ Deno.test({
   } finally {
     await Promise.allSettled(meetings.map((m) => m.leave()));
     await boot.stop();
+  }
+});
+
+Deno.test({
+  name: "meshmeet serve --dnsaddr prints TXT records that, once published, bootstrap a join",
+  ignore,
+}, async () => {
+  await using serve = new CliProcess("serve", [
+    "serve",
+    "--listen",
+    "/ip4/127.0.0.1/tcp/0",
+    "--listen",
+    "/ip4/127.0.0.1/udp/0/webrtc-direct",
+    "--dnsaddr",
+    "boot.meshmeet.test",
+    "--json",
+  ]);
+  const listening = await serve.waitForEvent((e) => e.event === "listening", "addresses");
+  const printed = await serve.waitForEvent((e) => e.event === "dnsaddr", "the TXT records");
+  const addresses = listening.addresses as string[];
+  assert(addresses.some((a) => a.includes("/webrtc-direct/certhash/")), addresses.join(" "));
+  const records = (printed.records as string[]).map((line) => {
+    const m = line.match(/^(_dnsaddr\.boot\.meshmeet\.test)\. 300 IN TXT "dnsaddr=(.*)"$/);
+    assert(m, line);
+    return [m[1], `dnsaddr=${m[2]}`] as [string, string];
+  });
+  assertEquals(records.map(([, t]) => t.slice(8)), addresses);
+  await using dns = await startDnsmasq(records);
+  // Deno's participants dial TCP; the WebRTC-Direct entry is for browsers and is skipped.
+  const list = await resolveBootstrapList(["/dnsaddr/boot.meshmeet.test"], {
+    nameServer: dns.nameServer,
+  });
+  assertEquals(new Set(list), new Set(addresses));
+  const meeting = await joinMeeting(generateInvitationCode(), {
+    bootstrap: ["/dnsaddr/boot.meshmeet.test"],
+    dns: { nameServer: dns.nameServer },
+    rtcConfiguration: LOOPBACK_RTC,
+  });
+  try {
+    assert(meeting.self.addresses.some((a) => a.includes(listening.peerId as string)));
+  } finally {
+    await meeting.leave();
   }
 });
