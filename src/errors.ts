@@ -113,6 +113,23 @@ export class PeerNotFoundError extends MeshmeetError {
   }
 }
 
+/**
+ * `findPeer()` found no valid record of the peer in the DHT: it never published one (it is
+ * not findable), or it went away and its last record expired. A {@linkcode PeerNotFoundError}.
+ */
+export class PeerRecordNotFoundError extends PeerNotFoundError {
+  /**
+   * Create the error.
+   *
+   * @param message Which peer, and why.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message = "Peer not found in the DHT", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PeerRecordNotFoundError";
+  }
+}
+
 /** A message was not acknowledged in time (the peer left, or the link is down for too long). */
 export class DeliveryError extends MeshmeetError {
   /**

@@ -127,8 +127,8 @@ export interface PeerDiscoveredDetail {
   name: string;
   /** Addresses from its presence record. */
   addresses: string[];
-  /** How we learned of it. */
-  via: "dht" | "knock";
+  /** How we learned of it (`local`: multicast DNS on the LAN, see `discovery/local.ts`). */
+  via: "dht" | "knock" | "local";
 }
 /** Detail of `handshake:failed`. */
 export interface HandshakeFailedDetail {
@@ -383,12 +383,20 @@ export interface MeetingComponents {
   rtcConfiguration: RuntimeRtcConfiguration;
   /** The RTCPeerConnection class to use. */
   PeerConnection: typeof RTCPeerConnection;
+  /**
+   * Whether to announce and look up in the DHT (false when the node has no bootstrap
+   * nodes and meets on the LAN only).
+   * @default {true}
+   */
+  dht?: boolean;
+  /** Called first when leaving (stops local discovery before the node stops). */
+  beforeStop?: () => Promise<void>;
 }
 
 interface Known {
   presence: Presence;
   discoveredAt: number;
-  via: "dht" | "knock";
+  via: "dht" | "knock" | "local";
 }
 
 interface LinkMeta {
@@ -400,6 +408,20 @@ interface LinkMeta {
   /** The peer connection of a WebRTC path. */
   pc: RTCPeerConnection | undefined;
   upgradeTries?: number;
+}
+
+/**
+ * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
+ * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
+ * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
+ * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
+ * only through a WebRTC-Direct bootstrap node looked unreachable).
+ */
+function _signalingAddress(addresses: readonly string[]): string | undefined {
+  const lan = addresses.find((a) =>
+    a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
+  );
+  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
 }
 
 /**
@@ -528,6 +550,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     await this.#knocker.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    if (this.#c.dht === false) return;
     // The first lookup does not need our announcement, so both run at once (on a WAN each
     // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
     // peers that join at the same moment still find each other.
@@ -736,6 +759,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
@@ -875,11 +899,22 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
   }
 
+  /**
+   * Hand the meeting a verified presence found by another discovery path (local
+   * discovery): it is handled like one from the DHT. Used by `joinMeeting()`.
+   * @ignore
+   *
+   * @param presence The verified presence.
+   */
+  discovered(presence: Presence): void {
+    this.#onPresence(presence, "local");
+  }
+
   #selfId(): string {
     return this.#c.libp2p.peerId.toString();
   }
 
-  #onPresence(presence: Presence, via: "dht" | "knock"): void {
+  #onPresence(presence: Presence, via: "dht" | "knock" | "local"): void {
     if (this.left) return;
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
@@ -902,11 +937,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     else void this.#knocker.knock(peerId);
   }
 
-  /** The address signaling goes to: the peer's relay (circuit) address. */
+  /** The address signaling goes to (see {@linkcode _signalingAddress}). */
   #signalingAddress(peerId: string): string | undefined {
-    return this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-      a.includes("/p2p-circuit") && !a.includes("/webrtc")
-    );
+    return _signalingAddress(this.#known.get(peerId)?.presence.info.addresses ?? []);
   }
 
   #upgradeRelayed(): void {
