@@ -50,3 +50,9 @@ export {
   type ToolFilter,
 } from "./tools.ts";
 export { ToolCallError, ToolNotFoundError } from "../errors.ts";
+export {
+  AgentBridge,
+  type AgentBridgeOptions,
+  type BufferedMessage,
+  MessageBuffer,
+} from "./agent.ts";
