@@ -37,9 +37,11 @@ export interface BufferedMessage {
   name: string;
   /** Channel. */
   channel: number;
-  /** The content: `text`, `json` or `base64`. */
+  /** The content, when it was text. */
   text?: string;
+  /** The content, when it was a JSON value. */
   json?: unknown;
+  /** The content, when it was bytes (base64). */
   base64?: string;
 }
 
@@ -121,6 +123,8 @@ export class AgentBridge {
   readonly #state = new Map<Meeting, { buffer: MessageBuffer; tools: MeetingTools }>();
 
   /**
+   * Create the bridge.
+   *
    * @param source One meeting (buffered from now on), or a function giving the meetings of
    * this process (looked at on each use).
    * @param options Buffer size.

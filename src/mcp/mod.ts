@@ -35,7 +35,6 @@ export {
 export { MeetingClientTransport } from "./transport.ts";
 export {
   type ConnectableServer,
-  MeetingServerTransport,
   offerTools,
   type OfferToolsOptions,
   type ToolAllowList,
@@ -50,6 +49,16 @@ export {
   type ToolFilter,
 } from "./tools.ts";
 export { ToolCallError, ToolNotFoundError } from "../errors.ts";
+// The SDK's classes and types this module's API uses, re-exported so Deno users get their
+// types (see src/mcp/_sdk.ts) and need no second import for the basics.
+export { Client, McpServer } from "./_sdk.ts";
+export type {
+  CallToolResult,
+  JSONRPCMessage,
+  MessageExtraInfo,
+  Transport,
+  TransportSendOptions,
+} from "./_sdk.ts";
 export {
   AgentBridge,
   type AgentBridgeOptions,

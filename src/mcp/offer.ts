@@ -15,7 +15,7 @@ import type { Transport, TransportSendOptions } from "./_sdk.ts";
 import type { JSONRPCMessage, MessageExtraInfo, RequestId, Tool } from "./_sdk.ts";
 import type { Meeting } from "../meeting.ts";
 import { FrameTooLargeError, MeetingClosedError } from "../errors.ts";
-import { hubFor, type HubServer, type McpHub } from "./_hub.ts";
+import { hubFor, type McpHub } from "./_hub.ts";
 import {
   type AnnouncedTool,
   type Envelope,
@@ -93,7 +93,7 @@ function _allowed(allow: ToolAllowList | undefined, tool: string, peerId: string
  * The server side of MCP over a meeting: one SDK transport carrying every member's sessions
  * (see the module doc). Made and connected by {@linkcode offerTools}.
  */
-export class MeetingServerTransport implements Transport, HubServer {
+export class MeetingServerTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
@@ -107,6 +107,10 @@ export class MeetingServerTransport implements Transport, HubServer {
   #nextId = 0;
   #closed = false;
 
+  /**
+   * Made by {@linkcode offerTools}.
+   * @ignore
+   */
   constructor(hub: McpHub, options: OfferToolsOptions) {
     this.#hub = hub;
     this.#options = options;

@@ -9,7 +9,7 @@ import type { Transport } from "./_sdk.ts";
 import type { JSONRPCMessage } from "./_sdk.ts";
 import type { Meeting } from "../meeting.ts";
 import { MeetingClosedError, PeerNotFoundError } from "../errors.ts";
-import { type HubClient, hubFor, type McpHub } from "./_hub.ts";
+import { hubFor, type McpHub } from "./_hub.ts";
 import type { Envelope } from "./wire.ts";
 
 /**
@@ -23,7 +23,7 @@ import type { Envelope } from "./wire.ts";
  * console.log(await client.listTools());
  * ```
  */
-export class MeetingClientTransport implements Transport, HubClient {
+export class MeetingClientTransport implements Transport {
   /** The member this session talks to. */
   readonly peerId: string;
   /** This session's id (random, chosen here). */

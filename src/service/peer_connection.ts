@@ -31,4 +31,3 @@ export function peerConnectionOf(meeting: Meeting, peerId: string): RTCPeerConne
   }
   return undefined;
 }
-

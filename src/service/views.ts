@@ -141,7 +141,9 @@ export function dataView(data: MessageData): { text: string } | { json: unknown 
 }
 
 /** The reverse of {@linkcode dataView}: `text`, else `base64`, else `json`. */
-export function dataFromBody(body: { text?: string; json?: unknown; base64?: string }): MessageData {
+export function dataFromBody(
+  body: { text?: string; json?: unknown; base64?: string },
+): MessageData {
   if (body.text !== undefined) return body.text;
   if (body.base64 !== undefined) return fromBase64(body.base64);
   return body.json as MessageData;
