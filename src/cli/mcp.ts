@@ -66,7 +66,7 @@ export async function mcp(argv: string[]): Promise<number> {
   // Loaded here, not at the top: other commands need not load the MCP SDK.
   const [{ AgentBridge }, { StdioServerTransport }] = await Promise.all([
     import("../mcp/agent.ts"),
-    import("../mcp/_sdk.ts"),
+    import("../mcp/_sdk_stdio.ts"),
   ]);
   const bridge = new AgentBridge(meeting, { bufferSize });
   const server = bridge.createServer();
