@@ -11,8 +11,8 @@
 import type { Stream } from "@libp2p/interface";
 import { DEFAULT_MAX_PAYLOAD, encodeFrame, type Frame, FrameDecoder } from "./frame.ts";
 import { MeetingClosedError } from "./errors.ts";
-
-type Waiter = { resolve: (frame: Frame) => void; reject: (err: Error) => void };
+import { FrameQueue } from "./connect/_frame_queue.ts";
+import type { FrameChannel } from "./connect/frame_channel.ts";
 
 /** Byte counters of a framed stream. */
 export interface FramedStreamCounters {
@@ -27,18 +27,15 @@ export interface FramedStreamCounters {
 }
 
 /** Frames over a libp2p stream. */
-export class FramedStream {
+export class FramedStream implements FrameChannel {
   /** The underlying stream. */
   readonly stream: Stream;
   /** Traffic counters. */
   readonly counters: FramedStreamCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0 };
   #decoder: FrameDecoder;
   #maxPayload: number;
-  #queue: Frame[] = [];
-  #waiters: Waiter[] = [];
-  #error: Error | undefined;
+  #frames = new FrameQueue();
   #closed = false;
-  #onClose: Array<(err?: Error) => void> = [];
 
   /**
    * @param stream A libp2p stream.
@@ -62,9 +59,7 @@ export class FramedStream {
       }
       for (const frame of frames) {
         this.counters.framesIn++;
-        const waiter = this.#waiters.shift();
-        if (waiter) waiter.resolve(frame);
-        else this.#queue.push(frame);
+        this.#frames.push(frame);
       }
     });
     stream.addEventListener("close", (event) => {
@@ -78,12 +73,12 @@ export class FramedStream {
 
   /** Whether the stream can still be used. */
   get open(): boolean {
-    return this.#error === undefined && !this.#closed;
+    return this.#frames.error === undefined && !this.#closed;
   }
 
   /** The error that ended the stream, if any. */
   get error(): Error | undefined {
-    return this.#error;
+    return this.#frames.error;
   }
 
   /**
@@ -92,15 +87,11 @@ export class FramedStream {
    * @param callback Called once.
    */
   onClose(callback: (err?: Error) => void): void {
-    if (!this.open) callback(this.#error);
-    else this.#onClose.push(callback);
+    this.#frames.onEnd(callback);
   }
 
   #fail(err: Error): void {
-    if (this.#error !== undefined) return;
-    this.#error = err;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
-    for (const callback of this.#onClose.splice(0)) callback(err);
+    this.#frames.fail(err);
   }
 
   /**
@@ -112,7 +103,7 @@ export class FramedStream {
    * @throws {MeetingClosedError} When the stream has ended.
    */
   async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!this.open) throw this.#error ?? new MeetingClosedError("The stream is closed");
+    if (!this.open) throw this.#frames.error ?? new MeetingClosedError("The stream is closed");
     const bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
     this.counters.framesOut++;
     this.counters.bytesOut += bytes.length;
@@ -127,30 +118,7 @@ export class FramedStream {
    * @throws The error that ended the stream, or the signal's reason.
    */
   read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
-    const queued = this.#queue.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.#error) return Promise.reject(this.#error);
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<Frame>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        resolve: (f) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(f);
-        },
-        reject: (e) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.#frames.read(options.signal);
   }
 
   /** Close the stream gracefully (buffered frames are still sent). Idempotent. */

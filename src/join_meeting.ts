@@ -7,13 +7,13 @@ import type { PrivateKey } from "@libp2p/interface";
 import { generateKeyPair, privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { groupBootstrapAddresses } from "./_bootstrap_addresses.ts";
-import { WebRTC } from "@multiformats/multiaddr-matcher";
+import { Circuit } from "@multiformats/multiaddr-matcher";
 import { BootstrapError, MeetingClosedError } from "./errors.ts";
 import { type ComponentLogger, silentLogger } from "./logger.ts";
 import { checkMeetingOptions, Meeting, type MeetingOptions } from "./meeting.ts";
-import { createParticipantLibp2p, type IceRung, type ParticipantLibp2p } from "./node.ts";
+import { createParticipantLibp2p, type ParticipantLibp2p } from "./node.ts";
 import { MAX_NAME_LENGTH } from "./presence.ts";
-import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
+import { RTCPeerConnection, type RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
@@ -46,11 +46,18 @@ export interface JoinMeetingOptions extends MeetingOptions {
    */
   privateKey?: Uint8Array;
   /**
-   * WebRTC configuration: `iceServers` (STUN/TURN) and, on Deno/Node, node-datachannel
-   * extras such as `bindAddress`.
+   * WebRTC configuration: `iceServers` (STUN/TURN), other `RTCConfiguration` fields, and
+   * `bindAddress` (signal host candidates on this address only, e.g. `127.0.0.1`).
    * @default {{ iceServers: [] }}
    */
   rtcConfiguration?: RuntimeRtcConfiguration;
+  /**
+   * The `RTCPeerConnection` class meeting links use: any W3C-shaped implementation
+   * (trystero calls this `rtcPolyfill`). Tested: libwebrtc through `@roamhq/wrtc` (the
+   * default on Deno and Node) and Chromium's own (the default in browsers).
+   * @default {the runtime's: `@roamhq/wrtc` on Deno/Node, `globalThis.RTCPeerConnection` in browsers}
+   */
+  rtcPeerConnection?: typeof globalThis.RTCPeerConnection;
   /**
    * Also use the STUN/TURN servers that the bootstrap nodes advertise.
    * @default {true}
@@ -107,7 +114,7 @@ async function _bootstrap(
 }
 
 async function _reservation(libp2p: ParticipantLibp2p, signal: AbortSignal): Promise<void> {
-  const has = () => libp2p.getMultiaddrs().some((ma) => WebRTC.matches(ma));
+  const has = () => libp2p.getMultiaddrs().some((ma) => Circuit.matches(ma));
   if (has()) return;
   await new Promise<void>((resolve, reject) => {
     const check = () => {
@@ -172,6 +179,17 @@ export async function joinMeeting(
       `Cannot join meeting: name must be a string of at most ${MAX_NAME_LENGTH} characters`,
     );
   }
+  const PeerConnection = options.rtcPeerConnection;
+  if (
+    PeerConnection !== undefined &&
+    (typeof PeerConnection !== "function" ||
+      typeof PeerConnection.prototype?.createDataChannel !== "function")
+  ) {
+    throw new TypeError(
+      "Cannot join meeting: rtcPeerConnection must be an RTCPeerConnection class " +
+        "(with createOffer, createDataChannel, …), e.g. the default export of @roamhq/wrtc",
+    );
+  }
   const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
   if (bootstrap.length === 0) {
     throw new BootstrapError(
@@ -214,11 +232,9 @@ export async function joinMeeting(
   // ICE servers: the user's first, then what the bootstrap nodes advertise (asked before
   // every WebRTC dial, so the list can grow after the node has started).
   let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
-  const iceRungs = new Map<string, IceRung>();
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
-    iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
@@ -269,7 +285,8 @@ export async function joinMeeting(
       joinStarted,
       publicAddress,
       iceServers: () => iceServers,
-      iceRungs,
+      rtcConfiguration: options.rtcConfiguration ?? {},
+      PeerConnection: options.rtcPeerConnection ?? RTCPeerConnection,
     }, options);
     try {
       await meeting.start();

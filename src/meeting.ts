@@ -4,8 +4,10 @@
  * per-peer links (messages, acks, heartbeats, leases) together, and reports everything as
  * typed events.
  *
- * Who dials: for each pair, the peer with the lower peer id dials the WebRTC connection,
- * so there is never glare. A peer that discovers a lower peer "knocks" instead: it hands
+ * Who dials: for each pair, the peer with the lower peer id dials, so there is never
+ * glare. Dialing opens a signaling stream over the circuit relay, runs the membership
+ * handshake on it, and then offers a WebRTC session of meshmeet's own (`src/connect/`):
+ * meeting frames ride straight on its data channel. A peer that discovers a lower peer "knocks" instead: it hands
  * its signed, encrypted presence record to that peer over a relayed stream, and the lower
  * peer verifies it and dials back. A newcomer therefore meets everyone with its own first
  * lookup, and established members need not poll the DHT quickly.
@@ -23,10 +25,24 @@ import {
 } from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame, FrameType } from "./frame.ts";
 import { FramedStream } from "./framed_stream.ts";
+import type { FrameChannel } from "./connect/frame_channel.ts";
+import {
+  answerWebRtc,
+  decodeSignal,
+  encodeSignal,
+  type IceRung,
+  MAX_SIGNAL_BYTES,
+  offerWebRtc,
+  SIGNAL_PROTOCOL,
+} from "./connect/signaling.ts";
+import { type CandidateInfo, describePath, iceStateOf, type PathInfo } from "./connect/inspect.ts";
+import { hasTurnServer, iceServersForRung } from "./connect/ice.ts";
+import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
+import { iceServersForRuntime } from "./runtime/webrtc.ts";
 import type { Logger } from "./logger.ts";
 import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "./membership.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
-import type { IceRung, ParticipantLibp2p } from "./node.ts";
+import type { ParticipantLibp2p } from "./node.ts";
 import { type LinkState, PeerLink } from "./peer_link.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
@@ -34,23 +50,15 @@ import type { TopicKeys } from "./topic.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
 import { Limiter } from "./_limiter.ts";
 
-/** The libp2p protocol of meeting traffic (runs only on direct connections). */
-export const MEETING_PROTOCOL = "/meshmeet/meeting/1.0.0";
+/** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
+export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
 /** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
 export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
 
 /** The path a participant's connection takes. */
 export type ConnectionPath = "direct" | "turn" | "relay";
 
-/** One side of the selected ICE candidate pair. */
-export interface CandidateInfo {
-  /** `host`, `srflx`, `prflx` or `relay`. */
-  type: string;
-  /** IP address. */
-  address: string;
-  /** Port. */
-  port: number;
-}
+export type { CandidateInfo };
 
 /** A participant of the meeting (a snapshot). */
 export interface Participant {
@@ -250,8 +258,11 @@ export interface MeetingOptions {
    */
   maxMessageBytes?: number;
   /**
-   * Frames per second one peer may send us before the excess is refused.
-   * @default {2000}
+   * Frames per second one peer may send us before the excess is refused (a token bucket
+   * that holds one second's worth, so a burst of that size always passes). The default
+   * lets a legitimate burst of small messages through (the benchmark sends 50,000/s)
+   * while a flooder stays bounded.
+   * @default {100_000}
    */
   maxFramesPerSecond?: number;
   /**
@@ -387,8 +398,10 @@ export interface MeetingComponents {
   publicAddress: PublicAddressInfo;
   /** The ICE servers in use (the user's and the bootstrap nodes'). */
   iceServers: () => RTCIceServer[];
-  /** The rung of the next WebRTC dial per peer (read by the node's WebRTC transport). */
-  iceRungs: Map<string, IceRung>;
+  /** The user's RTCConfiguration (without `iceServers`: see above). */
+  rtcConfiguration: RuntimeRtcConfiguration;
+  /** The RTCPeerConnection class to use. */
+  PeerConnection: typeof RTCPeerConnection;
 }
 
 interface Known {
@@ -403,7 +416,8 @@ interface LinkMeta {
   direction: "inbound" | "outbound";
   path: ConnectionPath | undefined;
   pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
-  connection: Connection | undefined;
+  /** The peer connection of a WebRTC path. */
+  pc: RTCPeerConnection | undefined;
   upgradeTries?: number;
 }
 
@@ -420,18 +434,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
-
-function _isDirect(connection: Connection): boolean {
-  return connection.limits == null && connection.remoteAddr.toString().includes("/webrtc") &&
-    connection.status === "open";
-}
-
-function _peerConnectionOf(connection: Connection): RTCPeerConnection | undefined {
-  // libp2p keeps the transport's connection as `maConn`; @libp2p/webrtc's has `peerConnection`.
-  const maConn = (connection as unknown as { maConn?: { peerConnection?: RTCPeerConnection } })
-    .maConn;
-  return maConn?.peerConnection;
-}
 
 /**
  * A meeting this node has joined. Create one with `joinMeeting()`.
@@ -476,7 +478,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       leaseMs: options.leaseMs ?? 14_000,
       ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
-      maxFramesPerSecond: options.maxFramesPerSecond ?? 2000,
+      maxFramesPerSecond: options.maxFramesPerSecond ?? 100_000,
       dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
       turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
       directAttempts: options.directAttempts ?? 3,
@@ -519,9 +521,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    */
   async start(): Promise<void> {
     const { libp2p } = this.#c;
-    await libp2p.handle(MEETING_PROTOCOL, (stream, connection) => {
-      void this.#onMeetingStream(stream, connection);
-    }, { runOnLimitedConnection: true, maxInboundStreams: 4, maxOutboundStreams: 4 });
+    await libp2p.handle(SIGNAL_PROTOCOL, (stream, connection) => {
+      void this.#onSignalStream(stream, connection);
+    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
     await libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
       void this.#onKnock(stream, connection);
     }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
@@ -572,6 +574,17 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    */
   get libp2p(): ParticipantLibp2p {
     return this.#c.libp2p;
+  }
+
+  /**
+   * The `RTCPeerConnection` of a participant's WebRTC link (for diagnostics such as
+   * `getStats()`), or undefined when the link is relayed or the peer is unknown.
+   *
+   * @param peerId The participant.
+   * @returns Its peer connection.
+   */
+  peerConnectionOf(peerId: string): RTCPeerConnection | undefined {
+    return this.#meta.get(peerId)?.pc;
   }
 
   /** Counters and join timings. */
@@ -679,7 +692,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * Connect to a peer directly by address (normally discovery does this). The peer must
    * be a member: the handshake still runs.
    *
-   * @param address A `/p2p-circuit/webrtc/p2p/<id>` multiaddr of the peer.
+   * @param address A relay (`…/p2p-circuit/p2p/<id>`) multiaddr of the peer, as announced
+   *   in `self.addresses` (a trailing `/webrtc` of earlier versions is accepted).
    * @param options Abort `signal`.
    * @returns The participant once connected and proven.
    * @throws {MembershipProofError} When the peer does not hold this meeting's code.
@@ -687,7 +701,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * await meeting.connect(otherMeeting.self.addresses.find((a) => a.includes("/webrtc"))!);
+   * await meeting.connect(otherMeeting.self.addresses.find((a) => a.includes("/p2p-circuit"))!);
    * ```
    */
   async connect(address: string, options: { signal?: AbortSignal } = {}): Promise<Participant> {
@@ -697,8 +711,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (peerId === undefined) {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
-    const relayed = !address.includes("/webrtc");
-    await this.#dialOnce(peerId, address, Date.now(), options.signal, relayed ? "relay" : "direct");
+    const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
+    await this.#dialOnce(peerId, signaling, Date.now(), options.signal, "direct");
     return this.#snapshot(this.#links.get(peerId)!);
   }
 
@@ -890,8 +904,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   }
 
   #hasTurn(): boolean {
-    return this.#c.iceServers().some((server) =>
-      (Array.isArray(server.urls) ? server.urls : [server.urls]).some((u) => /^turns?:/.test(u))
+    return hasTurnServer(this.#c.iceServers());
+  }
+
+  /** The address signaling goes to: the peer's relay (circuit) address. */
+  #signalingAddress(peerId: string): string | undefined {
+    return this.#known.get(peerId)?.presence.info.addresses.find((a) =>
+      a.includes("/p2p-circuit") && !a.includes("/webrtc")
     );
   }
 
@@ -918,17 +937,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         const known = this.#known.get(peerId);
         const link = this.#links.get(peerId);
         if (!known || this.left || (link?.connected && link.state === "connected")) return;
-        const addresses = known.presence.info.addresses;
         const mode = rungs[Math.min(rung, rungs.length - 1)];
-        const address = mode === "relay"
-          ? addresses.find((a) => a.includes("/p2p-circuit") && !a.includes("/webrtc"))
-          : addresses.find((a) => a.includes("/webrtc"));
+        const address = this.#signalingAddress(peerId);
         if (address === undefined) {
-          if (rung < rungs.length - 1) {
-            rung++;
-            continue;
-          }
-          this.#c.log.connect(`${peerId} announced no usable address; cannot dial`);
+          this.#c.log.connect(`${peerId} announced no relay address; cannot dial`);
           return;
         }
         const timing = { started: performance.now() };
@@ -946,7 +958,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           if (err instanceof MembershipProofError) return;
           lastError = err as Error;
           triesOnRung++;
-          if (mode !== "relay") this.#dropHalfOpen(peerId);
           // Two timeouts mean this rung does not work here; quick failures (a failed first
           // dial, a half-open connection) get up to `directAttempts` tries.
           const timedOut = (err as Error).name === "TimeoutError" ||
@@ -984,21 +995,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#dialing.set(peerId, task);
   }
 
-  /**
-   * Close WebRTC connections to a peer whose peer connection never connected (or died):
-   * libp2p would otherwise reuse them for the next dial or knock (js-libp2p #2646; seen as
-   * "createDataChannel() called on destroyed peer connection").
-   */
-  #dropHalfOpen(peerId: string): void {
-    for (const connection of this.#c.libp2p.getConnections()) {
-      if (connection.remotePeer.toString() !== peerId) continue;
-      const pc = _peerConnectionOf(connection);
-      if (pc && pc.connectionState !== "connected" && pc.connectionState !== "connecting") {
-        connection.abort(new ConnectionFailedError("WebRTC connection never connected"));
-      }
-    }
-  }
-
   #budget(mode: "direct" | "turn" | "relay"): number {
     return mode === "relay"
       ? this.#options.relayTimeoutMs
@@ -1011,34 +1007,18 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     for (const [peerId, meta] of this.#meta) {
       if (this.#selfId() >= peerId || this.#dialing.has(peerId)) continue;
       // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
+      let mode: "direct" | "turn";
       if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
         meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
-        const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-          a.includes("/webrtc")
-        );
-        if (address === undefined) continue;
-        const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, "direct")
-          .catch((err) =>
-            this.#c.log.connect(`upgrade of ${peerId} to direct failed: ${(err as Error).message}`)
-          )
-          .finally(() => this.#dialing.delete(peerId));
-        this.#dialing.set(peerId, task);
-        continue;
-      }
-      if (meta.path !== "relay") continue;
-      const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-        a.includes("/webrtc")
-      );
+        mode = "direct";
+      } else if (meta.path === "relay") {
+        mode = this.#hasTurn() ? "turn" : "direct";
+      } else continue;
+      const address = this.#signalingAddress(peerId);
       if (address === undefined) continue;
-      const task = this.#dialOnce(
-        peerId,
-        address,
-        meta.discoveredAt,
-        undefined,
-        this.#hasTurn() ? "turn" : "direct",
-      )
+      const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, mode)
         .catch((err) =>
-          this.#c.log.connect(`upgrade of ${peerId} to WebRTC failed: ${(err as Error).message}`)
+          this.#c.log.connect(`upgrade of ${peerId} to ${mode} failed: ${(err as Error).message}`)
         )
         .finally(() => this.#dialing.delete(peerId));
       this.#dialing.set(peerId, task);
@@ -1071,27 +1051,16 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     mode: "direct" | "turn" | "relay",
   ): Promise<void> {
     const budget = this.#budget(mode);
-    if (mode !== "relay") this.#c.iceRungs.set(peerId, mode);
     const signals = [this.#controller.signal, AbortSignal.timeout(budget)];
     if (outerSignal) signals.push(outerSignal);
     const signal = AbortSignal.any(signals);
     this.#stats.dialAttempts++;
     const started = performance.now();
-    const connection = await this.#c.libp2p.dial(multiaddr(address), { signal });
-    if (mode !== "relay" && !_isDirect(connection)) {
-      throw new ConnectionFailedError(
-        `Cannot connect to ${peerId}: got a ${
-          connection.limits ? "limited relayed" : "non-WebRTC"
-        } ` +
-          `connection (${connection.remoteAddr}) instead of a direct one`,
-      );
-    }
-    if (mode !== "relay") await this.#waitConnected(connection, signal);
-    const stream = await connection.newStream(MEETING_PROTOCOL, {
+    const stream = await this.#c.libp2p.dialProtocol(multiaddr(address), SIGNAL_PROTOCOL, {
       signal,
-      runOnLimitedConnection: mode === "relay",
+      runOnLimitedConnection: true,
     });
-    const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
+    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
     let hello: MemberHello;
     try {
       hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
@@ -1099,37 +1068,45 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       if (err instanceof MembershipProofError) {
         this.#handshakeFailed(peerId, err);
         await framed.close(); // flushes our refusal so the other side learns why
-        await connection.close().catch(() => {});
       } else framed.abort(err as Error);
       throw err;
+    }
+    if (mode === "relay") {
+      // The last rung: this stream carries the meeting from now on.
+      await framed.write(encodeSignal({ t: "relay" }), { signal });
+      this.#c.log.connect(
+        `relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`,
+      );
+      await this.#attach(peerId, framed, hello, {}, "outbound", discoveredAt);
+      return;
+    }
+    let session;
+    try {
+      session = await offerWebRtc(framed, mode, this.#webRtcInit(mode, signal));
+    } finally {
+      void framed.close();
     }
     this.#c.log.connect(
       `connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${mode})`,
     );
-    await this.#attach(peerId, framed, hello, connection, "outbound", discoveredAt);
+    await this.#attach(peerId, session.frames, hello, { pc: session.pc }, "outbound", discoveredAt);
   }
 
-  async #waitConnected(connection: Connection, signal: AbortSignal): Promise<void> {
-    // A WebRTC connection can be reported open before ICE connected (js-libp2p #2646).
-    const pc = _peerConnectionOf(connection);
-    if (!pc || pc.connectionState === "connected") return;
-    await new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (pc.connectionState === "connected") done(resolve);
-        else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
-          done(() => reject(new ConnectionFailedError(`ICE ${pc.connectionState}`)));
-        }
-      };
-      const onAbort = () => done(() => reject(signal.reason));
-      const done = (fn: () => void) => {
-        pc.removeEventListener("connectionstatechange", check);
-        signal.removeEventListener("abort", onAbort);
-        fn();
-      };
-      pc.addEventListener("connectionstatechange", check);
-      signal.addEventListener("abort", onAbort, { once: true });
-      check();
-    });
+  /** Largest frame on a signaling stream: signaling, or meeting frames on the relay rung. */
+  #signalingPayload(): number {
+    return Math.max(MAX_SIGNAL_BYTES, this.#options.maxMessageBytes + 64);
+  }
+
+  #webRtcInit(rung: IceRung, signal: AbortSignal) {
+    const { iceServers: _, ...rest } = this.#c.rtcConfiguration;
+    const servers = iceServersForRung(this.#c.iceServers(), rung);
+    return {
+      PeerConnection: this.#c.PeerConnection,
+      configuration: { ...rest, iceServers: iceServersForRuntime(servers) },
+      bindAddress: this.#c.rtcConfiguration.bindAddress,
+      maxPayload: this.#options.maxMessageBytes + 64,
+      signal,
+    };
   }
 
   #handshakeContext(peerId: string, signal: AbortSignal) {
@@ -1148,16 +1125,15 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#emit("handshake:failed", { peerId, error });
   }
 
-  async #onMeetingStream(stream: Stream, connection: Connection): Promise<void> {
+  async #onSignalStream(stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer.toString();
-    const relayed = connection.limits != null ||
-      !connection.remoteAddr.toString().includes("/webrtc");
-    if (this.left || (relayed && !this.#options.allowRelay) || connection.status !== "open") {
-      stream.abort(new ConnectionFailedError("Meeting streams over the relay are not allowed"));
+    if (this.left || connection.status !== "open") {
+      stream.abort(new MeetingClosedError("The meeting has been left"));
       return;
     }
-    const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
+    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
+    const budget = Math.max(this.#options.turnTimeoutMs, this.#options.dialTimeoutMs) + 2000;
+    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(budget)]);
     let hello: MemberHello;
     try {
       hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
@@ -1170,19 +1146,46 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       return;
     }
     const discoveredAt = this.#known.get(peerId)?.discoveredAt ?? Date.now();
-    await this.#attach(peerId, framed, hello, connection, "inbound", discoveredAt);
+    try {
+      const first = decodeSignal(await framed.read({ signal }));
+      if (first.t === "relay") {
+        if (!this.#options.allowRelay) {
+          throw new ConnectionFailedError("Meeting links over the relay are not allowed");
+        }
+        await this.#attach(peerId, framed, hello, {}, "inbound", discoveredAt);
+        return;
+      }
+      if (first.t !== "offer") throw new ConnectionFailedError(`Expected an offer, got ${first.t}`);
+      // One relay candidate per pair is enough: we answer with STUN only.
+      const session = await answerWebRtc(framed, first, this.#webRtcInit("direct", signal));
+      void framed.close();
+      await this.#attach(
+        peerId,
+        session.frames,
+        hello,
+        { pc: session.pc },
+        "inbound",
+        discoveredAt,
+      );
+    } catch (err) {
+      this.#c.log.connect(`signaling from ${peerId} ended: ${(err as Error).message}`);
+      framed.abort(err as Error);
+    }
   }
 
   async #attach(
     peerId: string,
-    framed: FramedStream,
+    channel: FrameChannel,
     hello: MemberHello,
-    connection: Connection,
+    via: { pc?: RTCPeerConnection },
     direction: "inbound" | "outbound",
     discoveredAt: number,
   ): Promise<void> {
+    const pc = via.pc;
+    // The path is known before the participant is shown (participants, peer:join).
+    const described = pc ? await this.#describePath(pc) : undefined;
     if (this.left) {
-      framed.abort(new MeetingClosedError("The meeting has been left"));
+      channel.abort(new MeetingClosedError("The meeting has been left"));
       return;
     }
     let link = this.#links.get(peerId);
@@ -1203,30 +1206,27 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     } else {
       this.#stats.reconnects++;
     }
-    const relayed = connection.limits != null ||
-      !connection.remoteAddr.toString().includes("/webrtc");
-    const previous = this.#meta.get(peerId)?.connection;
-    if (previous && previous !== connection && previous.status === "open") {
-      // An upgrade (relay or TURN to a better path): the old connection is no longer needed.
-      void previous.close().catch(() => {});
-    }
+    const old = this.#meta.get(peerId);
     const meta: LinkMeta = {
-      discoveredAt: this.#meta.get(peerId)?.discoveredAt ?? discoveredAt,
-      connectedAt: this.#meta.get(peerId)?.connectedAt ?? Date.now(),
+      discoveredAt: old?.discoveredAt ?? discoveredAt,
+      connectedAt: old?.connectedAt ?? Date.now(),
       direction,
-      path: relayed ? "relay" : "direct",
-      pair: undefined,
-      connection,
+      path: pc ? (described?.path ?? "direct") : "relay",
+      pair: described?.pair,
+      pc,
     };
     this.#meta.set(peerId, meta);
     link!.name = hello.name;
-    link!.attach(framed);
-    if (!relayed) {
-      await this.#describePath(meta, connection);
-      this.#watchIce(peerId, connection);
+    // An upgrade (relay or TURN to a better path) replaces the old channel; closing it
+    // closes its peer connection.
+    link!.attach(channel);
+    if (pc) {
+      this.#watchIce(peerId, pc);
       // Exactly one path per pair: the relayed connection was only needed for signaling.
-      for (const other of this.#c.libp2p.getConnections(connection.remotePeer)) {
-        if (other !== connection && other.limits != null) void other.close().catch(() => {});
+      for (const other of this.#c.libp2p.getConnections()) {
+        if (other.remotePeer.toString() === peerId && other.limits != null) {
+          void other.close().catch(() => {});
+        }
       }
     }
     if (isNew) this.#emit("peer:join", this.#snapshot(link!));
@@ -1234,61 +1234,38 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       peerId,
       state: link!.state,
       path: meta.path,
-      ...this.#iceState(connection),
+      ...(pc ? iceStateOf(pc) : {}),
     });
   }
 
-  #iceState(connection: Connection): { ice?: string; connection?: string } {
-    const pc = _peerConnectionOf(connection);
-    return pc ? { ice: pc.iceConnectionState, connection: pc.connectionState } : {};
-  }
-
-  #watchIce(peerId: string, connection: Connection): void {
-    const pc = _peerConnectionOf(connection);
-    if (!pc) return;
+  #watchIce(peerId: string, pc: RTCPeerConnection): void {
     const report = () => {
       const link = this.#links.get(peerId);
-      if (!link || this.#meta.get(peerId)?.connection !== connection) return;
+      if (!link || this.#meta.get(peerId)?.pc !== pc) return;
       this.#emit("connection:state", {
         peerId,
         state: link.state,
         path: this.#meta.get(peerId)?.path,
-        ...this.#iceState(connection),
+        ...iceStateOf(pc),
       });
     };
     pc.addEventListener("iceconnectionstatechange", report);
     pc.addEventListener("connectionstatechange", report);
   }
 
-  async #describePath(meta: LinkMeta, connection: Connection): Promise<void> {
-    const pc = _peerConnectionOf(connection);
-    if (!pc) return;
-    try {
-      const stats = await pc.getStats();
-      const byId = new Map<string, Record<string, unknown>>();
-      let pair: Record<string, unknown> | undefined;
-      stats.forEach((s: Record<string, unknown>) => {
-        byId.set(s.id as string, s);
-        if (s.type === "candidate-pair" && (s.nominated || s.selected) && s.state === "succeeded") {
-          pair = s;
-        }
-      });
-      if (!pair) return;
-      const side = (id: unknown): CandidateInfo => {
-        const c = byId.get(id as string) ?? {};
-        return {
-          type: String(c.candidateType ?? "unknown"),
-          address: String(c.address ?? c.ip ?? ""),
-          port: Number(c.port ?? 0),
-        };
-      };
-      meta.pair = { local: side(pair.localCandidateId), remote: side(pair.remoteCandidateId) };
-      meta.path = meta.pair.local.type === "relay" || meta.pair.remote.type === "relay"
-        ? "turn"
-        : "direct";
-    } catch (err) {
-      this.#c.log.connect(`getStats failed: ${(err as Error).message}`);
+  async #describePath(pc: RTCPeerConnection): Promise<PathInfo | undefined> {
+    // The selected pair can show up in getStats() a moment after the channel opened.
+    for (let attempt = 0; attempt < 20 && pc.connectionState !== "closed"; attempt++) {
+      try {
+        const info = await describePath(pc);
+        if (info) return info;
+      } catch (err) {
+        this.#c.log.connect(`getStats failed: ${(err as Error).message}`);
+        return undefined;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
+    return undefined;
   }
 
   #onData(link: PeerLink, frame: Frame): void {
@@ -1371,8 +1348,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       new MeetingClosedError(`Cannot deliver to ${link.peerId}: the peer left the meeting`),
     );
     if (reason !== "closed") {
-      // Close the direct connection so the peer is not reached by stale state.
-      void meta?.connection?.close().catch(() => {});
+      // Close the peer connection at once so the peer is not reached by stale state.
+      try {
+        meta?.pc?.close();
+      } catch {
+        // already closed
+      }
     }
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
     this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
@@ -1395,7 +1376,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
           a.includes("/p2p-circuit") && !a.includes("/webrtc")
         );
         if (!known || address === undefined) return;
-        this.#dropHalfOpen(peerId);
         try {
           await this.#knockOnce(peerId, address, signal);
         } catch (err) {

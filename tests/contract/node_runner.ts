@@ -9,7 +9,6 @@
 import { after, test } from "node:test";
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import nodeDataChannel from "node-datachannel";
 import * as meshmeet from "../../mod.ts";
 import * as mcp from "../../src/mcp/mod.ts";
 import { mcpCheck } from "./mcp_check.ts";
@@ -56,19 +55,13 @@ after(() => {
   const report = process.env.MESHMEET_CONTRACT_REPORT;
   if (report) writeFileSync(report, JSON.stringify({ measurements, summary }, null, 2));
   // Everything was left and stopped, so the process should exit by itself. If something
-  // still holds the event loop 5 s later, say so (build_npm.ts reports it) and release
-  // node-datachannel, whose native threads are what holds it (they are not listed among
-  // the active resources).
+  // still holds the event loop 5 s later, say so (build_npm.ts reports it) and exit.
   setTimeout(() => {
     console.log(
       `# LEAK: still alive 5 s after the last test (active resources: ${
         JSON.stringify(process.getActiveResourcesInfo())
-      }); calling node-datachannel's cleanup()`,
+      }); exiting`,
     );
-    nodeDataChannel.cleanup();
-    setTimeout(() => {
-      console.log("# LEAK: still alive after cleanup(); exiting");
-      process.exit(process.exitCode ?? 0);
-    }, 5_000).unref();
+    process.exit(process.exitCode ?? 0);
   }, 5_000).unref();
 });
