@@ -11,7 +11,7 @@ import type { BootstrapNode } from "../bootstrap_node.ts";
 import type { Meeting, Participant } from "../meeting.ts";
 import { encodeMessage } from "../message_codec.ts";
 import { Counter, Histogram, type Labels, SampleFamily } from "./prometheus.ts";
-import { connectionPeerConnection, peerConnectionOf } from "../service/peer_connection.ts";
+import { peerConnectionOf } from "../service/peer_connection.ts";
 
 export { peerConnectionOf };
 
@@ -35,7 +35,7 @@ interface ByteTotals {
 
 interface WireState {
   base: ByteTotals;
-  last: Map<string, ByteTotals>;
+  last: Map<RTCPeerConnection, ByteTotals>;
 }
 
 /**
@@ -306,10 +306,11 @@ export class MeshmeetMetrics {
       state = { base: { in: 0, out: 0 }, last: new Map() };
       this.#wire.set(meeting, state);
     }
-    const current = new Map<string, ByteTotals>();
+    // Keyed by the peer connection itself: a reconnect makes a new one with fresh counters.
+    const current = new Map<RTCPeerConnection, ByteTotals>();
     await Promise.all(
-      meeting.libp2p.getConnections().map(async (connection) => {
-        const pc = connectionPeerConnection(connection);
+      meeting.participants.map(async (p) => {
+        const pc = peerConnectionOf(meeting, p.peerId);
         if (!pc) return;
         try {
           const report = await pc.getStats();
@@ -319,7 +320,7 @@ export class MeshmeetMetrics {
               totals = { in: Number(s.bytesReceived ?? 0), out: Number(s.bytesSent) };
             }
           });
-          if (totals) current.set(connection.id, totals);
+          if (totals) current.set(pc, totals);
         } catch {
           // closed meanwhile
         }

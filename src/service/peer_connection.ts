@@ -1,19 +1,10 @@
 /**
  * The WebRTC peer connection under a participant's meeting link, for ICE and signaling
- * states (read by the control API's views and metrics).
+ * states and transport byte counters (read by the control API's views and metrics).
  *
  * @module
  */
-import type { Connection } from "@libp2p/interface";
 import type { Meeting } from "../meeting.ts";
-
-/** The RTCPeerConnection under one libp2p connection, when it is a WebRTC one. */
-export function connectionPeerConnection(connection: Connection): RTCPeerConnection | undefined {
-  // libp2p keeps the transport's connection as `maConn`; @libp2p/webrtc's has `peerConnection`.
-  const maConn = (connection as unknown as { maConn?: { peerConnection?: RTCPeerConnection } })
-    .maConn;
-  return maConn?.peerConnection;
-}
 
 /**
  * The direct WebRTC peer connection of a participant in a meeting, if there is one.
@@ -24,10 +15,6 @@ export function connectionPeerConnection(connection: Connection): RTCPeerConnect
  */
 export function peerConnectionOf(meeting: Meeting, peerId: string): RTCPeerConnection | undefined {
   if (meeting.left) return undefined;
-  for (const connection of meeting.libp2p.getConnections()) {
-    if (connection.remotePeer.toString() !== peerId || connection.status !== "open") continue;
-    const pc = connectionPeerConnection(connection);
-    if (pc) return pc;
-  }
-  return undefined;
+  // Optional call: stand-ins for a Meeting (tests, embedders) may not have it.
+  return (meeting as Partial<Pick<Meeting, "peerConnectionOf">>).peerConnectionOf?.(peerId);
 }
