@@ -7,7 +7,7 @@
  */
 import { Client } from "./_sdk.ts";
 import { type CallToolResult, ErrorCode, McpError } from "./_sdk.ts";
-import type { Meeting } from "../meeting.ts";
+import type { Meeting, Participant } from "../meeting.ts";
 import {
   DeliveryError,
   MeetingClosedError,
@@ -77,6 +77,36 @@ export interface ToolCallOutcome {
 }
 
 const CLIENT_INFO = { name: "meshmeet", version: denoJson.version };
+
+/** How often a call in progress checks on the member working on it (ms). */
+const WATCHDOG_MS = 250;
+
+/**
+ * Whether to give up on the member working on a call, and why: it left, its link is not
+ * `connected`, or nothing was heard from it (heartbeats included) for `suspectAfterMs`.
+ * A pure decision on a participant snapshot and a clock, so it is tested without a network.
+ *
+ * @param peerId The member.
+ * @param p Its participant snapshot (undefined when it is no participant any more).
+ * @param now The time (ms since the epoch).
+ * @param suspectAfterMs Silence that counts as gone.
+ * @returns The error to fail the attempt with, or undefined to keep waiting.
+ */
+export function giveUpReason(
+  peerId: string,
+  p: Pick<Participant, "name" | "state" | "lastSeen"> | undefined,
+  now: number,
+  suspectAfterMs: number,
+): Error | undefined {
+  if (!p) return new PeerNotFoundError(`${peerId} left the meeting during the call`);
+  if (p.state !== "connected") {
+    return new DeliveryError(`the link to ${p.name} (${peerId}) is ${p.state}`);
+  }
+  if (now - p.lastSeen > suspectAfterMs) {
+    return new DeliveryError(`nothing heard from ${p.name} (${peerId}) for ${suspectAfterMs} ms`);
+  }
+  return undefined;
+}
 
 /** Whether an error is the member's answer (a protocol error), rather than a failed link. */
 function _isAnswer(err: unknown): boolean {
@@ -268,15 +298,9 @@ export class MeetingTools extends EventTarget implements AsyncDisposable {
     const suspectAfterMs = options.suspectAfterMs ?? 6000;
     const watchdog = setInterval(() => {
       const p = this.#meeting.participants.find((x) => x.peerId === peerId);
-      if (!p) ctl.abort(new PeerNotFoundError(`${peerId} left the meeting during the call`));
-      else if (p.state !== "connected") {
-        ctl.abort(new DeliveryError(`the link to ${p.name} (${peerId}) is ${p.state}`));
-      } else if (Date.now() - p.lastSeen > suspectAfterMs) {
-        ctl.abort(
-          new DeliveryError(`nothing heard from ${p.name} (${peerId}) for ${suspectAfterMs} ms`),
-        );
-      }
-    }, 250);
+      const reason = giveUpReason(peerId, p, Date.now(), suspectAfterMs);
+      if (reason) ctl.abort(reason);
+    }, WATCHDOG_MS);
     try {
       const client = await this.#client(peerId, ctl.signal, timeout);
       const result = await client.callTool({ name, arguments: args }, undefined, {

@@ -1,5 +1,6 @@
 import { assertEquals, assertNotEquals } from "@std/assert";
 import { MAX_ANNOUNCED_TOOLS, parseEnvelope, schemaDigest } from "../../src/mcp/wire.ts";
+import { giveUpReason } from "../../src/mcp/tools.ts";
 
 Deno.test("parseEnvelope() accepts the four envelope kinds", () => {
   const m = { jsonrpc: "2.0" as const, id: 1, method: "tools/list" };
@@ -71,4 +72,19 @@ Deno.test("schemaDigest() ignores key order and tells different schemas apart", 
   assertEquals(await schemaDigest(a), await schemaDigest(b));
   assertNotEquals(await schemaDigest(a), await schemaDigest(c));
   assertEquals((await schemaDigest(a)).length, 16);
+});
+
+Deno.test("giveUpReason() keeps waiting on a live member and names why it gives up", () => {
+  const p = { name: "Ada", state: "connected" as const, lastSeen: 10_000 };
+  assertEquals(giveUpReason("A", p, 15_000, 6000), undefined);
+  assertEquals(giveUpReason("A", p, 16_000, 6000), undefined);
+  assertEquals(
+    giveUpReason("A", p, 16_001, 6000)?.message,
+    "nothing heard from Ada (A) for 6000 ms",
+  );
+  assertEquals(
+    giveUpReason("A", { ...p, state: "reconnecting" }, 10_000, 6000)?.name,
+    "DeliveryError",
+  );
+  assertEquals(giveUpReason("A", undefined, 10_000, 6000)?.name, "PeerNotFoundError");
 });
