@@ -397,9 +397,20 @@ export class Connector {
   #webRtcInit(rung: IceRung, signal: AbortSignal): WebRtcSessionInit {
     const { iceServers: _, ...rest } = this.#host.rtcConfiguration;
     const servers = iceServersForRung(this.#host.iceServers(), rung);
+    // On the TURN rung the dialer offers relay candidates only: its direct candidates already
+    // failed on the rung below, and with them in the session a hole-punched pair could still
+    // be chosen over the relay mid-attempt. The answerer keeps STUN only: one relayed end is
+    // enough (TURN permissions are per IP, so even a symmetric NAT's new port gets through).
+    const policy: RTCIceTransportPolicy | undefined = rung === "turn" && servers.length > 0
+      ? "relay"
+      : rest.iceTransportPolicy;
     return {
       PeerConnection: this.#host.PeerConnection,
-      configuration: { ...rest, iceServers: iceServersForRuntime(servers) },
+      configuration: {
+        ...rest,
+        iceServers: iceServersForRuntime(servers),
+        ...(policy ? { iceTransportPolicy: policy } : {}),
+      },
       bindAddress: this.#host.rtcConfiguration.bindAddress,
       maxPayload: this.#options.maxMessageBytes + 64,
       signal,
