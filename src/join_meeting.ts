@@ -18,6 +18,16 @@ import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
+import {
+  hideLanAddresses,
+  LOCAL_LISTEN,
+  LocalDiscovery,
+  type LocalDiscoveryOptions,
+} from "./discovery/local.ts";
+import { mdnsAvailable } from "./runtime/mdns.ts";
+import { resolveBootstrapList } from "./bootstrap_list.ts";
+import type { DnsOptions } from "./runtime/dns.ts";
+import { PeerRecordPublisher } from "./peer_record.ts";
 
 /**
  * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
@@ -34,7 +44,8 @@ export interface JoinMeetingOptions extends MeetingOptions {
    */
   name?: string;
   /**
-   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`).
+   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`), or `/dnsaddr/<domain>` names whose
+   * DNS TXT records list them. Empty: meet on the LAN only (local discovery).
    * @default {DEFAULT_BOOTSTRAP}
    */
   bootstrap?: readonly string[];
@@ -75,6 +86,27 @@ export interface JoinMeetingOptions extends MeetingOptions {
   logger?: ComponentLogger;
   /** Aborts the join; the promise rejects with `signal.reason` and nothing is left running. */
   signal?: AbortSignal;
+  /**
+   * Local discovery (multicast DNS on the LAN, Deno and Node only): participants on one
+   * LAN meet without bootstrap nodes. `false` turns it off; an object sets its timers.
+   * Nothing multicast names the meeting (see `discovery/local.ts`).
+   * @default {true on Deno and Node (unless `rtcConfiguration.bindAddress` is a loopback
+   * address), false in browsers}
+   */
+  localDiscovery?: boolean | LocalDiscoveryOptions;
+  /**
+   * Where `/dnsaddr/<domain>` bootstrap entries are resolved: a DNS server (Deno/Node) or a
+   * DNS-over-HTTPS endpoint (browsers).
+   * @default {the system's resolver; Cloudflare's DNS-over-HTTPS in browsers}
+   */
+  dns?: Omit<DnsOptions, "signal">;
+  /**
+   * Publish a signed record of this node's current addresses under its peer id in the DHT,
+   * refreshed every third of `ttlMs`, so that `findPeer(peerId)` finds it (needs a
+   * bootstrap list). Off by default: with a kept `privateKey` it makes the node traceable.
+   * @default {false}
+   */
+  findable?: boolean | { ttlMs?: number };
 }
 
 function _importKey(bytes: Uint8Array): PrivateKey {
@@ -190,11 +222,28 @@ export async function joinMeeting(
         "(with createOffer, createDataChannel, …), e.g. the default export of @roamhq/wrtc",
     );
   }
-  const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
-  if (bootstrap.length === 0) {
+  let bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
+  // A node whose WebRTC is kept on loopback (`bindAddress: "127.0.0.1"`, as tests and
+  // benchmarks do) has no LAN to meet on: local discovery is off unless asked for.
+  const bind = options.rtcConfiguration?.bindAddress;
+  const loopbackOnly = bind !== undefined && (bind.startsWith("127.") || bind === "::1");
+  const local = options.localDiscovery ?? (mdnsAvailable && !loopbackOnly);
+  if (local !== false && !mdnsAvailable) {
+    throw new TypeError(
+      "Cannot join meeting: localDiscovery needs multicast, which this runtime (a browser) " +
+        "does not have; leave it unset and pass options.bootstrap",
+    );
+  }
+  if (options.findable && bootstrap.length === 0) {
+    throw new TypeError(
+      "Cannot join meeting: findable publishes a record in the DHT, which needs " +
+        "options.bootstrap",
+    );
+  }
+  if (bootstrap.length === 0 && local === false) {
     throw new BootstrapError(
-      "Cannot join meeting: no bootstrap nodes configured; pass options.bootstrap " +
-        "(run `meshmeet serve` or startBootstrapNode() to get addresses)",
+      "Cannot join meeting: no bootstrap nodes configured and local discovery is off; pass " +
+        "options.bootstrap (run `meshmeet serve` or startBootstrapNode() to get addresses)",
     );
   }
   for (const address of bootstrap) {
@@ -232,15 +281,25 @@ export async function joinMeeting(
   // ICE servers: the user's first, then what the bootstrap nodes advertise (asked before
   // every WebRTC dial, so the list can grow after the node has started).
   let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
+  if (bootstrap.some((a) => a.startsWith("/dnsaddr/"))) {
+    bootstrap = await resolveBootstrapList(bootstrap, { ...options.dns, signal: outer });
+  }
+  const lanAddresses = hideLanAddresses();
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
+    listen: local === false
+      ? []
+      : bind !== undefined && !loopbackOnly && !bind.includes(":")
+      ? [`/ip4/${bind}/tcp/0`]
+      : LOCAL_LISTEN,
+    ...(local === false ? {} : { announceFilter: lanAddresses.filter }),
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
   try {
     const t0 = performance.now();
-    await _bootstrap(libp2p, bootstrap, signal);
+    if (bootstrap.length > 0) await _bootstrap(libp2p, bootstrap, signal);
     timings.bootstrapMs = since(t0);
     const publicAddressPromise = (async () => {
       const t = performance.now();
@@ -263,19 +322,23 @@ export async function joinMeeting(
     })();
     publicAddressPromise.catch(() => {});
     const t1 = performance.now();
-    await _reservation(libp2p, signal).catch((err) => {
-      outer?.throwIfAborted();
-      throw new BootstrapError(
-        "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
-          "(they must run the circuit relay server, e.g. `meshmeet serve`)",
-        { cause: err },
-      );
-    });
+    await (bootstrap.length === 0 ? Promise.resolve() : _reservation(libp2p, signal)).catch(
+      (err) => {
+        outer?.throwIfAborted();
+        throw new BootstrapError(
+          "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
+            "(they must run the circuit relay server, e.g. `meshmeet serve`)",
+          { cause: err },
+        );
+      },
+    );
     timings.reservationMs = since(t1);
     const keys = await keysPromise;
     const publicAddress = await publicAddressPromise;
     outer?.throwIfAborted();
-    const meeting = new Meeting({
+    let localDiscovery: LocalDiscovery | undefined;
+    let publisher: PeerRecordPublisher | undefined;
+    const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
       keys,
@@ -287,9 +350,49 @@ export async function joinMeeting(
       iceServers: () => iceServers,
       rtcConfiguration: options.rtcConfiguration ?? {},
       PeerConnection: options.rtcPeerConnection ?? RTCPeerConnection,
+      dht: bootstrap.length > 0,
+      beforeStop: async () => {
+        publisher?.stop();
+        await localDiscovery?.stop();
+      },
     }, options);
+    if (local !== false) {
+      localDiscovery = new LocalDiscovery({
+        ...(typeof local === "object" ? local : {}),
+        libp2p,
+        keys,
+        privateKey,
+        log: logger.forComponent("meshmeet:local"),
+        ownAddresses: () => {
+          libp2p.getMultiaddrs(); // runs the announce filter, which records every address
+          return lanAddresses.all();
+        },
+        selfInfo: () => {
+          const self = meeting.self;
+          return {
+            peerId: self.peerId,
+            name: self.name,
+            joinedAt: self.joinedAt,
+            addresses: self.addresses.filter((a) => a.includes("/p2p-circuit")),
+            ...(self.publicAddress ? { publicAddress: self.publicAddress } : {}),
+          };
+        },
+        onPresence: (presence) => meeting.discovered(presence),
+      });
+    }
     try {
       await meeting.start();
+      await localDiscovery?.start();
+      if (options.findable) {
+        publisher = new PeerRecordPublisher({
+          libp2p,
+          privateKey,
+          ttlMs: typeof options.findable === "object" ? options.findable.ttlMs : undefined,
+          addresses: () => libp2p.getMultiaddrs().map(String),
+          log: logger.forComponent("meshmeet:peer-record"),
+        });
+        await publisher.start();
+      }
     } catch (err) {
       await meeting.leave();
       throw err;

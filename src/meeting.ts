@@ -14,33 +14,16 @@
  *
  * @module
  */
-import type { Connection, PrivateKey, Stream } from "@libp2p/interface";
+import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
-import {
-  ConnectionFailedError,
-  FrameTooLargeError,
-  MeetingClosedError,
-  MembershipProofError,
-  PeerNotFoundError,
-} from "./errors.ts";
-import { DEFAULT_MAX_PAYLOAD, type Frame, FrameType } from "./frame.ts";
-import { FramedStream } from "./framed_stream.ts";
-import type { FrameChannel } from "./connect/frame_channel.ts";
-import {
-  answerWebRtc,
-  decodeSignal,
-  encodeSignal,
-  type IceRung,
-  MAX_SIGNAL_BYTES,
-  offerWebRtc,
-  SIGNAL_PROTOCOL,
-} from "./connect/signaling.ts";
-import { type CandidateInfo, describePath, iceStateOf, type PathInfo } from "./connect/inspect.ts";
-import { hasTurnServer, iceServersForRung } from "./connect/ice.ts";
+import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
+import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
+import { Connector, type NewLink } from "./connect/connector.ts";
+import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
+import { type CandidateInfo, iceStateOf } from "./connect/inspect.ts";
+import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
-import { iceServersForRuntime } from "./runtime/webrtc.ts";
 import type { Logger } from "./logger.ts";
-import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "./membership.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { type LinkState, PeerLink } from "./peer_link.ts";
@@ -48,12 +31,10 @@ import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
-import { Limiter } from "./_limiter.ts";
 
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
-/** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
-export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
+export { KNOCK_PROTOCOL };
 
 /** The path a participant's connection takes. */
 export type ConnectionPath = "direct" | "turn" | "relay";
@@ -146,8 +127,8 @@ export interface PeerDiscoveredDetail {
   name: string;
   /** Addresses from its presence record. */
   addresses: string[];
-  /** How we learned of it. */
-  via: "dht" | "knock";
+  /** How we learned of it (`local`: multicast DNS on the LAN, see `discovery/local.ts`). */
+  via: "dht" | "knock" | "local";
 }
 /** Detail of `handshake:failed`. */
 export interface HandshakeFailedDetail {
@@ -402,12 +383,20 @@ export interface MeetingComponents {
   rtcConfiguration: RuntimeRtcConfiguration;
   /** The RTCPeerConnection class to use. */
   PeerConnection: typeof RTCPeerConnection;
+  /**
+   * Whether to announce and look up in the DHT (false when the node has no bootstrap
+   * nodes and meets on the LAN only).
+   * @default {true}
+   */
+  dht?: boolean;
+  /** Called first when leaving (stops local discovery before the node stops). */
+  beforeStop?: () => Promise<void>;
 }
 
 interface Known {
   presence: Presence;
   discoveredAt: number;
-  via: "dht" | "knock";
+  via: "dht" | "knock" | "local";
 }
 
 interface LinkMeta {
@@ -421,19 +410,19 @@ interface LinkMeta {
   upgradeTries?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/**
+ * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
+ * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
+ * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
+ * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
+ * only through a WebRTC-Direct bootstrap node looked unreachable).
+ */
+function _signalingAddress(addresses: readonly string[]): string | undefined {
+  const lan = addresses.find((a) =>
+    a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
+  );
+  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
+}
 
 /**
  * A meeting this node has joined. Create one with `joinMeeting()`.
@@ -450,9 +439,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
   #known = new Map<string, Known>();
-  #dialing = new Map<string, Promise<void>>();
-  #dialSlots: Limiter;
-  #knocking = new Set<string>();
+  #connector: Connector;
+  #knocker: Knocker;
   #openRequests = new Set<() => void>();
   #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
@@ -488,7 +476,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       maxDialAttempts: options.maxDialAttempts ?? 6,
       maxDialsInFlight: options.maxDialsInFlight ?? 8,
     };
-    this.#dialSlots = new Limiter(this.#options.maxDialsInFlight);
     this.#stats = {
       handshakeFailures: 0,
       dialAttempts: 0,
@@ -500,6 +487,45 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       messagesDropped: 0,
       joinTimings: components.joinTimings,
     };
+    this.#connector = new Connector({
+      libp2p: components.libp2p,
+      keys: components.keys,
+      self: { name: components.name, joinedAt: this.#joinedAt },
+      log: components.log.connect,
+      iceServers: components.iceServers,
+      rtcConfiguration: components.rtcConfiguration,
+      PeerConnection: components.PeerConnection,
+      signal: this.#controller.signal,
+      stats: this.#stats,
+      known: (peerId) => {
+        const known = this.#known.get(peerId);
+        if (!known) return undefined;
+        return {
+          discoveredAt: known.discoveredAt,
+          name: known.presence.info.name,
+          address: this.#signalingAddress(peerId),
+        };
+      },
+      linked: (peerId) => {
+        const link = this.#links.get(peerId);
+        return link?.connected === true && link.state === "connected";
+      },
+      onLink: (made) => this.#attach(made),
+      onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
+      onConnectionFailed: (peerId, name, error) =>
+        this.#emit("connection:failed", { peerId, name, error }),
+    }, this.#options);
+    this.#knocker = new Knocker({
+      libp2p: components.libp2p,
+      signal: this.#controller.signal,
+      log: components.log.connect,
+      address: (peerId) => this.#signalingAddress(peerId),
+      linked: (peerId) => this.#links.get(peerId)?.connected === true,
+      ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
+      accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
+      onPresence: (presence) => this.#onPresence(presence, "knock"),
+      onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
+    });
     this.#rendezvous = new Rendezvous({
       ...options.rendezvous,
       libp2p: components.libp2p,
@@ -509,7 +535,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       selfInfo: () => this.#presenceInfo(),
       onPresence: (presence) => this.#onPresence(presence, "dht"),
       wantMore: () => this.#links.size < this.#options.maxPeers,
-      isKnown: (peerId) => this.#links.has(peerId) || this.#dialing.has(peerId),
+      isKnown: (peerId) => this.#links.has(peerId) || this.#connector.dialing(peerId),
     });
   }
 
@@ -520,15 +546,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * @returns Resolves once announced and looked up once.
    */
   async start(): Promise<void> {
-    const { libp2p } = this.#c;
-    await libp2p.handle(SIGNAL_PROTOCOL, (stream, connection) => {
-      void this.#onSignalStream(stream, connection);
-    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
-    await libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
-      void this.#onKnock(stream, connection);
-    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
+    await this.#connector.start();
+    await this.#knocker.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    if (this.#c.dht === false) return;
     // The first lookup does not need our announcement, so both run at once (on a WAN each
     // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
     // peers that join at the same moment still find each other.
@@ -712,7 +734,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
     const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
-    await this.#dialOnce(peerId, signaling, Date.now(), options.signal, "direct");
+    await this.#connector.connect(peerId, signaling, options.signal);
     return this.#snapshot(this.#links.get(peerId)!);
   }
 
@@ -737,11 +759,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
-    await Promise.allSettled([...this.#dialing.values()]);
+    await this.#connector.settled();
     await this.#c.libp2p.stop();
   }
 
@@ -876,11 +899,22 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
   }
 
+  /**
+   * Hand the meeting a verified presence found by another discovery path (local
+   * discovery): it is handled like one from the DHT. Used by `joinMeeting()`.
+   * @ignore
+   *
+   * @param presence The verified presence.
+   */
+  discovered(presence: Presence): void {
+    this.#onPresence(presence, "local");
+  }
+
   #selfId(): string {
     return this.#c.libp2p.peerId.toString();
   }
 
-  #onPresence(presence: Presence, via: "dht" | "knock"): void {
+  #onPresence(presence: Presence, via: "dht" | "knock" | "local"): void {
     if (this.left) return;
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
@@ -899,224 +933,26 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     const link = this.#links.get(peerId);
     if (link && link.state !== "closed" && link.connected) return;
     if (!link && this.#links.size >= this.#options.maxPeers) return;
-    if (this.#selfId() < peerId) this.#dial(peerId);
-    else void this.#knock(peerId);
+    if (this.#selfId() < peerId) this.#connector.dial(peerId);
+    else void this.#knocker.knock(peerId);
   }
 
-  #hasTurn(): boolean {
-    return hasTurnServer(this.#c.iceServers());
-  }
-
-  /** The address signaling goes to: the peer's relay (circuit) address. */
+  /** The address signaling goes to (see {@linkcode _signalingAddress}). */
   #signalingAddress(peerId: string): string | undefined {
-    return this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-      a.includes("/p2p-circuit") && !a.includes("/webrtc")
-    );
-  }
-
-  #dial(peerId: string): void {
-    if (this.#dialing.has(peerId) || this.left) return;
-    // The ladder, each rung with its own time budget:
-    //   direct: WebRTC with host and server-reflexive candidates only;
-    //   turn:   WebRTC with our TURN relay candidates added (when TURN is configured);
-    //   relay:  the meeting over the bootstrap's circuit relay (unless allowRelay is false).
-    // Rungs are separate attempts because, with every candidate in one ICE session,
-    // libjuice nominates whichever pair is best 2 s after the first success
-    // (agent.c NOMINATION_TIMEOUT), and a TURN pair sometimes wins over a slower
-    // hole-punched one (seen 1 in 5 between two cone NATs in the lab).
-    const task = (async () => {
-      const signal = this.#controller.signal;
-      const rungs: Array<"direct" | "turn" | "relay"> = ["direct"];
-      if (this.#hasTurn()) rungs.push("turn");
-      if (this.#options.allowRelay) rungs.push("relay");
-      let rung = 0;
-      let triesOnRung = 0;
-      let timeoutsOnRung = 0;
-      let lastError: Error | undefined;
-      for (let attempt = 1; attempt <= this.#options.maxDialAttempts; attempt++) {
-        const known = this.#known.get(peerId);
-        const link = this.#links.get(peerId);
-        if (!known || this.left || (link?.connected && link.state === "connected")) return;
-        const mode = rungs[Math.min(rung, rungs.length - 1)];
-        const address = this.#signalingAddress(peerId);
-        if (address === undefined) {
-          this.#c.log.connect(`${peerId} announced no relay address; cannot dial`);
-          return;
-        }
-        const timing = { started: performance.now() };
-        try {
-          await this.#dialOnce(peerId, address, known.discoveredAt, signal, mode, timing);
-          return;
-        } catch (err) {
-          if (this.left) return;
-          this.#stats.dialFailures++;
-          this.#c.log.connect(
-            `${mode} attempt ${attempt} to ${peerId} failed after ${
-              Math.round(performance.now() - timing.started)
-            } ms: ${(err as Error).message}`,
-          );
-          if (err instanceof MembershipProofError) return;
-          lastError = err as Error;
-          triesOnRung++;
-          // Two timeouts mean this rung does not work here; quick failures (a failed first
-          // dial, a half-open connection) get up to `directAttempts` tries.
-          const timedOut = (err as Error).name === "TimeoutError" ||
-            (err as Error).name === "AbortError" ||
-            performance.now() - timing.started >= this.#budget(mode) - 50;
-          if (timedOut) timeoutsOnRung++;
-          // Before TURN one timeout is enough (a stalled direct dial still ends up on a working
-          // path and is upgraded later); before the relay, give WebRTC a second chance.
-          const timeoutsAllowed = rungs[rung + 1] === "turn" ? 1 : 2;
-          if (
-            rung < rungs.length - 1 &&
-            (timeoutsOnRung >= timeoutsAllowed || triesOnRung >= this.#options.directAttempts)
-          ) {
-            rung++;
-            triesOnRung = 0;
-            timeoutsOnRung = 0;
-          } else {
-            await sleep(250 * 2 ** Math.min(triesOnRung, 4), signal).catch(() => {});
-          }
-        }
-      }
-      if (!this.left && lastError) {
-        const tried = rungs.join(", ") + (this.#options.allowRelay ? "" : " (relay disabled)");
-        this.#emit("connection:failed", {
-          peerId,
-          name: this.#known.get(peerId)?.presence.info.name ?? "",
-          error: new ConnectionFailedError(
-            `Cannot connect to ${peerId}: ${this.#options.maxDialAttempts} attempts over ` +
-              `${tried} failed; last error: ${lastError.message}`,
-            { cause: lastError },
-          ),
-        });
-      }
-    })().finally(() => this.#dialing.delete(peerId));
-    this.#dialing.set(peerId, task);
-  }
-
-  #budget(mode: "direct" | "turn" | "relay"): number {
-    return mode === "relay"
-      ? this.#options.relayTimeoutMs
-      : mode === "turn"
-      ? this.#options.turnTimeoutMs
-      : this.#options.dialTimeoutMs;
+    return _signalingAddress(this.#known.get(peerId)?.presence.info.addresses ?? []);
   }
 
   #upgradeRelayed(): void {
     for (const [peerId, meta] of this.#meta) {
-      if (this.#selfId() >= peerId || this.#dialing.has(peerId)) continue;
+      if (this.#selfId() >= peerId) continue;
       // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
-      let mode: "direct" | "turn";
       if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
         meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
-        mode = "direct";
+        this.#connector.upgrade(peerId, "direct");
       } else if (meta.path === "relay") {
-        mode = this.#hasTurn() ? "turn" : "direct";
-      } else continue;
-      const address = this.#signalingAddress(peerId);
-      if (address === undefined) continue;
-      const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, mode)
-        .catch((err) =>
-          this.#c.log.connect(`upgrade of ${peerId} to ${mode} failed: ${(err as Error).message}`)
-        )
-        .finally(() => this.#dialing.delete(peerId));
-      this.#dialing.set(peerId, task);
+        this.#connector.upgrade(peerId, this.#connector.hasTurn ? "turn" : "direct");
+      }
     }
-  }
-
-  /** One connection attempt, when a dial slot is free (`maxDialsInFlight`). */
-  #dialOnce(
-    peerId: string,
-    address: string,
-    discoveredAt: number,
-    outerSignal: AbortSignal | undefined,
-    mode: "direct" | "turn" | "relay",
-    timing: { started: number } = { started: 0 },
-  ): Promise<void> {
-    const waitSignal = outerSignal
-      ? AbortSignal.any([this.#controller.signal, outerSignal])
-      : this.#controller.signal;
-    return this.#dialSlots.run(() => {
-      timing.started = performance.now();
-      return this.#dialOnceNow(peerId, address, discoveredAt, outerSignal, mode);
-    }, waitSignal);
-  }
-
-  async #dialOnceNow(
-    peerId: string,
-    address: string,
-    discoveredAt: number,
-    outerSignal: AbortSignal | undefined,
-    mode: "direct" | "turn" | "relay",
-  ): Promise<void> {
-    const budget = this.#budget(mode);
-    const signals = [this.#controller.signal, AbortSignal.timeout(budget)];
-    if (outerSignal) signals.push(outerSignal);
-    const signal = AbortSignal.any(signals);
-    this.#stats.dialAttempts++;
-    const started = performance.now();
-    const stream = await this.#c.libp2p.dialProtocol(multiaddr(address), SIGNAL_PROTOCOL, {
-      signal,
-      runOnLimitedConnection: true,
-    });
-    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
-    let hello: MemberHello;
-    try {
-      hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        this.#handshakeFailed(peerId, err);
-        await framed.close(); // flushes our refusal so the other side learns why
-      } else framed.abort(err as Error);
-      throw err;
-    }
-    if (mode === "relay") {
-      // The last rung: this stream carries the meeting from now on.
-      await framed.write(encodeSignal({ t: "relay" }), { signal });
-      this.#c.log.connect(
-        `relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`,
-      );
-      await this.#attach(peerId, framed, hello, {}, "outbound", discoveredAt);
-      return;
-    }
-    let session;
-    try {
-      session = await offerWebRtc(framed, mode, this.#webRtcInit(mode, signal));
-    } finally {
-      void framed.close();
-    }
-    this.#c.log.connect(
-      `connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${mode})`,
-    );
-    await this.#attach(peerId, session.frames, hello, { pc: session.pc }, "outbound", discoveredAt);
-  }
-
-  /** Largest frame on a signaling stream: signaling, or meeting frames on the relay rung. */
-  #signalingPayload(): number {
-    return Math.max(MAX_SIGNAL_BYTES, this.#options.maxMessageBytes + 64);
-  }
-
-  #webRtcInit(rung: IceRung, signal: AbortSignal) {
-    const { iceServers: _, ...rest } = this.#c.rtcConfiguration;
-    const servers = iceServersForRung(this.#c.iceServers(), rung);
-    return {
-      PeerConnection: this.#c.PeerConnection,
-      configuration: { ...rest, iceServers: iceServersForRuntime(servers) },
-      bindAddress: this.#c.rtcConfiguration.bindAddress,
-      maxPayload: this.#options.maxMessageBytes + 64,
-      signal,
-    };
-  }
-
-  #handshakeContext(peerId: string, signal: AbortSignal) {
-    return {
-      keys: this.#c.keys,
-      selfId: this.#selfId(),
-      remoteId: peerId,
-      self: { name: this.#c.name, joinedAt: this.#joinedAt },
-      signal,
-    };
   }
 
   #handshakeFailed(peerId: string, error: Error): void {
@@ -1125,65 +961,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#emit("handshake:failed", { peerId, error });
   }
 
-  async #onSignalStream(stream: Stream, connection: Connection): Promise<void> {
-    const peerId = connection.remotePeer.toString();
-    if (this.left || connection.status !== "open") {
-      stream.abort(new MeetingClosedError("The meeting has been left"));
-      return;
-    }
-    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
-    const budget = Math.max(this.#options.turnTimeoutMs, this.#options.dialTimeoutMs) + 2000;
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(budget)]);
-    let hello: MemberHello;
-    try {
-      hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        this.#handshakeFailed(peerId, err);
-        await framed.close();
-        await connection.close().catch(() => {});
-      } else framed.abort(err as Error);
-      return;
-    }
-    const discoveredAt = this.#known.get(peerId)?.discoveredAt ?? Date.now();
-    try {
-      const first = decodeSignal(await framed.read({ signal }));
-      if (first.t === "relay") {
-        if (!this.#options.allowRelay) {
-          throw new ConnectionFailedError("Meeting links over the relay are not allowed");
-        }
-        await this.#attach(peerId, framed, hello, {}, "inbound", discoveredAt);
-        return;
-      }
-      if (first.t !== "offer") throw new ConnectionFailedError(`Expected an offer, got ${first.t}`);
-      // One relay candidate per pair is enough: we answer with STUN only.
-      const session = await answerWebRtc(framed, first, this.#webRtcInit("direct", signal));
-      void framed.close();
-      await this.#attach(
-        peerId,
-        session.frames,
-        hello,
-        { pc: session.pc },
-        "inbound",
-        discoveredAt,
-      );
-    } catch (err) {
-      this.#c.log.connect(`signaling from ${peerId} ended: ${(err as Error).message}`);
-      framed.abort(err as Error);
-    }
-  }
-
-  async #attach(
-    peerId: string,
-    channel: FrameChannel,
-    hello: MemberHello,
-    via: { pc?: RTCPeerConnection },
-    direction: "inbound" | "outbound",
-    discoveredAt: number,
-  ): Promise<void> {
-    const pc = via.pc;
-    // The path is known before the participant is shown (participants, peer:join).
-    const described = pc ? await this.#describePath(pc) : undefined;
+  /** A link from the connector; its path is known before the participant is shown. */
+  #attach(made: NewLink): void {
+    const { peerId, channel, hello, pc, direction, discoveredAt } = made;
+    const described = made.path;
     if (this.left) {
       channel.abort(new MeetingClosedError("The meeting has been left"));
       return;
@@ -1253,21 +1034,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     pc.addEventListener("connectionstatechange", report);
   }
 
-  async #describePath(pc: RTCPeerConnection): Promise<PathInfo | undefined> {
-    // The selected pair can show up in getStats() a moment after the channel opened.
-    for (let attempt = 0; attempt < 20 && pc.connectionState !== "closed"; attempt++) {
-      try {
-        const info = await describePath(pc);
-        if (info) return info;
-      } catch (err) {
-        this.#c.log.connect(`getStats failed: ${(err as Error).message}`);
-        return undefined;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return undefined;
-  }
-
   #onData(link: PeerLink, frame: Frame): void {
     let data: MessageData;
     try {
@@ -1324,8 +1090,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
     this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
     // The lower peer id dials again; the higher one knocks so the lower one notices soon.
-    if (this.#selfId() < link.peerId) this.#dial(link.peerId);
-    else void this.#knock(link.peerId);
+    if (this.#selfId() < link.peerId) this.#connector.dial(link.peerId);
+    else void this.#knocker.knock(link.peerId);
   }
 
   #checkLeases(): void {
@@ -1358,106 +1124,5 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
     this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
     this.#rendezvous.wake();
-  }
-
-  // ---- knocking ----------------------------------------------------------------------
-
-  async #knock(peerId: string): Promise<void> {
-    if (this.#knocking.has(peerId) || this.left) return;
-    this.#knocking.add(peerId);
-    const signal = this.#controller.signal;
-    try {
-      let delay = 2000;
-      for (let attempt = 1; attempt <= 4 && !this.left; attempt++) {
-        const link = this.#links.get(peerId);
-        if (link?.connected) return;
-        const known = this.#known.get(peerId);
-        const address = known?.presence.info.addresses.find((a) =>
-          a.includes("/p2p-circuit") && !a.includes("/webrtc")
-        );
-        if (!known || address === undefined) return;
-        try {
-          await this.#knockOnce(peerId, address, signal);
-        } catch (err) {
-          this.#c.log.connect(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
-        }
-        // Wait for the lower peer to dial us; knock again if it does not.
-        const deadline = Date.now() + delay;
-        while (Date.now() < deadline && !this.#links.get(peerId)?.connected && !this.left) {
-          await sleep(100, signal).catch(() => {});
-        }
-        delay *= 2;
-      }
-    } finally {
-      this.#knocking.delete(peerId);
-    }
-  }
-
-  async #knockOnce(peerId: string, address: string, outer: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(5000)]);
-    const record = this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord();
-    const stream = await this.#c.libp2p.dialProtocol(multiaddr(address), KNOCK_PROTOCOL, {
-      signal,
-      runOnLimitedConnection: true,
-    });
-    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
-    try {
-      await framed.write({
-        type: FrameType.Presence,
-        flags: 0,
-        channel: 0,
-        seq: 0,
-        ref: 0,
-        payload: record,
-      }, { signal });
-      const reply = await framed.read({ signal });
-      if (reply.type !== FrameType.Ack) {
-        throw new MembershipProofError(
-          `Knock refused by ${peerId}: ${new TextDecoder().decode(reply.payload)}`,
-        );
-      }
-    } finally {
-      await framed.close();
-    }
-  }
-
-  async #onKnock(stream: Stream, connection: Connection): Promise<void> {
-    const peerId = connection.remotePeer.toString();
-    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]);
-    try {
-      const frame = await framed.read({ signal });
-      if (frame.type !== FrameType.Presence) {
-        throw new MembershipProofError("Knock without presence");
-      }
-      let presence: Presence;
-      try {
-        presence = await this.#rendezvous.accept(peerId, frame.payload);
-      } catch (err) {
-        this.#handshakeFailed(peerId, err as Error);
-        await framed.write({
-          type: FrameType.Nack,
-          flags: 0,
-          channel: 0,
-          seq: 0,
-          ref: 0,
-          payload: new TextEncoder().encode("presence record not accepted"),
-        }, { signal }).catch(() => {});
-        return;
-      }
-      await framed.write({
-        type: FrameType.Ack,
-        flags: 0,
-        channel: 0,
-        seq: 0,
-        ref: 0,
-        payload: new Uint8Array(0),
-      }, { signal });
-      this.#onPresence(presence, "knock");
-    } catch (err) {
-      this.#c.log.connect(`knock from ${peerId} failed: ${(err as Error).message}`);
-    } finally {
-      await framed.close();
-    }
   }
 }

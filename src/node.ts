@@ -18,6 +18,7 @@
  */
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { PeerInfo, PrivateKey } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
@@ -32,7 +33,11 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
-import { listenTransports, serverDialTransports } from "./runtime/transports.ts";
+import {
+  listenTransports,
+  serverDialTransports,
+  webRtcDirectListenTransport,
+} from "./runtime/transports.ts";
 import "./runtime/event_loop.ts"; // Deno programs end once their nodes stop (see there)
 
 /** The kad-dht protocol id of meshmeet networks. */
@@ -102,6 +107,18 @@ export interface ParticipantLibp2pInit {
   privateKey?: PrivateKey;
   /** ICE servers and runtime extras for WebRTC (a function is asked before every dial). */
   rtcConfiguration?: RuntimeRtcConfiguration | (() => RuntimeRtcConfiguration);
+  /**
+   * Extra listen addresses (local discovery adds TCP on the LAN).
+   * @default {[]}
+   */
+  listen?: readonly string[];
+  /**
+   * Which of the node's addresses to tell other peers (identify, and through it the DHT).
+   * Local discovery hides its LAN listener: DHT servers would otherwise hand it out with
+   * provider records, and kad-dht dials every provider it learns.
+   * @default {all of them}
+   */
+  announceFilter?: (multiaddrs: Multiaddr[]) => Multiaddr[];
 }
 
 /**
@@ -125,7 +142,10 @@ export async function createParticipantLibp2p(
     privateKey,
     // Only relay addresses: meeting links are WebRTC sessions of meshmeet's own
     // (src/connect/), signaled over streams on these relayed connections.
-    addresses: { listen: ["/p2p-circuit"] },
+    addresses: {
+      listen: ["/p2p-circuit", ...(init.listen ?? [])],
+      ...(init.announceFilter ? { announceFilter: init.announceFilter } : {}),
+    },
     transports: [
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
@@ -189,7 +209,13 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
     datastore: init.datastore,
-    transports: listenTransports(),
+    transports: [
+      ...listenTransports(),
+      // For browsers on https pages (see webRtcDirectListenTransport), when asked for.
+      ...(init.listen.some((a) => a.includes("/webrtc-direct"))
+        ? [await webRtcDirectListenTransport()]
+        : []),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },

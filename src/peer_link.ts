@@ -371,6 +371,9 @@ export class PeerLink {
   async #writeReliable(pending: Pending): Promise<void> {
     const stream = this.#stream;
     if (!stream?.open || pending.written) return; // written again on the next attach()
+    // An acknowledgement that is due goes first: the peer must not see our next frame (a
+    // Leave above all) before the ack of what it sent us.
+    this.#flushAck(stream);
     pending.written = true;
     this.traffic.framesOut++;
     this.traffic.bytesOut += pending.frame.payload.length + 24;

@@ -11,6 +11,9 @@ import type { BootstrapNode } from "../bootstrap_node.ts";
 import type { Meeting, Participant } from "../meeting.ts";
 import { encodeMessage } from "../message_codec.ts";
 import { Counter, Histogram, type Labels, SampleFamily } from "./prometheus.ts";
+import { peerConnectionOf } from "../service/peer_connection.ts";
+
+export { peerConnectionOf };
 
 /** Length of the topic id prefix used as the `topic` label. */
 export const TOPIC_LABEL_LENGTH = 12;
@@ -32,30 +35,7 @@ interface ByteTotals {
 
 interface WireState {
   base: ByteTotals;
-  last: Map<string, ByteTotals>;
-}
-
-// A stable key per peer connection, for the wire byte totals (a reconnected link gets a new
-// peer connection, whose counters start again at 0).
-const _pcKeys = new WeakMap<object, string>();
-let _pcSeq = 0;
-function _pcKey(pc: RTCPeerConnection): string {
-  let key = _pcKeys.get(pc);
-  if (!key) _pcKeys.set(pc, key = `pc${++_pcSeq}`);
-  return key;
-}
-
-/**
- * The direct WebRTC peer connection of a participant in a meeting, if there is one.
- *
- * @param meeting The meeting.
- * @param peerId The participant.
- * @returns Its `RTCPeerConnection`, for ICE and signaling states.
- */
-export function peerConnectionOf(meeting: Meeting, peerId: string): RTCPeerConnection | undefined {
-  if (meeting.left) return undefined;
-  // Since issue 10 a meeting link is meshmeet's own WebRTC session, not a libp2p connection.
-  return meeting.peerConnectionOf(peerId);
+  last: Map<RTCPeerConnection, ByteTotals>;
 }
 
 /**
@@ -326,10 +306,11 @@ export class MeshmeetMetrics {
       state = { base: { in: 0, out: 0 }, last: new Map() };
       this.#wire.set(meeting, state);
     }
-    const current = new Map<string, ByteTotals>();
+    // Keyed by the peer connection itself: a reconnect makes a new one with fresh counters.
+    const current = new Map<RTCPeerConnection, ByteTotals>();
     await Promise.all(
-      meeting.participants.map(async (participant) => {
-        const pc = peerConnectionOf(meeting, participant.peerId);
+      meeting.participants.map(async (p) => {
+        const pc = peerConnectionOf(meeting, p.peerId);
         if (!pc) return;
         try {
           const report = await pc.getStats();
@@ -339,7 +320,7 @@ export class MeshmeetMetrics {
               totals = { in: Number(s.bytesReceived ?? 0), out: Number(s.bytesSent) };
             }
           });
-          if (totals) current.set(_pcKey(pc), totals);
+          if (totals) current.set(pc, totals);
         } catch {
           // closed meanwhile
         }
