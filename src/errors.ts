@@ -202,3 +202,37 @@ export class RateLimitError extends MeshmeetError {
     this.name = "RateLimitError";
   }
 }
+
+/** No member of the meeting offers the tool asked for (or none offers it to us). */
+export class ToolNotFoundError extends MeshmeetError {
+  /**
+   * Create the error.
+   *
+   * @param message Which tool, and what to do.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message = "No member of the meeting offers this tool", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ToolNotFoundError";
+  }
+}
+
+/** A tool call reached no member that could answer it: every offering member failed or left. */
+export class ToolCallError extends MeshmeetError {
+  /** Each member tried, in order, with why it did not answer. */
+  readonly attempts: readonly { peerId: string; error: Error }[];
+  /**
+   * Create the error.
+   *
+   * @param message Which tool, who was tried, and what to do.
+   * @param options The underlying cause and the attempts made.
+   */
+  constructor(
+    message = "The tool call failed on every member that offers the tool",
+    options?: ErrorOptions & { attempts?: readonly { peerId: string; error: Error }[] },
+  ) {
+    super(message, options);
+    this.name = "ToolCallError";
+    this.attempts = options?.attempts ?? [];
+  }
+}

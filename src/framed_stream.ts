@@ -11,37 +11,25 @@
 import type { Stream } from "@libp2p/interface";
 import { DEFAULT_MAX_PAYLOAD, encodeFrame, type Frame, FrameDecoder } from "./frame.ts";
 import { MeetingClosedError } from "./errors.ts";
-import { FrameQueue } from "./connect/_frame_queue.ts";
-import type { FrameChannel } from "./connect/frame_channel.ts";
+import { QueuedFrameChannel } from "./connect/_frame_queue.ts";
+import type { FrameChannelCounters } from "./connect/frame_channel.ts";
 
 /** Byte counters of a framed stream. */
-export interface FramedStreamCounters {
-  /** Frames written. */
-  framesOut: number;
-  /** Frames read. */
-  framesIn: number;
-  /** Bytes written. */
-  bytesOut: number;
-  /** Bytes read. */
-  bytesIn: number;
-}
+export type FramedStreamCounters = FrameChannelCounters;
 
 /** Frames over a libp2p stream. */
-export class FramedStream implements FrameChannel {
+export class FramedStream extends QueuedFrameChannel {
   /** The underlying stream. */
   readonly stream: Stream;
-  /** Traffic counters. */
-  readonly counters: FramedStreamCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0 };
   #decoder: FrameDecoder;
   #maxPayload: number;
-  #frames = new FrameQueue();
-  #closed = false;
 
   /**
    * @param stream A libp2p stream.
    * @param options Largest payload accepted.
    */
   constructor(stream: Stream, options: { maxPayload?: number } = {}) {
+    super();
     this.stream = stream;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.#decoder = new FrameDecoder({ maxPayload: this.#maxPayload });
@@ -59,7 +47,7 @@ export class FramedStream implements FrameChannel {
       }
       for (const frame of frames) {
         this.counters.framesIn++;
-        this.#frames.push(frame);
+        this.frames.push(frame);
       }
     });
     stream.addEventListener("close", (event) => {
@@ -71,27 +59,8 @@ export class FramedStream implements FrameChannel {
     });
   }
 
-  /** Whether the stream can still be used. */
-  get open(): boolean {
-    return this.#frames.error === undefined && !this.#closed;
-  }
-
-  /** The error that ended the stream, if any. */
-  get error(): Error | undefined {
-    return this.#frames.error;
-  }
-
-  /**
-   * Register a callback for when the stream ends (with the error, if any).
-   *
-   * @param callback Called once.
-   */
-  onClose(callback: (err?: Error) => void): void {
-    this.#frames.onEnd(callback);
-  }
-
   #fail(err: Error): void {
-    this.#frames.fail(err);
+    this.frames.fail(err);
   }
 
   /**
@@ -102,29 +71,18 @@ export class FramedStream implements FrameChannel {
    * @throws {FrameTooLargeError} When the payload is over the limit (nothing is written).
    * @throws {MeetingClosedError} When the stream has ended.
    */
-  async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!this.open) throw this.#frames.error ?? new MeetingClosedError("The stream is closed");
+  override async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.open) throw this.frames.error ?? new MeetingClosedError("The stream is closed");
     const bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
     this.counters.framesOut++;
     this.counters.bytesOut += bytes.length;
     if (!this.stream.send(bytes)) await this.stream.onDrain({ signal: options.signal });
   }
 
-  /**
-   * Read the next frame.
-   *
-   * @param options Abort signal (e.g. a handshake deadline).
-   * @returns The frame.
-   * @throws The error that ended the stream, or the signal's reason.
-   */
-  read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
-    return this.#frames.read(options.signal);
-  }
-
   /** Close the stream gracefully (buffered frames are still sent). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.#fail(new MeetingClosedError("The stream was closed"));
     await this.stream.close().catch((err: Error) => this.stream.abort(err));
   }
@@ -134,8 +92,8 @@ export class FramedStream implements FrameChannel {
    *
    * @param err Why.
    */
-  abort(err: Error): void {
-    this.#closed = true;
+  override abort(err: Error): void {
+    this.closed = true;
     this.#fail(err);
     this.stream.abort(err);
   }

@@ -14,17 +14,12 @@
  *
  * @module
  */
-import type { Connection, PrivateKey, Stream } from "@libp2p/interface";
+import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
-import {
-  FrameTooLargeError,
-  MeetingClosedError,
-  MembershipProofError,
-  PeerNotFoundError,
-} from "./errors.ts";
-import { DEFAULT_MAX_PAYLOAD, type Frame, FrameType } from "./frame.ts";
-import { FramedStream } from "./framed_stream.ts";
+import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
+import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
 import { Connector, type NewLink } from "./connect/connector.ts";
+import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
 import { type CandidateInfo, iceStateOf } from "./connect/inspect.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
@@ -39,8 +34,7 @@ import type { PublicAddressInfo } from "./public_address.ts";
 
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
-/** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
-export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
+export { KNOCK_PROTOCOL };
 
 /** The path a participant's connection takes. */
 export type ConnectionPath = "direct" | "turn" | "relay";
@@ -416,20 +410,6 @@ interface LinkMeta {
   upgradeTries?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-
 /**
  * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
  * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
@@ -460,7 +440,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #meta = new Map<string, LinkMeta>();
   #known = new Map<string, Known>();
   #connector: Connector;
-  #knocking = new Set<string>();
+  #knocker: Knocker;
   #openRequests = new Set<() => void>();
   #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
@@ -535,6 +515,17 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       onConnectionFailed: (peerId, name, error) =>
         this.#emit("connection:failed", { peerId, name, error }),
     }, this.#options);
+    this.#knocker = new Knocker({
+      libp2p: components.libp2p,
+      signal: this.#controller.signal,
+      log: components.log.connect,
+      address: (peerId) => this.#signalingAddress(peerId),
+      linked: (peerId) => this.#links.get(peerId)?.connected === true,
+      ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
+      accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
+      onPresence: (presence) => this.#onPresence(presence, "knock"),
+      onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
+    });
     this.#rendezvous = new Rendezvous({
       ...options.rendezvous,
       libp2p: components.libp2p,
@@ -555,11 +546,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * @returns Resolves once announced and looked up once.
    */
   async start(): Promise<void> {
-    const { libp2p } = this.#c;
     await this.#connector.start();
-    await libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
-      void this.#onKnock(stream, connection);
-    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
+    await this.#knocker.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
     if (this.#c.dht === false) return;
@@ -946,7 +934,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (link && link.state !== "closed" && link.connected) return;
     if (!link && this.#links.size >= this.#options.maxPeers) return;
     if (this.#selfId() < peerId) this.#connector.dial(peerId);
-    else void this.#knock(peerId);
+    else void this.#knocker.knock(peerId);
   }
 
   /** The address signaling goes to (see {@linkcode _signalingAddress}). */
@@ -1103,7 +1091,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
     // The lower peer id dials again; the higher one knocks so the lower one notices soon.
     if (this.#selfId() < link.peerId) this.#connector.dial(link.peerId);
-    else void this.#knock(link.peerId);
+    else void this.#knocker.knock(link.peerId);
   }
 
   #checkLeases(): void {
@@ -1136,104 +1124,5 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
     this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
     this.#rendezvous.wake();
-  }
-
-  // ---- knocking ----------------------------------------------------------------------
-
-  async #knock(peerId: string): Promise<void> {
-    if (this.#knocking.has(peerId) || this.left) return;
-    this.#knocking.add(peerId);
-    const signal = this.#controller.signal;
-    try {
-      let delay = 2000;
-      for (let attempt = 1; attempt <= 4 && !this.left; attempt++) {
-        const link = this.#links.get(peerId);
-        if (link?.connected) return;
-        const known = this.#known.get(peerId);
-        const address = _signalingAddress(known?.presence.info.addresses ?? []);
-        if (!known || address === undefined) return;
-        try {
-          await this.#knockOnce(peerId, address, signal);
-        } catch (err) {
-          this.#c.log.connect(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
-        }
-        // Wait for the lower peer to dial us; knock again if it does not.
-        const deadline = Date.now() + delay;
-        while (Date.now() < deadline && !this.#links.get(peerId)?.connected && !this.left) {
-          await sleep(100, signal).catch(() => {});
-        }
-        delay *= 2;
-      }
-    } finally {
-      this.#knocking.delete(peerId);
-    }
-  }
-
-  async #knockOnce(peerId: string, address: string, outer: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(5000)]);
-    const record = this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord();
-    const stream = await this.#c.libp2p.dialProtocol(multiaddr(address), KNOCK_PROTOCOL, {
-      signal,
-      runOnLimitedConnection: true,
-    });
-    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
-    try {
-      await framed.write({
-        type: FrameType.Presence,
-        flags: 0,
-        channel: 0,
-        seq: 0,
-        ref: 0,
-        payload: record,
-      }, { signal });
-      const reply = await framed.read({ signal });
-      if (reply.type !== FrameType.Ack) {
-        throw new MembershipProofError(
-          `Knock refused by ${peerId}: ${new TextDecoder().decode(reply.payload)}`,
-        );
-      }
-    } finally {
-      await framed.close();
-    }
-  }
-
-  async #onKnock(stream: Stream, connection: Connection): Promise<void> {
-    const peerId = connection.remotePeer.toString();
-    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]);
-    try {
-      const frame = await framed.read({ signal });
-      if (frame.type !== FrameType.Presence) {
-        throw new MembershipProofError("Knock without presence");
-      }
-      let presence: Presence;
-      try {
-        presence = await this.#rendezvous.accept(peerId, frame.payload);
-      } catch (err) {
-        this.#handshakeFailed(peerId, err as Error);
-        await framed.write({
-          type: FrameType.Nack,
-          flags: 0,
-          channel: 0,
-          seq: 0,
-          ref: 0,
-          payload: new TextEncoder().encode("presence record not accepted"),
-        }, { signal }).catch(() => {});
-        return;
-      }
-      await framed.write({
-        type: FrameType.Ack,
-        flags: 0,
-        channel: 0,
-        seq: 0,
-        ref: 0,
-        payload: new Uint8Array(0),
-      }, { signal });
-      this.#onPresence(presence, "knock");
-    } catch (err) {
-      this.#c.log.connect(`knock from ${peerId} failed: ${(err as Error).message}`);
-    } finally {
-      await framed.close();
-    }
   }
 }

@@ -9,7 +9,8 @@
 import type { ControlApiServer } from "../http/mod.ts";
 import { joinMeeting, type JoinMeetingOptions } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
-import type { Meeting, Participant } from "../meeting.ts";
+import type { Meeting } from "../meeting.ts";
+import { findParticipant, participantBrief } from "../service/views.ts";
 import { env, onShutdownSignal, stdinLines } from "../runtime/process.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { BOOTSTRAP_ENV, parseBootstrapList } from "../bootstrap_list.ts";
@@ -46,25 +47,6 @@ The meeting is left on /quit, SIGINT, SIGTERM, or DELETE /meetings/<topic id> on
 Environment: MESHMEET_BOOTSTRAP is the bootstrap list when --bootstrap is not given
 (multiaddrs separated by commas or spaces); MESHMEET_DEBUG=meshmeet:* prints logs on
 stderr (never the code or keys); MESHMEET_TOKEN sets the API token.`;
-
-function _participant(p: Participant): Record<string, unknown> {
-  return {
-    peerId: p.peerId,
-    name: p.name,
-    state: p.state,
-    path: p.path,
-    pair: p.selectedCandidatePair,
-    direction: p.direction,
-    rtt: p.rtt,
-    discoveredAt: p.discoveredAt,
-    connectedAt: p.connectedAt,
-  };
-}
-
-function _find(meeting: Meeting, who: string): Participant | undefined {
-  return meeting.participants.find((p) => p.peerId === who) ??
-    meeting.participants.find((p) => p.name === who);
-}
 
 /**
  * Run `join` until `/quit`, SIGINT or SIGTERM.
@@ -122,7 +104,7 @@ export async function join(argv: string[]): Promise<number> {
       "peer:join",
       `+ ${p.name || p.peerId} joined (${p.path}, ${p.selectedCandidatePair?.local.type ?? "?"}` +
         `/${p.selectedCandidatePair?.remote.type ?? "?"}, ${p.connectedAt - p.discoveredAt} ms)`,
-      _participant(p),
+      participantBrief(p),
     );
   });
   meeting.addEventListener("peer:leave", (e) => {
@@ -194,18 +176,19 @@ export async function join(argv: string[]): Promise<number> {
             "\n",
           ) ||
             "(nobody yet)",
-          { participants: meeting.participants.map(_participant) },
+          { participants: meeting.participants.map(participantBrief) },
         );
         continue;
       }
       const started = performance.now();
       if (text.startsWith("/to ")) {
         const [, who, ...rest] = text.split(" ");
-        const target = _find(meeting, who);
-        if (!target) {
-          out.event("error", `no participant named ${who}`, { error: `no participant ${who}` });
+        const found = findParticipant(meeting, who);
+        if ("error" in found) {
+          out.event("error", found.message, { error: found.message });
           continue;
         }
+        const target = found.participant;
         try {
           await meeting.send(target.peerId, rest.join(" "));
           out.event("sent", `(delivered to ${target.name || target.peerId})`, {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Frame } from "../frame.ts";
+import type { FrameChannel, FrameChannelCounters } from "./frame_channel.ts";
 
 type Waiter = { resolve: (frame: Frame) => void; reject: (err: Error) => void };
 
@@ -32,15 +33,14 @@ export class FrameQueue {
   }
 
   /**
-   * End the queue: waiting readers and later reads get `err` (queued frames are dropped).
-   * Only the first call counts.
+   * End the queue: waiting readers get `err`, and later reads too once the frames that
+   * arrived before the end have been read. Only the first call counts.
    *
    * @param err Why.
    */
   fail(err: Error): void {
     if (this.#error !== undefined) return;
     this.#error = err;
-    this.#queue.length = 0;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
     for (const callback of this.#onEnd.splice(0)) callback(err);
   }
@@ -86,4 +86,63 @@ export class FrameQueue {
       this.#waiters.push(waiter);
     });
   }
+}
+
+/**
+ * What every frame channel shares: counters, the read side ({@linkcode FrameQueue}) and
+ * the open/closed state. Subclasses write and close.
+ */
+export abstract class QueuedFrameChannel implements FrameChannel {
+  /** Traffic counters. */
+  readonly counters: FrameChannelCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0 };
+  /** Frames read and not yet taken, and the error that ended the channel. */
+  protected readonly frames: FrameQueue = new FrameQueue();
+  /** Set once closed or aborted by this side. */
+  protected closed = false;
+
+  /** Whether the channel can still be used. */
+  get open(): boolean {
+    return this.frames.error === undefined && !this.closed;
+  }
+
+  /** The error that ended the channel, if any. */
+  get error(): Error | undefined {
+    return this.frames.error;
+  }
+
+  /**
+   * Register a callback for when the channel ends.
+   *
+   * @param callback Called once with the error.
+   */
+  onClose(callback: (err?: Error) => void): void {
+    this.frames.onEnd(callback);
+  }
+
+  /**
+   * Read the next frame.
+   *
+   * @param options Abort signal.
+   * @returns The frame.
+   * @throws The error that ended the channel, or the signal's reason.
+   */
+  read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
+    return this.frames.read(options.signal);
+  }
+
+  /**
+   * Write one frame.
+   *
+   * @param frame The frame.
+   * @param options Abort signal.
+   */
+  abstract write(frame: Frame, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Close gracefully. */
+  abstract close(): Promise<void>;
+  /**
+   * Abort at once.
+   *
+   * @param err Why.
+   */
+  abstract abort(err: Error): void;
 }

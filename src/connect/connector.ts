@@ -21,6 +21,7 @@ import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "../mem
 import type { ParticipantLibp2p } from "../node.ts";
 import type { TopicKeys } from "../topic.ts";
 import { Limiter } from "../_limiter.ts";
+import { sleep } from "../_async.ts";
 import { iceServersForRuntime, type RuntimeRtcConfiguration } from "../runtime/webrtc.ts";
 import type { FrameChannel } from "./frame_channel.ts";
 import { hasTurnServer, iceServersForRung } from "./ice.ts";
@@ -106,20 +107,6 @@ export interface ConnectorHost {
   /** Every rung failed for a peer. */
   onConnectionFailed(peerId: string, name: string, error: ConnectionFailedError): void;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 
 /** Makes and answers meeting links. */
 export class Connector {
@@ -304,30 +291,56 @@ export class Connector {
       runOnLimitedConnection: true,
     });
     const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
-    let hello: MemberHello;
-    try {
-      hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        host.onHandshakeFailed(peerId, err);
-        await framed.close(); // flushes our refusal so the other side learns why
-      } else framed.abort(err as Error);
-      throw err;
+    const streamMs = performance.now() - started;
+    if (rung !== "relay") {
+      return await this.#offer(framed, peerId, rung, signal, discoveredAt, started, streamMs);
     }
-    if (rung === "relay") {
-      // The last rung: this stream carries the meeting from now on.
-      await framed.write(encodeSignal({ t: "relay" }), { signal });
-      host.log(`relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`);
-      host.onLink({ peerId, channel: framed, hello, direction: "outbound", discoveredAt });
-      return;
-    }
+    // The last rung: this stream carries the meeting from now on.
+    const hello = await this.#handshake(framed, peerId, signal, "dialer");
+    await framed.write(encodeSignal({ t: "relay" }), { signal });
+    host.log(`relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`);
+    host.onLink({ peerId, channel: framed, hello, direction: "outbound", discoveredAt });
+  }
+
+  /**
+   * The handshake and the offer, pipelined: the peer connection and the offer are made
+   * while the handshake runs, the offer goes out right after our proof (the other side has
+   * proved membership by then), and the answer is read once the handshake is done.
+   */
+  async #offer(
+    framed: FramedStream,
+    peerId: string,
+    rung: IceRung,
+    outer: AbortSignal,
+    discoveredAt: number,
+    started: number,
+    streamMs: number,
+  ): Promise<void> {
+    const host = this.#host;
+    const attempt = new AbortController();
+    const signal = AbortSignal.any([outer, attempt.signal]);
+    let proofSent!: () => void;
+    const send = new Promise<void>((resolve) => proofSent = resolve);
+    const handshake = this.#handshake(framed, peerId, signal, "dialer", proofSent);
+    handshake.catch((err) => attempt.abort(err)); // ends the session below as well
     let session;
     try {
-      session = await offerWebRtc(framed, rung, this.#webRtcInit(rung, signal));
+      session = await offerWebRtc(framed, rung, this.#webRtcInit(rung, signal), {
+        send,
+        read: handshake,
+      });
+    } catch (err) {
+      throw signal.aborted && attempt.signal.aborted ? attempt.signal.reason : err;
     } finally {
       void framed.close();
     }
-    host.log(`connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${rung})`);
+    const hello = await handshake;
+    const total = performance.now() - started;
+    host.log(
+      `connected to ${peerId} in ${total.toFixed(0)} ms (${rung}; signaling stream ${
+        streamMs.toFixed(0)
+      }, handshake and WebRTC ${(total - streamMs).toFixed(0)})`,
+    );
     host.onLink({
       peerId,
       channel: session.frames,
@@ -351,13 +364,9 @@ export class Connector {
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(budget)]);
     let hello: MemberHello;
     try {
-      hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
+      hello = await this.#handshake(framed, peerId, signal, "listener");
     } catch (err) {
-      if (err instanceof MembershipProofError) {
-        host.onHandshakeFailed(peerId, err);
-        await framed.close();
-        await connection.close().catch(() => {});
-      } else framed.abort(err as Error);
+      if (err instanceof MembershipProofError) await connection.close().catch(() => {});
       return;
     }
     const discoveredAt = host.known(peerId)?.discoveredAt ?? Date.now();
@@ -417,14 +426,37 @@ export class Connector {
     };
   }
 
-  #handshakeContext(peerId: string, signal: AbortSignal) {
-    return {
+  /**
+   * The membership handshake on a signaling stream. A wrong proof is reported to the host
+   * and the stream closed gracefully (so our refusal reaches the other side); any other
+   * failure aborts the stream.
+   */
+  async #handshake(
+    framed: FramedStream,
+    peerId: string,
+    signal: AbortSignal,
+    role: "dialer" | "listener",
+    onProofSent?: () => void,
+  ): Promise<MemberHello> {
+    const context = {
       keys: this.#host.keys,
       selfId: this.#host.libp2p.peerId.toString(),
       remoteId: peerId,
       self: this.#host.self,
       signal,
+      onProofSent,
     };
+    try {
+      return role === "dialer"
+        ? await handshakeAsDialer(framed, context)
+        : await handshakeAsListener(framed, context);
+    } catch (err) {
+      if (err instanceof MembershipProofError) {
+        this.#host.onHandshakeFailed(peerId, err);
+        await framed.close();
+      } else framed.abort(err as Error);
+      throw err;
+    }
   }
 }
 

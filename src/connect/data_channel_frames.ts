@@ -16,8 +16,7 @@
  */
 import { DEFAULT_MAX_PAYLOAD, encodeFrame, type Frame, FrameDecoder } from "../frame.ts";
 import { MeetingClosedError } from "../errors.ts";
-import { FrameQueue } from "./_frame_queue.ts";
-import type { FrameChannel, FrameChannelCounters } from "./frame_channel.ts";
+import { QueuedFrameChannel } from "./_frame_queue.ts";
 
 /** Largest data-channel message we send: safe for every WebRTC implementation. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -27,15 +26,11 @@ export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const DRAIN_POLL_MS = 2;
 
 /** Frames over a data channel. */
-export class DataChannelFrames implements FrameChannel {
+export class DataChannelFrames extends QueuedFrameChannel {
   /** The data channel. */
   readonly channel: RTCDataChannel;
-  /** Traffic counters. */
-  readonly counters: FrameChannelCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0 };
   #decoder: FrameDecoder;
   #maxPayload: number;
-  #frames = new FrameQueue();
-  #closed = false;
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
   #flushScheduled = false;
@@ -50,6 +45,7 @@ export class DataChannelFrames implements FrameChannel {
     channel: RTCDataChannel,
     options: { maxPayload?: number; owner?: { close(): void } } = {},
   ) {
+    super();
     this.channel = channel;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.#owner = options.owner;
@@ -66,25 +62,6 @@ export class DataChannelFrames implements FrameChannel {
       );
     });
     channel.addEventListener("open", () => this.#flush());
-  }
-
-  /** Whether the channel can still be used. */
-  get open(): boolean {
-    return this.#frames.error === undefined && !this.#closed;
-  }
-
-  /** The error that ended the channel, if any. */
-  get error(): Error | undefined {
-    return this.#frames.error;
-  }
-
-  /**
-   * Register a callback for when the channel ends.
-   *
-   * @param callback Called once with the error.
-   */
-  onClose(callback: (err?: Error) => void): void {
-    this.#frames.onEnd(callback);
   }
 
   #onMessage(data: unknown): void {
@@ -106,7 +83,7 @@ export class DataChannelFrames implements FrameChannel {
     }
     for (const frame of frames) {
       this.counters.framesIn++;
-      this.#frames.push(frame);
+      this.frames.push(frame);
     }
   }
 
@@ -119,8 +96,8 @@ export class DataChannelFrames implements FrameChannel {
    * @throws {FrameTooLargeError} When the payload is over the limit (nothing is written).
    * @throws {MeetingClosedError} When the channel has ended.
    */
-  async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!this.open) throw this.#frames.error ?? new MeetingClosedError("The channel is closed");
+  override async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.open) throw this.frames.error ?? new MeetingClosedError("The channel is closed");
     const bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
     this.counters.framesOut++;
     this.counters.bytesOut += bytes.length;
@@ -175,26 +152,15 @@ export class DataChannelFrames implements FrameChannel {
       signal?.throwIfAborted();
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
-    if (!this.open) throw this.#frames.error ?? new MeetingClosedError("The channel is closed");
-  }
-
-  /**
-   * Read the next frame.
-   *
-   * @param options Abort signal.
-   * @returns The frame.
-   * @throws The error that ended the channel, or the signal's reason.
-   */
-  read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
-    return this.#frames.read(options.signal);
+    if (!this.open) throw this.frames.error ?? new MeetingClosedError("The channel is closed");
   }
 
   /** Close gracefully: what is buffered is sent first (for at most a second). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  override async close(): Promise<void> {
+    if (this.closed) return;
     this.#flush();
-    this.#closed = true;
-    this.#frames.fail(new MeetingClosedError("The channel was closed"));
+    this.closed = true;
+    this.frames.fail(new MeetingClosedError("The channel was closed"));
     const deadline = Date.now() + 1000;
     while (
       this.channel.readyState === "open" && this.channel.bufferedAmount > 0 && Date.now() < deadline
@@ -209,14 +175,14 @@ export class DataChannelFrames implements FrameChannel {
    *
    * @param err Why.
    */
-  abort(err: Error): void {
-    this.#closed = true;
-    this.#frames.fail(err);
+  override abort(err: Error): void {
+    this.closed = true;
+    this.frames.fail(err);
     this.#shutdown();
   }
 
   #end(err: Error): void {
-    this.#frames.fail(err);
+    this.frames.fail(err);
     this.#shutdown();
   }
 

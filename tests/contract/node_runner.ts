@@ -10,6 +10,8 @@ import { after, test } from "node:test";
 import { writeFileSync } from "node:fs";
 import process from "node:process";
 import * as meshmeet from "../../mod.ts";
+import * as mcp from "../../src/mcp/mod.ts";
+import { mcpCheck } from "./mcp_check.ts";
 import { createLocalRuntime } from "./local_runtime.ts";
 import { type ContractMeasurement, runScenario, scenarios, summarize } from "./scenarios.ts";
 
@@ -32,6 +34,20 @@ for (const scenario of scenarios) {
     }
   });
 }
+
+test(`contract (${runtimeName}): MCP tools offered and called over meeting links`, {
+  timeout: 180_000,
+}, async () => {
+  const boot = await meshmeet.startBootstrapNode({ listen: ["/ip4/127.0.0.1/tcp/0"] });
+  try {
+    console.log(`# ${await mcpCheck(meshmeet, mcp, {
+      bootstrap: boot.addresses,
+      rtcConfiguration: { iceServers: [], bindAddress: "127.0.0.1" },
+    })}`);
+  } finally {
+    await boot.stop();
+  }
+});
 
 after(() => {
   const summary = summarize(measurements);
