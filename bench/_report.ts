@@ -284,7 +284,20 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
     out.push(
       `### 3. Dials between fresh peers (Deno, n=${dial.n})`,
       "",
-      `First attempt connected within 3 s: **${(dial.firstAttemptWithin3s * 100).toFixed(0)}%** ` +
+      `Connected (first attempt) within 300 ms: **${
+        n((dial.within300ms ?? NaN) * 100)
+      }%**; raw libwebrtc pairs in one process (the limit, n=${
+        dial.rawLibwebrtc?.rounds ?? "–"
+      }): ${n((dial.rawLibwebrtc?.within300ms ?? NaN) * 100)}% within 300 ms, p50 ${
+        n(dial.rawLibwebrtc?.ms.p50, 1)
+      } ms, p95 ${
+        n(dial.rawLibwebrtc?.ms.p95, 1)
+      } ms; raw node-datachannel (probe, n=${dial.probe.rounds}): ${
+        n((dial.probe.within300ms ?? NaN) * 100)
+      }% within 300 ms. ` +
+        `First attempt connected within 3 s: **${
+          (dial.firstAttemptWithin3s * 100).toFixed(0)
+        }%** ` +
         `(connected at all: ${(dial.successRate * 100).toFixed(0)}%). Dial time p50 ${
           n(dial.dialMs.p50)
         } ms, p95 ${n(dial.dialMs.p95)} ms. Fast mode p50 ${
@@ -324,14 +337,14 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
     out.push(
       "### 4. Throughput on one connection (Deno ↔ Deno, two processes)",
       "",
-      "| transfer | meshmeet Mbit/s | raw data channel Mbit/s | meshmeet/raw |",
-      "| ---: | ---: | ---: | ---: |",
+      "| transfer | meshmeet Mbit/s | raw libwebrtc Mbit/s | meshmeet/raw libwebrtc | raw node-datachannel Mbit/s |",
+      "| ---: | ---: | ---: | ---: | ---: |",
     );
     for (const t of tp.transfers) {
       out.push(
         `| ${t.bytes / 1048576} MiB | ${n(t.meshmeetMbps, 1)} | ${n(t.rawMbps, 1)} | ${
           n(t.ratio, 2)
-        } |`,
+        } | ${n(t.ndcMbps, 1)} |`,
       );
     }
     const msg = tp.messages;
@@ -342,11 +355,13 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
       `| meshmeet, limit raised | ${
         n(msg.meshmeetRaisedLimit.msgsPerSec)
       } | ${msg.count} messages, 256 in flight, each acknowledged |`,
-      `| meshmeet, default limit (2000 frames/s) | ${
+      `| meshmeet, default limits | ${
         n(msg.meshmeetDefaultLimit.msgsPerSec)
       } | ${msg.meshmeetDefaultLimit.refused}/${msg.meshmeetDefaultLimit.count} refused (RateLimitError) |`,
-      `| raw data channel | ${n(msg.raw.msgsPerSec)} | ${msg.count} messages |`,
-      `| meshmeet/raw | ${n(msg.ratio, 3)} | |`,
+      `| raw libwebrtc data channel | ${n(msg.raw.msgsPerSec)} | ${msg.count} messages |`,
+      `| raw node-datachannel data channel | ${n(msg.ndc?.msgsPerSec)} | ${msg.count} messages |`,
+      `| meshmeet (limit raised) / raw libwebrtc | ${n(msg.ratio, 3)} | |`,
+      `| meshmeet (default limits) / raw libwebrtc | ${n(msg.defaultRatio, 3)} | |`,
       "",
     );
   }
@@ -355,15 +370,32 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
     out.push(
       `### 5. Memory and CPU (idle window ${mem.idleSeconds} s)`,
       "",
-      "| runtime | RSS before joining MiB | RSS joined + idle MiB | JS heap MiB | idle CPU % | status |",
-      "| --- | ---: | ---: | ---: | ---: | --- |",
+      "| runtime | RSS before joining MiB | RSS joined + idle MiB | threads before / joined | JS heap MiB | idle CPU % | status |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     );
     for (const [k, v] of Object.entries(mem.idle)) {
       out.push(
-        `| ${k} | ${n(v.baselineRssMiB, 1)} | ${n(v.joinedRssMiB, 1)} | ${n(v.heapUsedMiB, 1)} | ${
-          n(v.idleCpuPercent, 1)
-        } | ${v.status} |`,
+        `| ${k} | ${n(v.baselineRssMiB, 1)} | ${n(v.joinedRssMiB, 1)} | ${n(v.baselineThreads)} / ${
+          n(v.joinedThreads)
+        } | ${n(v.heapUsedMiB, 1)} | ${n(v.idleCpuPercent, 1)} | ${v.status} |`,
       );
+    }
+    if (mem.perConnection) {
+      out.push(
+        "",
+        "Per meeting link: one joined peer process alone (0 links), then N other peers join " +
+          "the meeting (another process) and each opens a link to it; RSS after GC.",
+        "",
+        "| runtime | links | RSS 0 → N links MiB | MiB per link | threads 0 → N | threads per link | status |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+      );
+      for (const [k, v] of Object.entries(mem.perConnection)) {
+        out.push(
+          `| ${k} | ${n(v.links)} | ${n(v.rssMiB0, 1)} → ${n(v.rssMiBN, 1)} | ${
+            n(v.mibPerLink, 2)
+          } | ${n(v.threads0)} → ${n(v.threadsN)} | ${n(v.threadsPerLink, 1)} | ${v.status} |`,
+        );
+      }
     }
     out.push(
       "",

@@ -152,6 +152,8 @@ export interface ProcSample {
   cpuSeconds: number;
   /** Resident set size in bytes. */
   rssBytes: number;
+  /** Threads of the process (from /proc/PID/status). */
+  threads: number;
   /** Monotonic time of the sample (performance.now()). */
   at: number;
 }
@@ -173,7 +175,13 @@ export function sampleProc(pid: number | "self"): ProcSample | undefined {
     const stime = Number(fields[12]);
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const rss = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN) * 1024;
-    return { cpuSeconds: (utime + stime) / CLK_TCK, rssBytes: rss, at: performance.now() };
+    const threads = Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return {
+      cpuSeconds: (utime + stime) / CLK_TCK,
+      rssBytes: rss,
+      threads,
+      at: performance.now(),
+    };
   } catch {
     return undefined;
   }

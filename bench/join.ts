@@ -10,9 +10,10 @@
  * - hyperswarm on a 3-node @hyperswarm/testnet (its own Node process): A joins as server
  *   and flushes; B joins as client, writes one byte on the connection, A echoes it; timed
  *   from creating B's DHT node to the echo.
- * - the WebRTC limit: two raw node-datachannel peers in one process, SDP and candidates
- *   handed over directly (no DHT, no relay); timed from creating them to the first message
- *   echoed back.
+ * - the libwebrtc limit: two raw `@roamhq/wrtc` RTCPeerConnections (what meshmeet uses on
+ *   Deno/Node) in one process, SDP and candidates handed over directly (no DHT, no relay);
+ *   timed from creating them to the first message echoed back. The same with raw
+ *   node-datachannel (meshmeet's WebRTC before issue 10) as a second limit row.
  *
  * @module
  */
@@ -21,6 +22,11 @@ import { nodeBuild } from "./_node_build.ts";
 import { BENCH_DIR, ROOT } from "./_util.ts";
 import type { PairRoundResult } from "./workers/_pair_round.ts";
 import type { PcTrace } from "./workers/_pc_trace.ts";
+
+/** Name of the libwebrtc limit row (two raw `@roamhq/wrtc` peer connections). */
+export const LIMIT = "libwebrtc limit (raw)";
+/** Name of the node-datachannel limit row. */
+export const NDC_LIMIT = "node-datachannel limit (raw)";
 
 /** Step names of a meshmeet join, in order, with what they mean. */
 export const JOIN_STEPS: [string, string][] = [
@@ -180,9 +186,11 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
       args: { bootstrap: hsBootstrap },
       timeoutMs: 30_000,
     });
-    const raw = denoWorker("raw", "raw.ts");
-    children.push(raw);
-    impls.push({ name: "WebRTC limit (raw)", child: raw, args: {}, timeoutMs: 20_000 });
+    const rawWrtc = denoWorker("raw-libwebrtc", "raw_wrtc.ts");
+    const raw = denoWorker("raw-ndc", "raw.ts");
+    children.push(rawWrtc, raw);
+    impls.push({ name: LIMIT, child: rawWrtc, args: {}, timeoutMs: 20_000 });
+    impls.push({ name: NDC_LIMIT, child: raw, args: {}, timeoutMs: 20_000 });
 
     for (const impl of impls) {
       result.impls[impl.name] ??= {
@@ -247,14 +255,19 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
   const m = s("meshmeet (Deno)");
   const mn = s("meshmeet (Node)");
   const hs = s("hyperswarm");
-  const lim = s("WebRTC limit (raw)");
+  const lim = s(LIMIT);
+  const ndc = s(NDC_LIMIT);
   result.ratios = {
-    "meshmeet(Deno)/limit p50": ratio(m?.p50, lim?.p50),
-    "meshmeet(Deno)/limit p95": ratio(m?.p95, lim?.p95),
+    "meshmeet(Deno)/libwebrtc limit p50": ratio(m?.p50, lim?.p50),
+    "meshmeet(Deno)/libwebrtc limit p95": ratio(m?.p95, lim?.p95),
+    "meshmeet(Node)/libwebrtc limit p50": ratio(mn?.p50, lim?.p50),
+    "meshmeet(Node)/libwebrtc limit p95": ratio(mn?.p95, lim?.p95),
     "meshmeet(Deno)/hyperswarm p50": ratio(m?.p50, hs?.p50),
     "meshmeet(Deno)/hyperswarm p95": ratio(m?.p95, hs?.p95),
-    "meshmeet(Node)/meshmeet(Deno) p50": ratio(mn?.p50, m?.p50),
     "meshmeet(Node)/hyperswarm p50": ratio(mn?.p50, hs?.p50),
+    "meshmeet(Node)/hyperswarm p95": ratio(mn?.p95, hs?.p95),
+    "meshmeet(Node)/meshmeet(Deno) p50": ratio(mn?.p50, m?.p50),
+    "node-datachannel limit/libwebrtc limit p50": ratio(ndc?.p50, lim?.p50),
   };
   return result;
 }

@@ -1,6 +1,6 @@
 /**
- * `deno task bench`: meshmeet measured side by side with hyperswarm, trystero and raw
- * node-datachannel, on this machine, in one run (see BENCHMARKS.md).
+ * `deno task bench`: meshmeet measured side by side with hyperswarm, trystero, raw
+ * libwebrtc and raw node-datachannel, on this machine, in one run (see BENCHMARKS.md).
  *
  *     deno task bench                 # full run; updates BENCHMARKS.md and bench/results/
  *     deno task bench --quick         # short smoke run (< 10 min on 2 cores); bench/results/quick/
@@ -49,6 +49,7 @@ const CONFIG = quick
     messages: 5000,
     repeats: 1,
     idleSeconds: 5,
+    links: 4,
     inProcess: [1, 4, 8],
     meetings: [{ meetings: 10, peers: 5 }],
     discoveryMeetings: [],
@@ -67,6 +68,7 @@ const CONFIG = quick
     messages: 20000,
     repeats: 3,
     idleSeconds: 20,
+    links: 10,
     inProcess: [1, 5, 10, 20],
     // 100 x 10 and N >= 200 with WebRTC in one process are beyond 2 cores (tried: 30 x 10
     // and N = 50 already saturate the process); they run as discovery only (see scale.ts).
@@ -209,7 +211,12 @@ await part(4, "throughput", () =>
 await part(
   5,
   "memory",
-  () => runMemory({ idleSeconds: CONFIG.idleSeconds, sizes: CONFIG.inProcess }),
+  () =>
+    runMemory({
+      idleSeconds: CONFIG.idleSeconds,
+      sizes: CONFIG.inProcess,
+      links: CONFIG.links,
+    }),
 );
 await part(6, "scale", () =>
   runScale({

@@ -21,6 +21,8 @@ export interface IdlePeer {
   status: string;
   baselineRssMiB?: number;
   joinedRssMiB?: number;
+  baselineThreads?: number;
+  joinedThreads?: number;
   idleCpuPercent?: number;
   heapUsedMiB?: number;
 }
@@ -29,12 +31,26 @@ export interface IdlePeer {
 export interface MemoryResult {
   idleSeconds: number;
   idle: Record<string, IdlePeer>;
+  /** Per runtime: one joined peer process before and after `links` meeting links. */
+  perConnection?: Record<string, PerConnection>;
   perPeer: {
     steps: { peers: number; rssMiB: number; heapMiB: number; connectMs: number }[];
     slopeMiBPerPeer: number;
     idleCpuPercent: number;
     maxPeers: number;
   };
+}
+
+/** A joined peer process with 0 and then N open meeting links. */
+export interface PerConnection {
+  status: string;
+  links?: number;
+  rssMiB0?: number;
+  rssMiBN?: number;
+  threads0?: number;
+  threadsN?: number;
+  mibPerLink?: number;
+  threadsPerLink?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -50,6 +66,7 @@ async function idlePeer(
   const b = make();
   try {
     const before = await a.call<{ rss: number }>("stats", { gc: true });
+    const beforeThreads = sampleProc(a.pid)?.threads;
     const code = generateInvitationCode();
     await a.call("join", { code, bootstrap });
     await b.call("join", { code, bootstrap });
@@ -63,18 +80,68 @@ async function idlePeer(
       status: "ok",
       baselineRssMiB: mib(before.rss),
       joinedRssMiB: mib(s1.rssBytes),
+      baselineThreads: beforeThreads,
+      joinedThreads: s1.threads,
       idleCpuPercent: cpuPercent(s0, s1),
       heapUsedMiB: mib(after.heapUsed),
     };
     progress(
       "5 memory",
       `${name}: RSS ${peer.baselineRssMiB} MiB before joining, ${peer.joinedRssMiB} MiB joined ` +
-        `and idle; idle CPU ${peer.idleCpuPercent}% over ${idleSeconds} s (participants ${after.participants})`,
+        `and idle; threads ${peer.baselineThreads} -> ${peer.joinedThreads}; idle CPU ${peer.idleCpuPercent}% over ${idleSeconds} s (participants ${after.participants})`,
     );
     return peer;
   } finally {
     await Promise.allSettled([a.call("leaveAll"), b.call("leaveAll")]);
     await Promise.allSettled([a.close(), b.close()]);
+  }
+}
+
+/**
+ * Per-connection cost: process X joins a meeting alone (0 links), then a Deno process adds
+ * `links` peers to the meeting, each of which opens a meeting link to X. X's RSS (after a
+ * GC) and thread count before and after, divided by `links`.
+ */
+async function perConnection(
+  name: string,
+  make: () => Child,
+  bootstrap: string[],
+  links: number,
+): Promise<PerConnection> {
+  const x = make();
+  const y = denoWorker("peers-y", "peer.ts");
+  try {
+    const code = generateInvitationCode();
+    await x.call("join", { code, bootstrap });
+    await sleep(3000);
+    await x.call("stats", { gc: true });
+    const s0 = sampleProc(x.pid)!;
+    // One join at a time: 4 at once in a fresh process missed the 15 s bootstrap budget once
+    // under load (BootstrapError, no relay slot reserved in time).
+    await y.call("join", { code, bootstrap, count: links, concurrency: 1 }, 180_000);
+    await x.call("waitConnected", { each: links, timeoutMs: 120_000 }, 130_000);
+    await sleep(3000);
+    await x.call("stats", { gc: true });
+    const s1 = sampleProc(x.pid)!;
+    const r: PerConnection = {
+      status: "ok",
+      links,
+      rssMiB0: mib(s0.rssBytes),
+      rssMiBN: mib(s1.rssBytes),
+      threads0: s0.threads,
+      threadsN: s1.threads,
+      mibPerLink: Math.round(((s1.rssBytes - s0.rssBytes) / MiB / links) * 100) / 100,
+      threadsPerLink: Math.round(((s1.threads - s0.threads) / links) * 10) / 10,
+    };
+    progress(
+      "5 memory",
+      `${name}: 0 -> ${links} meeting links: RSS ${r.rssMiB0} -> ${r.rssMiBN} MiB ` +
+        `(${r.mibPerLink} MiB/link), threads ${r.threads0} -> ${r.threadsN} (${r.threadsPerLink}/link)`,
+    );
+    return r;
+  } finally {
+    await Promise.allSettled([x.call("leaveAll"), y.call("leaveAll")]);
+    await Promise.allSettled([x.close(), y.close()]);
   }
 }
 
@@ -85,7 +152,7 @@ async function idlePeer(
  * @returns Idle RSS/CPU per runtime and the per-peer slope.
  */
 export async function runMemory(
-  options: { idleSeconds: number; sizes: number[] },
+  options: { idleSeconds: number; sizes: number[]; links?: number },
 ): Promise<MemoryResult> {
   const part = "5 memory";
   const boot = denoWorker("bootstrap", "bootstrap.ts");
@@ -99,20 +166,34 @@ export async function runMemory(
       options.idleSeconds,
     ).catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
     const node = await nodeBuild();
-    if (typeof node === "string") idle["Node"] = { status: node };
+    const makeNode = typeof node === "string" ? undefined : () =>
+      new Child({
+        name: "peer-node",
+        cmd: node.node,
+        args: ["--expose-gc", `${BENCH_DIR}workers/peer_node.mjs`, node.entry],
+        cwd: ROOT,
+      });
+    const nodeName = typeof node === "string" ? "Node" : `Node ${node.version}`;
+    if (!makeNode) idle["Node"] = { status: node as string };
     else {
-      idle[`Node ${node.version}`] = await idlePeer(
-        `Node ${node.version}`,
-        () =>
-          new Child({
-            name: "peer-node",
-            cmd: node.node,
-            args: ["--expose-gc", `${BENCH_DIR}workers/peer_node.mjs`, node.entry],
-            cwd: ROOT,
-          }),
-        bootstrap,
-        options.idleSeconds,
-      ).catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
+      idle[nodeName] = await idlePeer(nodeName, makeNode, bootstrap, options.idleSeconds)
+        .catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
+    }
+    const links = options.links ?? 10;
+    const perConn: Record<string, PerConnection> = {};
+    const failed = (err: unknown) => {
+      const status = `failed: ${(err as Error).message.split("\n")[0]}`;
+      progress(part, `per-link measure ${status}`);
+      return { status };
+    };
+    perConn["Deno"] = await perConnection(
+      "Deno",
+      () => denoWorker("peer-x", "peer.ts", [], { v8Flags: ["--expose-gc"] }),
+      bootstrap,
+      links,
+    ).catch(failed);
+    if (makeNode) {
+      perConn[nodeName] = await perConnection(nodeName, makeNode, bootstrap, links).catch(failed);
     }
 
     progress(part, `in-process: adding peers to one meeting: ${options.sizes.join(", ")}`);
@@ -150,6 +231,7 @@ export async function runMemory(
     return {
       idleSeconds: options.idleSeconds,
       idle,
+      perConnection: perConn,
       perPeer: {
         steps,
         slopeMiBPerPeer: Math.round(fit.slope * 100) / 100,

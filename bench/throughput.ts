@@ -1,13 +1,16 @@
 /**
- * Part 4: throughput and message rate on one connection, meshmeet vs a raw
- * node-datachannel data channel between the same two Deno processes.
+ * Part 4: throughput and message rate on one connection, meshmeet vs a raw libwebrtc
+ * data channel between the same two Deno processes (and raw node-datachannel, meshmeet's
+ * WebRTC before issue 10, as a second raw row).
  *
  * - meshmeet: `meeting.send()` of 256 KiB messages with 8 in flight (each resolves on the
  *   receiver's acknowledgement), until every one is acknowledged; 100-byte messages with
- *   256 in flight. Measured twice: with the default flood limit (maxFramesPerSecond 2000,
- *   requirement S6) and with the limit raised, to show the transport's own rate.
- * - raw: one SCTP data channel (node-datachannel, same processes), 64 KiB messages with a
- *   4 MiB send buffer, until the receiver reports it has everything.
+ *   256 in flight. Measured twice: with the default flood limit (maxFramesPerSecond
+ *   100,000 since issue 10, requirement S6) and with the limit raised, to show the
+ *   transport's own rate.
+ * - raw: one SCTP data channel (`@roamhq/wrtc`, and node-datachannel, same processes),
+ *   64 KiB messages with a 4 MiB send buffer, until the receiver reports it has
+ *   everything.
  *
  * @module
  */
@@ -18,7 +21,11 @@ import { generateInvitationCode } from "../mod.ts";
 export interface TransferRow {
   bytes: number;
   meshmeetMbps: number;
+  /** Raw libwebrtc data channel. */
   rawMbps: number;
+  /** Raw node-datachannel data channel. */
+  ndcMbps?: number;
+  /** meshmeet / raw libwebrtc. */
   ratio: number | null;
 }
 
@@ -31,11 +38,17 @@ export interface ThroughputResult {
     meshmeetDefaultLimit: { msgsPerSec: number; refused: number; count: number };
     meshmeetRaisedLimit: { msgsPerSec: number; refused: number };
     raw: { msgsPerSec: number };
+    ndc?: { msgsPerSec: number };
+    /** meshmeet (limit raised) / raw libwebrtc. */
     ratio: number | null;
+    /** meshmeet (default limit) / raw libwebrtc. */
+    defaultRatio?: number | null;
   };
 }
 
 const MiB = 1024 * 1024;
+/** The raw data channels compared (libwebrtc is the limit; node-datachannel the old one). */
+const RAW = ["libwebrtc", "node-datachannel"] as const;
 const mbps = (bytes: number, ms: number) => Math.round((bytes * 8) / ms / 1000 * 10) / 10;
 
 /**
@@ -68,65 +81,68 @@ export async function runThroughput(
       options: { maxFramesPerSecond: 1e9 },
     });
     await Promise.all([p.call("waitConnected", { each: 1 }), q.call("waitConnected", { each: 1 })]);
-    progress(part, "raw data channel between the same processes (SDP handed over directly)");
-    const offer = await p.call<string>("rawOffer");
-    const answer = await q.call<string>("rawAnswer", { sdp: offer });
-    await p.call("rawAccept", { sdp: answer });
-    await Promise.all([p.call("rawWaitOpen"), q.call("rawWaitOpen")]);
+    for (const impl of RAW) {
+      progress(part, `raw ${impl} data channel between the same processes (SDP handed over)`);
+      const offer = await p.call<string>("rawOffer", { impl });
+      const answer = await q.call<string>("rawAnswer", { sdp: offer, impl });
+      await p.call("rawAccept", { sdp: answer, impl });
+      await Promise.all([p.call("rawWaitOpen", { impl }), q.call("rawWaitOpen", { impl })]);
+    }
 
     progress(part, "warm-up: 1 MiB each way, untimed");
     await p.call("meshSend", { to: qId, totalBytes: MiB, chunkBytes: 256 * 1024, window: 8 });
-    await p.call("rawSend", { totalBytes: MiB, chunkBytes: 64 * 1024 });
+    for (const impl of RAW) {
+      await p.call("rawSend", { totalBytes: MiB, chunkBytes: 64 * 1024, impl });
+    }
     const transfers: TransferRow[] = [];
     for (const sizeMiB of options.sizesMiB) {
       const bytes = sizeMiB * MiB;
       const mesh: number[] = [];
-      const raw: number[] = [];
+      const raw: Record<string, number[]> = { libwebrtc: [], "node-datachannel": [] };
       for (let r = 0; r < options.repeats; r++) {
         const budget = 60_000 + sizeMiB * 4000;
-        if (r % 2 === 0) {
-          mesh.push(
-            await p.call<number>("meshSend", {
-              to: qId,
-              totalBytes: bytes,
-              chunkBytes: 256 * 1024,
-              window: 8,
-            }, budget),
-          );
-          raw.push(
-            await p.call<number>("rawSend", { totalBytes: bytes, chunkBytes: 64 * 1024 }, budget),
-          );
-        } else {
-          raw.push(
-            await p.call<number>("rawSend", { totalBytes: bytes, chunkBytes: 64 * 1024 }, budget),
-          );
-          mesh.push(
-            await p.call<number>("meshSend", {
-              to: qId,
-              totalBytes: bytes,
-              chunkBytes: 256 * 1024,
-              window: 8,
-            }, budget),
-          );
-        }
+        const runs = [
+          async () =>
+            mesh.push(
+              await p.call<number>("meshSend", {
+                to: qId,
+                totalBytes: bytes,
+                chunkBytes: 256 * 1024,
+                window: 8,
+              }, budget),
+            ),
+          ...RAW.map((impl) => async () =>
+            raw[impl].push(
+              await p.call<number>("rawSend", {
+                totalBytes: bytes,
+                chunkBytes: 64 * 1024,
+                impl,
+              }, budget),
+            )
+          ),
+        ];
+        // Rotate the order every repetition so that noise hits each alike.
+        for (let k = 0; k < runs.length; k++) await runs[(k + r) % runs.length]();
       }
-      const row = {
+      const row: TransferRow = {
         bytes,
         meshmeetMbps: mbps(bytes, Math.min(...mesh)),
-        rawMbps: mbps(bytes, Math.min(...raw)),
-        ratio: 0 as number | null,
+        rawMbps: mbps(bytes, Math.min(...raw.libwebrtc)),
+        ndcMbps: mbps(bytes, Math.min(...raw["node-datachannel"])),
+        ratio: null,
       };
       row.ratio = ratio(row.meshmeetMbps, row.rawMbps);
       transfers.push(row);
       progress(
         part,
-        `${sizeMiB} MiB: meshmeet ${row.meshmeetMbps} Mbit/s, raw ${row.rawMbps} Mbit/s (best of ${options.repeats})`,
+        `${sizeMiB} MiB: meshmeet ${row.meshmeetMbps} Mbit/s, raw libwebrtc ${row.rawMbps} Mbit/s, ` +
+          `raw node-datachannel ${row.ndcMbps} Mbit/s (best of ${options.repeats})`,
       );
     }
 
     const size = 100;
     const count = options.messages;
-    const defaultCount = Math.min(count, 4000);
+    const defaultCount = count;
     const d = await p.call<{ ms: number; refused: number }>("meshMessages", {
       to: qId,
       count: defaultCount,
@@ -141,6 +157,11 @@ export async function runThroughput(
       index: 1,
     }, 120_000);
     const rawMs = await p.call<number>("rawMessages", { count, size }, 120_000);
+    const ndcMs = await p.call<number>("rawMessages", {
+      count,
+      size,
+      impl: "node-datachannel",
+    }, 120_000);
     const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
     const messages = {
       size,
@@ -152,14 +173,21 @@ export async function runThroughput(
       },
       meshmeetRaisedLimit: { msgsPerSec: rate(count - m.refused, m.ms), refused: m.refused },
       raw: { msgsPerSec: rate(count, rawMs) },
+      ndc: { msgsPerSec: rate(count, ndcMs) },
       ratio: null as number | null,
+      defaultRatio: null as number | null,
     };
     messages.ratio = ratio(messages.meshmeetRaisedLimit.msgsPerSec, messages.raw.msgsPerSec);
+    messages.defaultRatio = ratio(
+      messages.meshmeetDefaultLimit.msgsPerSec,
+      messages.raw.msgsPerSec,
+    );
     progress(
       part,
       `${count} x ${size} B: meshmeet ${messages.meshmeetRaisedLimit.msgsPerSec}/s (limit raised), ` +
         `${messages.meshmeetDefaultLimit.msgsPerSec}/s with the default limit ` +
-        `(${d.refused}/${defaultCount} refused), raw ${messages.raw.msgsPerSec}/s`,
+        `(${d.refused}/${defaultCount} refused), raw libwebrtc ${messages.raw.msgsPerSec}/s, ` +
+        `raw node-datachannel ${messages.ndc.msgsPerSec}/s`,
     );
     await Promise.allSettled([p.call("leaveAll"), q.call("leaveAll")]);
     return { transfers, messages };

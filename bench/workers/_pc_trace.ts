@@ -1,13 +1,13 @@
 /**
- * Timestamps of every RTCPeerConnection made in this process (node-datachannel's W3C
- * polyfill, the class @libp2p/webrtc and meshmeet use on Deno/Node): role, descriptions,
+ * Timestamps of every RTCPeerConnection made in this process (libwebrtc through
+ * `@roamhq/wrtc`, the class meshmeet's own links use on Deno/Node): role, descriptions,
  * candidates, ICE and connection states. Installed by importing this module; read with
  * {@linkcode takeTraces}. Used by part 3 to split a dial into its phases and to find where
  * the slow mode spends its second.
  *
  * @module
  */
-import { RTCPeerConnection as PolyfillPeerConnection } from "node-datachannel/polyfill";
+import { RTCPeerConnection as RuntimePeerConnection } from "../../src/runtime/webrtc.ts";
 
 /** What happened to one peer connection, as epoch milliseconds (fractional). */
 export interface PcTrace {
@@ -58,7 +58,7 @@ const typeOf = (candidate: string | undefined) => /typ (\w+)/.exec(candidate ?? 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (this: any, ...args: any[]) => any;
 // deno-lint-ignore no-explicit-any
-const proto = (PolyfillPeerConnection as any).prototype as Record<string, AnyFn> & {
+const proto = (RuntimePeerConnection as any).prototype as Record<string, AnyFn> & {
   [k: symbol]: boolean;
 };
 const INSTALLED = Symbol.for("meshmeet.bench.pcTrace");

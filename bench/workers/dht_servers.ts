@@ -69,7 +69,8 @@ await serve({
         peerId: id,
         name: `p${i}`,
         joinedAt: now,
-        addresses: [address, `${address.replace(`/p2p/${id}`, "")}/webrtc/p2p/${id}`],
+        // Participants announce only their relayed address (meshmeet's own links since issue 10).
+        addresses: [address],
       }, { seq: now, ttlMs: 60 * 60 * 1000 });
       const keyBytes = new TextEncoder().encode(sealed.key);
       const record = new Libp2pRecord(keyBytes, sealed.bytes, new Date()).serialize();
