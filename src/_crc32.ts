@@ -5,17 +5,28 @@
  * @module
  */
 
-/** The 256 partial remainders, one per byte value, computed once at load time. */
-const TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
+/**
+ * Slicing-by-8 tables: table `k` (entries `k * 256 …`) holds the remainder of a byte
+ * followed by `k` zero bytes, so the loop below takes 8 bytes per step. Computed once at
+ * load time. With one table (a byte per step) the checksum took a fifth of the CPU time
+ * of a 64 MiB transfer over a data channel; this is several times faster.
+ */
+const TABLES: Uint32Array = (() => {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) {
       c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     }
-    table[n] = c >>> 0;
+    t[n] = c >>> 0;
   }
-  return table;
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) {
+      const prev = t[(k - 1) * 256 + n];
+      t[k * 256 + n] = ((prev >>> 8) ^ t[prev & 0xff]) >>> 0;
+    }
+  }
+  return t;
 })();
 
 /**
@@ -32,9 +43,18 @@ const TABLE: Uint32Array = (() => {
  * ```
  */
 export function crc32(bytes: Uint8Array): number {
+  const t = TABLES;
   let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) {
-    crc = TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  let i = 0;
+  const end8 = bytes.length - (bytes.length % 8);
+  for (; i < end8; i += 8) {
+    const a = crc ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+    crc = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^
+      t[1280 + ((a >>> 16) & 0xff)] ^ t[1024 + (a >>> 24)] ^
+      t[768 + bytes[i + 4]] ^ t[512 + bytes[i + 5]] ^ t[256 + bytes[i + 6]] ^ t[bytes[i + 7]];
+  }
+  for (; i < bytes.length; i++) {
+    crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
 }

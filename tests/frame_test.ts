@@ -448,3 +448,19 @@ Deno.test("FrameDecoder constructor throws TypeError for an invalid maxPayload",
   }
   assert(new FrameDecoder({ maxPayload: 0 }));
 });
+
+Deno.test("crc32() (slicing by 8) equals the bitwise definition for every length 0–300 and any offset", () => {
+  const bitwise = (bytes: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const x of bytes) {
+      c ^= x;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const data = crypto.getRandomValues(new Uint8Array(310));
+  for (let n = 0; n <= 300; n++) {
+    const view = data.subarray(n % 7, (n % 7) + n);
+    assertEquals(crc32(view), bitwise(view), `length ${n}`);
+  }
+});
