@@ -18,6 +18,7 @@ import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
+import { relayReservationCount } from "./relay_reservations.ts";
 
 /**
  * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
@@ -219,6 +220,7 @@ export async function joinMeeting(
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
     iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
+    relayReservations: relayReservationCount(groupBootstrapAddresses(bootstrap).length),
   });
   const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;

@@ -110,6 +110,12 @@ export interface ParticipantLibp2pInit {
    * @default {() => "turn"}
    */
   iceRungFor?: (peerId: string) => IceRung;
+  /**
+   * Relay reservations to hold at once (each on a different relay; see
+   * `relay_reservations.ts`). libp2p reserves again elsewhere when one is lost.
+   * @default {1}
+   */
+  relayReservations?: number;
 }
 
 /** A rung of the WebRTC part of the connection ladder. */
@@ -189,7 +195,14 @@ export async function createParticipantLibp2p(
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   return await createLibp2p({
     privateKey,
-    addresses: { listen: ["/p2p-circuit", "/webrtc"] },
+    // One "/p2p-circuit" listen address per relay reservation wanted (libp2p's reservation
+    // store makes one reservation, on a distinct relay, for each).
+    addresses: {
+      listen: [
+        ...Array.from({ length: Math.max(1, init.relayReservations ?? 1) }, () => "/p2p-circuit"),
+        "/webrtc",
+      ],
+    },
     transports: [
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
