@@ -222,7 +222,16 @@ export async function joinMeeting(
     iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
     relayReservations: relayReservationCount(groupBootstrapAddresses(bootstrap).length),
   });
-  const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
+  // A timer cleared when the join ends, not AbortSignal.timeout(): that one stays armed for
+  // the whole budget and, through the listeners libp2p's dials leave on it, kept every
+  // finished join's node reachable for 15 s (issue 12: heap growing over join/leave rounds).
+  const budgetController = new AbortController();
+  const budgetMs = options.bootstrapTimeoutMs ?? 15_000;
+  const budgetTimer = setTimeout(
+    () => budgetController.abort(new DOMException(`Join took over ${budgetMs} ms`, "TimeoutError")),
+    budgetMs,
+  );
+  const budget = budgetController.signal;
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
   try {
     const t0 = performance.now();
@@ -292,5 +301,7 @@ export async function joinMeeting(
     if (outer?.aborted) throw outer.reason;
     if (err instanceof MeetingClosedError && outer?.aborted) throw outer.reason;
     throw err;
+  } finally {
+    clearTimeout(budgetTimer);
   }
 }

@@ -11,6 +11,8 @@ import { LOOPBACK_RTC, waitUntil } from "../integration/_harness.ts";
 import { startServer, stopServers } from "./_servers.ts";
 
 const rounds = Number(Deno.args[0] ?? 30);
+/** `--alone`: no staying peer (no WebRTC), to tell libp2p's share from WebRTC's. */
+const alone = Deno.args.includes("--alone");
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
 
@@ -25,7 +27,8 @@ const stay = new CliProcess("stay", [
   ...server.addresses.flatMap((a) => ["--bootstrap", a]),
 ]);
 try {
-  await stay.waitForEvent((e) => e.event === "joined", "stay joined", 60_000);
+  if (alone) await stay.stop(5000);
+  else await stay.waitForEvent((e) => e.event === "joined", "stay joined", 60_000);
   for (let round = 1; round <= rounds; round++) {
     const m = await joinMeeting(code, {
       name: `Round${round}`,
@@ -34,7 +37,7 @@ try {
       dialTimeoutMs: 15_000,
     });
     await waitUntil(
-      () => m.participants.some((p) => p.state === "connected"),
+      () => alone || m.participants.some((p) => p.state === "connected"),
       `round ${round}: meets the staying peer`,
       30_000,
     );
@@ -46,6 +49,7 @@ try {
       round,
       rssMB: +(mem.rss / 2 ** 20).toFixed(1),
       heapMB: +(mem.heapUsed / 2 ** 20).toFixed(1),
+      heapTotalMB: +(mem.heapTotal / 2 ** 20).toFixed(1),
       externalMB: +(mem.external / 2 ** 20).toFixed(1),
     }));
   }
