@@ -550,7 +550,7 @@ async function bundleForBrowsers(): Promise<{ bytes: number; gzipBytes: number }
   await esbuild.stop();
   const inputs = Object.keys(result.metafile.inputs);
   const forbidden = inputs.filter((i) =>
-    /node-datachannel|@libp2p\/tcp\/dist\/src\/tcp\.js|runtime\/webrtc\.js$|stun_client\.js$/
+    /node-datachannel|@roamhq\/wrtc|@libp2p\/tcp\/dist\/src\/tcp\.js|runtime\/webrtc\.js$|stun_client\.js$/
       .test(i)
   );
   if (forbidden.length > 0) {
@@ -678,7 +678,7 @@ async function contractOnNode(project: string, major: string): Promise<string> {
     throw new Error(`${skipped} contract test(s) skipped on Node ${major}`);
   }
   const leak = output.includes("# LEAK:")
-    ? " (the process did not exit by itself: node-datachannel held it, see the LEAK line)"
+    ? " (the process did not exit by itself, see the LEAK line)"
     : "";
   const line = `Node ${major}: ${pass} passed, ${fail ?? 0} failed in ${
     ((performance.now() - t) / 1000).toFixed(1)

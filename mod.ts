@@ -45,3 +45,27 @@ export { ICE_SERVERS_PROTOCOL } from "./src/ice_servers.ts";
 export type { LinkState } from "./src/peer_link.ts";
 export type { RendezvousOptions, RendezvousStats } from "./src/rendezvous.ts";
 export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";
+export {
+  BOOTSTRAP_ENV,
+  dnsaddrRecords,
+  parseBootstrapList,
+  resolveBootstrapList,
+  type ResolveBootstrapOptions,
+} from "./src/bootstrap_list.ts";
+export type { DnsOptions } from "./src/runtime/dns.ts";
+export {
+  LOCAL_PROTOCOL,
+  LOCAL_SERVICE_TAG,
+  type LocalDiscoveryOptions,
+  type LocalDiscoveryStats,
+} from "./src/discovery/local.ts";
+export type { NeighbourTimers } from "./src/discovery/neighbours.ts";
+export {
+  type DhtReader,
+  findPeer,
+  type FindPeerOptions,
+  type FoundPeer,
+  PEER_RECORD_TTL_MS,
+  peerRecordKey,
+} from "./src/peer_record.ts";
+export { findParticipant, type FoundParticipant } from "./src/find_participant.ts";

@@ -9,7 +9,9 @@
 # Usage (as root): .ci/install_lab_packages.sh
 set -euo pipefail
 
-packages=(iproute2 iptables coturn conntrack iputils-ping)
+# dnsmasq-base: the DNS server of tests/dns/dnsaddr_test.ts (the binary only, no system service);
+# tcpdump: the LAN capture of tests/discovery/local_lan_test.ts.
+packages=(iproute2 iptables coturn conntrack iputils-ping dnsmasq-base tcpdump)
 
 log() { printf '[install_lab_packages] %s\n' "$*" >&2; }
 

@@ -113,6 +113,23 @@ export class PeerNotFoundError extends MeshmeetError {
   }
 }
 
+/**
+ * `findPeer()` found no valid record of the peer in the DHT: it never published one (it is
+ * not findable), or it went away and its last record expired. A {@linkcode PeerNotFoundError}.
+ */
+export class PeerRecordNotFoundError extends PeerNotFoundError {
+  /**
+   * Create the error.
+   *
+   * @param message Which peer, and why.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message = "Peer not found in the DHT", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PeerRecordNotFoundError";
+  }
+}
+
 /** A message was not acknowledged in time (the peer left, or the link is down for too long). */
 export class DeliveryError extends MeshmeetError {
   /**
@@ -183,5 +200,39 @@ export class RateLimitError extends MeshmeetError {
   constructor(message = "Rate limit exceeded", options?: ErrorOptions) {
     super(message, options);
     this.name = "RateLimitError";
+  }
+}
+
+/** No member of the meeting offers the tool asked for (or none offers it to us). */
+export class ToolNotFoundError extends MeshmeetError {
+  /**
+   * Create the error.
+   *
+   * @param message Which tool, and what to do.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message = "No member of the meeting offers this tool", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ToolNotFoundError";
+  }
+}
+
+/** A tool call reached no member that could answer it: every offering member failed or left. */
+export class ToolCallError extends MeshmeetError {
+  /** Each member tried, in order, with why it did not answer. */
+  readonly attempts: readonly { peerId: string; error: Error }[];
+  /**
+   * Create the error.
+   *
+   * @param message Which tool, who was tried, and what to do.
+   * @param options The underlying cause and the attempts made.
+   */
+  constructor(
+    message = "The tool call failed on every member that offers the tool",
+    options?: ErrorOptions & { attempts?: readonly { peerId: string; error: Error }[] },
+  ) {
+    super(message, options);
+    this.name = "ToolCallError";
+    this.attempts = options?.attempts ?? [];
   }
 }

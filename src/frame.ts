@@ -64,6 +64,8 @@ export const FrameType = {
   Leave: 10,
   /** Negative acknowledgement of the frame whose seq is in `ref`. */
   Nack: 11,
+  /** WebRTC signaling (offer, answer, ICE candidates) on a signaling stream. */
+  Signal: 12,
 } as const;
 
 /** The name of a frame type, e.g. `"Data"`. */
@@ -79,6 +81,11 @@ export type FrameTypeCode = typeof FrameType[FrameTypeName];
 export const FrameFlags = {
   /** The sender wants an {@linkcode FrameType.Ack} for this frame. */
   AckRequested: 1,
+  /**
+   * On an {@linkcode FrameType.Ack}: it acknowledges every reliable frame up to and
+   * including `ref` (frames are delivered in order, so one ack can cover a burst).
+   */
+  Cumulative: 4,
 } as const;
 
 /** One decoded frame of the meeting protocol. */

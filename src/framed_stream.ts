@@ -11,40 +11,25 @@
 import type { Stream } from "@libp2p/interface";
 import { DEFAULT_MAX_PAYLOAD, encodeFrame, type Frame, FrameDecoder } from "./frame.ts";
 import { MeetingClosedError } from "./errors.ts";
-
-type Waiter = { resolve: (frame: Frame) => void; reject: (err: Error) => void };
+import { QueuedFrameChannel } from "./connect/_frame_queue.ts";
+import type { FrameChannelCounters } from "./connect/frame_channel.ts";
 
 /** Byte counters of a framed stream. */
-export interface FramedStreamCounters {
-  /** Frames written. */
-  framesOut: number;
-  /** Frames read. */
-  framesIn: number;
-  /** Bytes written. */
-  bytesOut: number;
-  /** Bytes read. */
-  bytesIn: number;
-}
+export type FramedStreamCounters = FrameChannelCounters;
 
 /** Frames over a libp2p stream. */
-export class FramedStream {
+export class FramedStream extends QueuedFrameChannel {
   /** The underlying stream. */
   readonly stream: Stream;
-  /** Traffic counters. */
-  readonly counters: FramedStreamCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0 };
   #decoder: FrameDecoder;
   #maxPayload: number;
-  #queue: Frame[] = [];
-  #waiters: Waiter[] = [];
-  #error: Error | undefined;
-  #closed = false;
-  #onClose: Array<(err?: Error) => void> = [];
 
   /**
    * @param stream A libp2p stream.
    * @param options Largest payload accepted.
    */
   constructor(stream: Stream, options: { maxPayload?: number } = {}) {
+    super();
     this.stream = stream;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.#decoder = new FrameDecoder({ maxPayload: this.#maxPayload });
@@ -62,9 +47,7 @@ export class FramedStream {
       }
       for (const frame of frames) {
         this.counters.framesIn++;
-        const waiter = this.#waiters.shift();
-        if (waiter) waiter.resolve(frame);
-        else this.#queue.push(frame);
+        this.frames.push(frame);
       }
     });
     stream.addEventListener("close", (event) => {
@@ -76,31 +59,8 @@ export class FramedStream {
     });
   }
 
-  /** Whether the stream can still be used. */
-  get open(): boolean {
-    return this.#error === undefined && !this.#closed;
-  }
-
-  /** The error that ended the stream, if any. */
-  get error(): Error | undefined {
-    return this.#error;
-  }
-
-  /**
-   * Register a callback for when the stream ends (with the error, if any).
-   *
-   * @param callback Called once.
-   */
-  onClose(callback: (err?: Error) => void): void {
-    if (!this.open) callback(this.#error);
-    else this.#onClose.push(callback);
-  }
-
   #fail(err: Error): void {
-    if (this.#error !== undefined) return;
-    this.#error = err;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(err);
-    for (const callback of this.#onClose.splice(0)) callback(err);
+    this.frames.fail(err);
   }
 
   /**
@@ -111,52 +71,18 @@ export class FramedStream {
    * @throws {FrameTooLargeError} When the payload is over the limit (nothing is written).
    * @throws {MeetingClosedError} When the stream has ended.
    */
-  async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!this.open) throw this.#error ?? new MeetingClosedError("The stream is closed");
+  override async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.open) throw this.frames.error ?? new MeetingClosedError("The stream is closed");
     const bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
     this.counters.framesOut++;
     this.counters.bytesOut += bytes.length;
     if (!this.stream.send(bytes)) await this.stream.onDrain({ signal: options.signal });
   }
 
-  /**
-   * Read the next frame.
-   *
-   * @param options Abort signal (e.g. a handshake deadline).
-   * @returns The frame.
-   * @throws The error that ended the stream, or the signal's reason.
-   */
-  read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
-    const queued = this.#queue.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.#error) return Promise.reject(this.#error);
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<Frame>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        resolve: (f) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(f);
-        },
-        reject: (e) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
-  }
-
   /** Close the stream gracefully (buffered frames are still sent). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.#fail(new MeetingClosedError("The stream was closed"));
     await this.stream.close().catch((err: Error) => this.stream.abort(err));
   }
@@ -166,8 +92,8 @@ export class FramedStream {
    *
    * @param err Why.
    */
-  abort(err: Error): void {
-    this.#closed = true;
+  override abort(err: Error): void {
+    this.closed = true;
     this.#fail(err);
     this.stream.abort(err);
   }

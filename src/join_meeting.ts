@@ -7,18 +7,28 @@ import type { PrivateKey } from "@libp2p/interface";
 import { generateKeyPair, privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { groupBootstrapAddresses } from "./_bootstrap_addresses.ts";
-import { WebRTC } from "@multiformats/multiaddr-matcher";
+import { Circuit } from "@multiformats/multiaddr-matcher";
 import { BootstrapError, MeetingClosedError } from "./errors.ts";
 import { type ComponentLogger, silentLogger } from "./logger.ts";
 import { checkMeetingOptions, Meeting, type MeetingOptions } from "./meeting.ts";
-import { createParticipantLibp2p, type IceRung, type ParticipantLibp2p } from "./node.ts";
+import { createParticipantLibp2p, type ParticipantLibp2p } from "./node.ts";
 import { MAX_NAME_LENGTH } from "./presence.ts";
-import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
+import { RTCPeerConnection, type RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
 import { relayReservationCount } from "./relay_reservations.ts";
+import {
+  hideLanAddresses,
+  LOCAL_LISTEN,
+  LocalDiscovery,
+  type LocalDiscoveryOptions,
+} from "./discovery/local.ts";
+import { mdnsAvailable } from "./runtime/mdns.ts";
+import { resolveBootstrapList } from "./bootstrap_list.ts";
+import type { DnsOptions } from "./runtime/dns.ts";
+import { PeerRecordPublisher } from "./peer_record.ts";
 
 /**
  * The bootstrap list used when none is given. meshmeet runs no public servers yet, so it
@@ -35,7 +45,8 @@ export interface JoinMeetingOptions extends MeetingOptions {
    */
   name?: string;
   /**
-   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`).
+   * Bootstrap/relay multiaddrs (with `/p2p/<peer id>`), or `/dnsaddr/<domain>` names whose
+   * DNS TXT records list them. Empty: meet on the LAN only (local discovery).
    * @default {DEFAULT_BOOTSTRAP}
    */
   bootstrap?: readonly string[];
@@ -47,11 +58,18 @@ export interface JoinMeetingOptions extends MeetingOptions {
    */
   privateKey?: Uint8Array;
   /**
-   * WebRTC configuration: `iceServers` (STUN/TURN) and, on Deno/Node, node-datachannel
-   * extras such as `bindAddress`.
+   * WebRTC configuration: `iceServers` (STUN/TURN), other `RTCConfiguration` fields, and
+   * `bindAddress` (signal host candidates on this address only, e.g. `127.0.0.1`).
    * @default {{ iceServers: [] }}
    */
   rtcConfiguration?: RuntimeRtcConfiguration;
+  /**
+   * The `RTCPeerConnection` class meeting links use: any W3C-shaped implementation
+   * (trystero calls this `rtcPolyfill`). Tested: libwebrtc through `@roamhq/wrtc` (the
+   * default on Deno and Node) and Chromium's own (the default in browsers).
+   * @default {the runtime's: `@roamhq/wrtc` on Deno/Node, `globalThis.RTCPeerConnection` in browsers}
+   */
+  rtcPeerConnection?: typeof globalThis.RTCPeerConnection;
   /**
    * Also use the STUN/TURN servers that the bootstrap nodes advertise.
    * @default {true}
@@ -69,6 +87,27 @@ export interface JoinMeetingOptions extends MeetingOptions {
   logger?: ComponentLogger;
   /** Aborts the join; the promise rejects with `signal.reason` and nothing is left running. */
   signal?: AbortSignal;
+  /**
+   * Local discovery (multicast DNS on the LAN, Deno and Node only): participants on one
+   * LAN meet without bootstrap nodes. `false` turns it off; an object sets its timers.
+   * Nothing multicast names the meeting (see `discovery/local.ts`).
+   * @default {true on Deno and Node (unless `rtcConfiguration.bindAddress` is a loopback
+   * address), false in browsers}
+   */
+  localDiscovery?: boolean | LocalDiscoveryOptions;
+  /**
+   * Where `/dnsaddr/<domain>` bootstrap entries are resolved: a DNS server (Deno/Node) or a
+   * DNS-over-HTTPS endpoint (browsers).
+   * @default {the system's resolver; Cloudflare's DNS-over-HTTPS in browsers}
+   */
+  dns?: Omit<DnsOptions, "signal">;
+  /**
+   * Publish a signed record of this node's current addresses under its peer id in the DHT,
+   * refreshed every third of `ttlMs`, so that `findPeer(peerId)` finds it (needs a
+   * bootstrap list). Off by default: with a kept `privateKey` it makes the node traceable.
+   * @default {false}
+   */
+  findable?: boolean | { ttlMs?: number };
 }
 
 function _importKey(bytes: Uint8Array): PrivateKey {
@@ -108,7 +147,7 @@ async function _bootstrap(
 }
 
 async function _reservation(libp2p: ParticipantLibp2p, signal: AbortSignal): Promise<void> {
-  const has = () => libp2p.getMultiaddrs().some((ma) => WebRTC.matches(ma));
+  const has = () => libp2p.getMultiaddrs().some((ma) => Circuit.matches(ma));
   if (has()) return;
   await new Promise<void>((resolve, reject) => {
     const check = () => {
@@ -173,11 +212,39 @@ export async function joinMeeting(
       `Cannot join meeting: name must be a string of at most ${MAX_NAME_LENGTH} characters`,
     );
   }
-  const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
-  if (bootstrap.length === 0) {
+  const PeerConnection = options.rtcPeerConnection;
+  if (
+    PeerConnection !== undefined &&
+    (typeof PeerConnection !== "function" ||
+      typeof PeerConnection.prototype?.createDataChannel !== "function")
+  ) {
+    throw new TypeError(
+      "Cannot join meeting: rtcPeerConnection must be an RTCPeerConnection class " +
+        "(with createOffer, createDataChannel, …), e.g. the default export of @roamhq/wrtc",
+    );
+  }
+  let bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP;
+  // A node whose WebRTC is kept on loopback (`bindAddress: "127.0.0.1"`, as tests and
+  // benchmarks do) has no LAN to meet on: local discovery is off unless asked for.
+  const bind = options.rtcConfiguration?.bindAddress;
+  const loopbackOnly = bind !== undefined && (bind.startsWith("127.") || bind === "::1");
+  const local = options.localDiscovery ?? (mdnsAvailable && !loopbackOnly);
+  if (local !== false && !mdnsAvailable) {
+    throw new TypeError(
+      "Cannot join meeting: localDiscovery needs multicast, which this runtime (a browser) " +
+        "does not have; leave it unset and pass options.bootstrap",
+    );
+  }
+  if (options.findable && bootstrap.length === 0) {
+    throw new TypeError(
+      "Cannot join meeting: findable publishes a record in the DHT, which needs " +
+        "options.bootstrap",
+    );
+  }
+  if (bootstrap.length === 0 && local === false) {
     throw new BootstrapError(
-      "Cannot join meeting: no bootstrap nodes configured; pass options.bootstrap " +
-        "(run `meshmeet serve` or startBootstrapNode() to get addresses)",
+      "Cannot join meeting: no bootstrap nodes configured and local discovery is off; pass " +
+        "options.bootstrap (run `meshmeet serve` or startBootstrapNode() to get addresses)",
     );
   }
   for (const address of bootstrap) {
@@ -215,12 +282,20 @@ export async function joinMeeting(
   // ICE servers: the user's first, then what the bootstrap nodes advertise (asked before
   // every WebRTC dial, so the list can grow after the node has started).
   let iceServers: RTCIceServer[] = [...(options.rtcConfiguration?.iceServers ?? [])];
-  const iceRungs = new Map<string, IceRung>();
+  if (bootstrap.some((a) => a.startsWith("/dnsaddr/"))) {
+    bootstrap = await resolveBootstrapList(bootstrap, { ...options.dns, signal: outer });
+  }
+  const lanAddresses = hideLanAddresses();
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
-    iceRungFor: (peerId) => iceRungs.get(peerId) ?? "direct",
     relayReservations: relayReservationCount(groupBootstrapAddresses(bootstrap).length),
+    listen: local === false
+      ? []
+      : bind !== undefined && !loopbackOnly && !bind.includes(":")
+      ? [`/ip4/${bind}/tcp/0`]
+      : LOCAL_LISTEN,
+    ...(local === false ? {} : { announceFilter: lanAddresses.filter }),
   });
   // A timer cleared when the join ends, not AbortSignal.timeout(): that one stays armed for
   // the whole budget and, through the listeners libp2p's dials leave on it, kept every
@@ -235,7 +310,7 @@ export async function joinMeeting(
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
   try {
     const t0 = performance.now();
-    await _bootstrap(libp2p, bootstrap, signal);
+    if (bootstrap.length > 0) await _bootstrap(libp2p, bootstrap, signal);
     timings.bootstrapMs = since(t0);
     const publicAddressPromise = (async () => {
       const t = performance.now();
@@ -258,19 +333,23 @@ export async function joinMeeting(
     })();
     publicAddressPromise.catch(() => {});
     const t1 = performance.now();
-    await _reservation(libp2p, signal).catch((err) => {
-      outer?.throwIfAborted();
-      throw new BootstrapError(
-        "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
-          "(they must run the circuit relay server, e.g. `meshmeet serve`)",
-        { cause: err },
-      );
-    });
+    await (bootstrap.length === 0 ? Promise.resolve() : _reservation(libp2p, signal)).catch(
+      (err) => {
+        outer?.throwIfAborted();
+        throw new BootstrapError(
+          "Cannot join meeting: no relay slot could be reserved on the bootstrap nodes " +
+            "(they must run the circuit relay server, e.g. `meshmeet serve`)",
+          { cause: err },
+        );
+      },
+    );
     timings.reservationMs = since(t1);
     const keys = await keysPromise;
     const publicAddress = await publicAddressPromise;
     outer?.throwIfAborted();
-    const meeting = new Meeting({
+    let localDiscovery: LocalDiscovery | undefined;
+    let publisher: PeerRecordPublisher | undefined;
+    const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
       keys,
@@ -280,10 +359,51 @@ export async function joinMeeting(
       joinStarted,
       publicAddress,
       iceServers: () => iceServers,
-      iceRungs,
+      rtcConfiguration: options.rtcConfiguration ?? {},
+      PeerConnection: options.rtcPeerConnection ?? RTCPeerConnection,
+      dht: bootstrap.length > 0,
+      beforeStop: async () => {
+        publisher?.stop();
+        await localDiscovery?.stop();
+      },
     }, options);
+    if (local !== false) {
+      localDiscovery = new LocalDiscovery({
+        ...(typeof local === "object" ? local : {}),
+        libp2p,
+        keys,
+        privateKey,
+        log: logger.forComponent("meshmeet:local"),
+        ownAddresses: () => {
+          libp2p.getMultiaddrs(); // runs the announce filter, which records every address
+          return lanAddresses.all();
+        },
+        selfInfo: () => {
+          const self = meeting.self;
+          return {
+            peerId: self.peerId,
+            name: self.name,
+            joinedAt: self.joinedAt,
+            addresses: self.addresses.filter((a) => a.includes("/p2p-circuit")),
+            ...(self.publicAddress ? { publicAddress: self.publicAddress } : {}),
+          };
+        },
+        onPresence: (presence) => meeting.discovered(presence),
+      });
+    }
     try {
       await meeting.start();
+      await localDiscovery?.start();
+      if (options.findable) {
+        publisher = new PeerRecordPublisher({
+          libp2p,
+          privateKey,
+          ttlMs: typeof options.findable === "object" ? options.findable.ttlMs : undefined,
+          addresses: () => libp2p.getMultiaddrs().map(String),
+          log: logger.forComponent("meshmeet:peer-record"),
+        });
+        await publisher.start();
+      }
     } catch (err) {
       await meeting.leave();
       throw err;

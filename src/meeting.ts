@@ -4,53 +4,42 @@
  * per-peer links (messages, acks, heartbeats, leases) together, and reports everything as
  * typed events.
  *
- * Who dials: for each pair, the peer with the lower peer id dials the WebRTC connection,
- * so there is never glare. A peer that discovers a lower peer "knocks" instead: it hands
+ * Who dials: for each pair, the peer with the lower peer id dials, so there is never
+ * glare. Dialing opens a signaling stream over the circuit relay, runs the membership
+ * handshake on it, and then offers a WebRTC session of meshmeet's own (`src/connect/`):
+ * meeting frames ride straight on its data channel. A peer that discovers a lower peer "knocks" instead: it hands
  * its signed, encrypted presence record to that peer over a relayed stream, and the lower
  * peer verifies it and dials back. A newcomer therefore meets everyone with its own first
  * lookup, and established members need not poll the DHT quickly.
  *
  * @module
  */
-import type { Connection, PrivateKey, Stream } from "@libp2p/interface";
+import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
-import {
-  ConnectionFailedError,
-  FrameTooLargeError,
-  MeetingClosedError,
-  MembershipProofError,
-  PeerNotFoundError,
-} from "./errors.ts";
-import { DEFAULT_MAX_PAYLOAD, type Frame, FrameType } from "./frame.ts";
-import { FramedStream } from "./framed_stream.ts";
+import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
+import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
+import { Connector, type NewLink } from "./connect/connector.ts";
+import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
+import { type CandidateInfo, iceStateOf } from "./connect/inspect.ts";
+import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
+import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import type { Logger } from "./logger.ts";
-import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "./membership.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
-import type { IceRung, ParticipantLibp2p } from "./node.ts";
+import type { ParticipantLibp2p } from "./node.ts";
 import { type LinkState, PeerLink } from "./peer_link.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousOptions, type RendezvousStats } from "./rendezvous.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
-import { Limiter } from "./_limiter.ts";
 
-/** The libp2p protocol of meeting traffic (runs only on direct connections). */
-export const MEETING_PROTOCOL = "/meshmeet/meeting/1.0.0";
-/** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
-export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
+/** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
+export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
+export { KNOCK_PROTOCOL };
 
 /** The path a participant's connection takes. */
 export type ConnectionPath = "direct" | "turn" | "relay";
 
-/** One side of the selected ICE candidate pair. */
-export interface CandidateInfo {
-  /** `host`, `srflx`, `prflx` or `relay`. */
-  type: string;
-  /** IP address. */
-  address: string;
-  /** Port. */
-  port: number;
-}
+export type { CandidateInfo };
 
 /** A participant of the meeting (a snapshot). */
 export interface Participant {
@@ -138,8 +127,8 @@ export interface PeerDiscoveredDetail {
   name: string;
   /** Addresses from its presence record. */
   addresses: string[];
-  /** How we learned of it. */
-  via: "dht" | "knock";
+  /** How we learned of it (`local`: multicast DNS on the LAN, see `discovery/local.ts`). */
+  via: "dht" | "knock" | "local";
 }
 /** Detail of `handshake:failed`. */
 export interface HandshakeFailedDetail {
@@ -250,8 +239,11 @@ export interface MeetingOptions {
    */
   maxMessageBytes?: number;
   /**
-   * Frames per second one peer may send us before the excess is refused.
-   * @default {2000}
+   * Frames per second one peer may send us before the excess is refused (a token bucket
+   * that holds one second's worth, so a burst of that size always passes). The default
+   * lets a legitimate burst of small messages through (the benchmark sends 50,000/s)
+   * while a flooder stays bounded.
+   * @default {100_000}
    */
   maxFramesPerSecond?: number;
   /**
@@ -387,14 +379,24 @@ export interface MeetingComponents {
   publicAddress: PublicAddressInfo;
   /** The ICE servers in use (the user's and the bootstrap nodes'). */
   iceServers: () => RTCIceServer[];
-  /** The rung of the next WebRTC dial per peer (read by the node's WebRTC transport). */
-  iceRungs: Map<string, IceRung>;
+  /** The user's RTCConfiguration (without `iceServers`: see above). */
+  rtcConfiguration: RuntimeRtcConfiguration;
+  /** The RTCPeerConnection class to use. */
+  PeerConnection: typeof RTCPeerConnection;
+  /**
+   * Whether to announce and look up in the DHT (false when the node has no bootstrap
+   * nodes and meets on the LAN only).
+   * @default {true}
+   */
+  dht?: boolean;
+  /** Called first when leaving (stops local discovery before the node stops). */
+  beforeStop?: () => Promise<void>;
 }
 
 interface Known {
   presence: Presence;
   discoveredAt: number;
-  via: "dht" | "knock";
+  via: "dht" | "knock" | "local";
 }
 
 interface LinkMeta {
@@ -403,34 +405,23 @@ interface LinkMeta {
   direction: "inbound" | "outbound";
   path: ConnectionPath | undefined;
   pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
-  connection: Connection | undefined;
+  /** The peer connection of a WebRTC path. */
+  pc: RTCPeerConnection | undefined;
   upgradeTries?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-
-function _isDirect(connection: Connection): boolean {
-  return connection.limits == null && connection.remoteAddr.toString().includes("/webrtc") &&
-    connection.status === "open";
-}
-
-function _peerConnectionOf(connection: Connection): RTCPeerConnection | undefined {
-  // libp2p keeps the transport's connection as `maConn`; @libp2p/webrtc's has `peerConnection`.
-  const maConn = (connection as unknown as { maConn?: { peerConnection?: RTCPeerConnection } })
-    .maConn;
-  return maConn?.peerConnection;
+/**
+ * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
+ * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
+ * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
+ * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
+ * only through a WebRTC-Direct bootstrap node looked unreachable).
+ */
+function _signalingAddress(addresses: readonly string[]): string | undefined {
+  const lan = addresses.find((a) =>
+    a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
+  );
+  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
 }
 
 /**
@@ -448,9 +439,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
   #known = new Map<string, Known>();
-  #dialing = new Map<string, Promise<void>>();
-  #dialSlots: Limiter;
-  #knocking = new Set<string>();
+  #connector: Connector;
+  #knocker: Knocker;
   #openRequests = new Set<() => void>();
   #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
@@ -476,7 +466,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       leaseMs: options.leaseMs ?? 14_000,
       ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
-      maxFramesPerSecond: options.maxFramesPerSecond ?? 2000,
+      maxFramesPerSecond: options.maxFramesPerSecond ?? 100_000,
       dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
       turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
       directAttempts: options.directAttempts ?? 3,
@@ -486,7 +476,6 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       maxDialAttempts: options.maxDialAttempts ?? 6,
       maxDialsInFlight: options.maxDialsInFlight ?? 8,
     };
-    this.#dialSlots = new Limiter(this.#options.maxDialsInFlight);
     this.#stats = {
       handshakeFailures: 0,
       dialAttempts: 0,
@@ -498,6 +487,45 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       messagesDropped: 0,
       joinTimings: components.joinTimings,
     };
+    this.#connector = new Connector({
+      libp2p: components.libp2p,
+      keys: components.keys,
+      self: { name: components.name, joinedAt: this.#joinedAt },
+      log: components.log.connect,
+      iceServers: components.iceServers,
+      rtcConfiguration: components.rtcConfiguration,
+      PeerConnection: components.PeerConnection,
+      signal: this.#controller.signal,
+      stats: this.#stats,
+      known: (peerId) => {
+        const known = this.#known.get(peerId);
+        if (!known) return undefined;
+        return {
+          discoveredAt: known.discoveredAt,
+          name: known.presence.info.name,
+          address: this.#signalingAddress(peerId),
+        };
+      },
+      linked: (peerId) => {
+        const link = this.#links.get(peerId);
+        return link?.connected === true && link.state === "connected";
+      },
+      onLink: (made) => this.#attach(made),
+      onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
+      onConnectionFailed: (peerId, name, error) =>
+        this.#emit("connection:failed", { peerId, name, error }),
+    }, this.#options);
+    this.#knocker = new Knocker({
+      libp2p: components.libp2p,
+      signal: this.#controller.signal,
+      log: components.log.connect,
+      address: (peerId) => this.#signalingAddress(peerId),
+      linked: (peerId) => this.#links.get(peerId)?.connected === true,
+      ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
+      accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
+      onPresence: (presence) => this.#onPresence(presence, "knock"),
+      onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
+    });
     this.#rendezvous = new Rendezvous({
       ...options.rendezvous,
       libp2p: components.libp2p,
@@ -507,7 +535,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       selfInfo: () => this.#presenceInfo(),
       onPresence: (presence) => this.#onPresence(presence, "dht"),
       wantMore: () => this.#links.size < this.#options.maxPeers,
-      isKnown: (peerId) => this.#links.has(peerId) || this.#dialing.has(peerId),
+      isKnown: (peerId) => this.#links.has(peerId) || this.#connector.dialing(peerId),
     });
   }
 
@@ -518,15 +546,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * @returns Resolves once announced and looked up once.
    */
   async start(): Promise<void> {
-    const { libp2p } = this.#c;
-    await libp2p.handle(MEETING_PROTOCOL, (stream, connection) => {
-      void this.#onMeetingStream(stream, connection);
-    }, { runOnLimitedConnection: true, maxInboundStreams: 4, maxOutboundStreams: 4 });
-    await libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
-      void this.#onKnock(stream, connection);
-    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
+    await this.#connector.start();
+    await this.#knocker.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    if (this.#c.dht === false) return;
     // The first lookup does not need our announcement, so both run at once (on a WAN each
     // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
     // peers that join at the same moment still find each other.
@@ -572,6 +596,17 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    */
   get libp2p(): ParticipantLibp2p {
     return this.#c.libp2p;
+  }
+
+  /**
+   * The `RTCPeerConnection` of a participant's WebRTC link (for diagnostics such as
+   * `getStats()`), or undefined when the link is relayed or the peer is unknown.
+   *
+   * @param peerId The participant.
+   * @returns Its peer connection.
+   */
+  peerConnectionOf(peerId: string): RTCPeerConnection | undefined {
+    return this.#meta.get(peerId)?.pc;
   }
 
   /** Counters and join timings. */
@@ -679,7 +714,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * Connect to a peer directly by address (normally discovery does this). The peer must
    * be a member: the handshake still runs.
    *
-   * @param address A `/p2p-circuit/webrtc/p2p/<id>` multiaddr of the peer.
+   * @param address A relay (`…/p2p-circuit/p2p/<id>`) multiaddr of the peer, as announced
+   *   in `self.addresses` (a trailing `/webrtc` of earlier versions is accepted).
    * @param options Abort `signal`.
    * @returns The participant once connected and proven.
    * @throws {MembershipProofError} When the peer does not hold this meeting's code.
@@ -687,7 +723,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * await meeting.connect(otherMeeting.self.addresses.find((a) => a.includes("/webrtc"))!);
+   * await meeting.connect(otherMeeting.self.addresses.find((a) => a.includes("/p2p-circuit"))!);
    * ```
    */
   async connect(address: string, options: { signal?: AbortSignal } = {}): Promise<Participant> {
@@ -697,8 +733,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (peerId === undefined) {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
-    const relayed = !address.includes("/webrtc");
-    await this.#dialOnce(peerId, address, Date.now(), options.signal, relayed ? "relay" : "direct");
+    const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
+    await this.#connector.connect(peerId, signaling, options.signal);
     return this.#snapshot(this.#links.get(peerId)!);
   }
 
@@ -723,11 +759,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
-    await Promise.allSettled([...this.#dialing.values()]);
+    await this.#connector.settled();
     await this.#c.libp2p.stop();
   }
 
@@ -862,11 +899,22 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
   }
 
+  /**
+   * Hand the meeting a verified presence found by another discovery path (local
+   * discovery): it is handled like one from the DHT. Used by `joinMeeting()`.
+   * @ignore
+   *
+   * @param presence The verified presence.
+   */
+  discovered(presence: Presence): void {
+    this.#onPresence(presence, "local");
+  }
+
   #selfId(): string {
     return this.#c.libp2p.peerId.toString();
   }
 
-  #onPresence(presence: Presence, via: "dht" | "knock"): void {
+  #onPresence(presence: Presence, via: "dht" | "knock" | "local"): void {
     if (this.left) return;
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
@@ -885,261 +933,26 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     const link = this.#links.get(peerId);
     if (link && link.state !== "closed" && link.connected) return;
     if (!link && this.#links.size >= this.#options.maxPeers) return;
-    if (this.#selfId() < peerId) this.#dial(peerId);
-    else void this.#knock(peerId);
+    if (this.#selfId() < peerId) this.#connector.dial(peerId);
+    else void this.#knocker.knock(peerId);
   }
 
-  #hasTurn(): boolean {
-    return this.#c.iceServers().some((server) =>
-      (Array.isArray(server.urls) ? server.urls : [server.urls]).some((u) => /^turns?:/.test(u))
-    );
-  }
-
-  #dial(peerId: string): void {
-    if (this.#dialing.has(peerId) || this.left) return;
-    // The ladder, each rung with its own time budget:
-    //   direct: WebRTC with host and server-reflexive candidates only;
-    //   turn:   WebRTC with our TURN relay candidates added (when TURN is configured);
-    //   relay:  the meeting over the bootstrap's circuit relay (unless allowRelay is false).
-    // Rungs are separate attempts because, with every candidate in one ICE session,
-    // libjuice nominates whichever pair is best 2 s after the first success
-    // (agent.c NOMINATION_TIMEOUT), and a TURN pair sometimes wins over a slower
-    // hole-punched one (seen 1 in 5 between two cone NATs in the lab).
-    const task = (async () => {
-      const signal = this.#controller.signal;
-      const rungs: Array<"direct" | "turn" | "relay"> = ["direct"];
-      if (this.#hasTurn()) rungs.push("turn");
-      if (this.#options.allowRelay) rungs.push("relay");
-      let rung = 0;
-      let triesOnRung = 0;
-      let timeoutsOnRung = 0;
-      let lastError: Error | undefined;
-      for (let attempt = 1; attempt <= this.#options.maxDialAttempts; attempt++) {
-        const known = this.#known.get(peerId);
-        const link = this.#links.get(peerId);
-        if (!known || this.left || (link?.connected && link.state === "connected")) return;
-        const addresses = known.presence.info.addresses;
-        const mode = rungs[Math.min(rung, rungs.length - 1)];
-        const address = mode === "relay"
-          ? addresses.find((a) => a.includes("/p2p-circuit") && !a.includes("/webrtc"))
-          : addresses.find((a) => a.includes("/webrtc"));
-        if (address === undefined) {
-          if (rung < rungs.length - 1) {
-            rung++;
-            continue;
-          }
-          this.#c.log.connect(`${peerId} announced no usable address; cannot dial`);
-          return;
-        }
-        const timing = { started: performance.now() };
-        try {
-          await this.#dialOnce(peerId, address, known.discoveredAt, signal, mode, timing);
-          return;
-        } catch (err) {
-          if (this.left) return;
-          this.#stats.dialFailures++;
-          this.#c.log.connect(
-            `${mode} attempt ${attempt} to ${peerId} failed after ${
-              Math.round(performance.now() - timing.started)
-            } ms: ${(err as Error).message}`,
-          );
-          if (err instanceof MembershipProofError) return;
-          lastError = err as Error;
-          triesOnRung++;
-          if (mode !== "relay") this.#dropHalfOpen(peerId);
-          // Two timeouts mean this rung does not work here; quick failures (a failed first
-          // dial, a half-open connection) get up to `directAttempts` tries.
-          const timedOut = (err as Error).name === "TimeoutError" ||
-            (err as Error).name === "AbortError" ||
-            performance.now() - timing.started >= this.#budget(mode) - 50;
-          if (timedOut) timeoutsOnRung++;
-          // Before TURN one timeout is enough (a stalled direct dial still ends up on a working
-          // path and is upgraded later); before the relay, give WebRTC a second chance.
-          const timeoutsAllowed = rungs[rung + 1] === "turn" ? 1 : 2;
-          if (
-            rung < rungs.length - 1 &&
-            (timeoutsOnRung >= timeoutsAllowed || triesOnRung >= this.#options.directAttempts)
-          ) {
-            rung++;
-            triesOnRung = 0;
-            timeoutsOnRung = 0;
-          } else {
-            await sleep(250 * 2 ** Math.min(triesOnRung, 4), signal).catch(() => {});
-          }
-        }
-      }
-      if (!this.left && lastError) {
-        const tried = rungs.join(", ") + (this.#options.allowRelay ? "" : " (relay disabled)");
-        this.#emit("connection:failed", {
-          peerId,
-          name: this.#known.get(peerId)?.presence.info.name ?? "",
-          error: new ConnectionFailedError(
-            `Cannot connect to ${peerId}: ${this.#options.maxDialAttempts} attempts over ` +
-              `${tried} failed; last error: ${lastError.message}`,
-            { cause: lastError },
-          ),
-        });
-      }
-    })().finally(() => this.#dialing.delete(peerId));
-    this.#dialing.set(peerId, task);
-  }
-
-  /**
-   * Close WebRTC connections to a peer whose peer connection never connected (or died):
-   * libp2p would otherwise reuse them for the next dial or knock (js-libp2p #2646; seen as
-   * "createDataChannel() called on destroyed peer connection").
-   */
-  #dropHalfOpen(peerId: string): void {
-    for (const connection of this.#c.libp2p.getConnections()) {
-      if (connection.remotePeer.toString() !== peerId) continue;
-      const pc = _peerConnectionOf(connection);
-      if (pc && pc.connectionState !== "connected" && pc.connectionState !== "connecting") {
-        connection.abort(new ConnectionFailedError("WebRTC connection never connected"));
-      }
-    }
-  }
-
-  #budget(mode: "direct" | "turn" | "relay"): number {
-    return mode === "relay"
-      ? this.#options.relayTimeoutMs
-      : mode === "turn"
-      ? this.#options.turnTimeoutMs
-      : this.#options.dialTimeoutMs;
+  /** The address signaling goes to (see {@linkcode _signalingAddress}). */
+  #signalingAddress(peerId: string): string | undefined {
+    return _signalingAddress(this.#known.get(peerId)?.presence.info.addresses ?? []);
   }
 
   #upgradeRelayed(): void {
     for (const [peerId, meta] of this.#meta) {
-      if (this.#selfId() >= peerId || this.#dialing.has(peerId)) continue;
+      if (this.#selfId() >= peerId) continue;
       // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
       if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
         meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
-        const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-          a.includes("/webrtc")
-        );
-        if (address === undefined) continue;
-        const task = this.#dialOnce(peerId, address, meta.discoveredAt, undefined, "direct")
-          .catch((err) =>
-            this.#c.log.connect(`upgrade of ${peerId} to direct failed: ${(err as Error).message}`)
-          )
-          .finally(() => this.#dialing.delete(peerId));
-        this.#dialing.set(peerId, task);
-        continue;
+        this.#connector.upgrade(peerId, "direct");
+      } else if (meta.path === "relay") {
+        this.#connector.upgrade(peerId, this.#connector.hasTurn ? "turn" : "direct");
       }
-      if (meta.path !== "relay") continue;
-      const address = this.#known.get(peerId)?.presence.info.addresses.find((a) =>
-        a.includes("/webrtc")
-      );
-      if (address === undefined) continue;
-      const task = this.#dialOnce(
-        peerId,
-        address,
-        meta.discoveredAt,
-        undefined,
-        this.#hasTurn() ? "turn" : "direct",
-      )
-        .catch((err) =>
-          this.#c.log.connect(`upgrade of ${peerId} to WebRTC failed: ${(err as Error).message}`)
-        )
-        .finally(() => this.#dialing.delete(peerId));
-      this.#dialing.set(peerId, task);
     }
-  }
-
-  /** One connection attempt, when a dial slot is free (`maxDialsInFlight`). */
-  #dialOnce(
-    peerId: string,
-    address: string,
-    discoveredAt: number,
-    outerSignal: AbortSignal | undefined,
-    mode: "direct" | "turn" | "relay",
-    timing: { started: number } = { started: 0 },
-  ): Promise<void> {
-    const waitSignal = outerSignal
-      ? AbortSignal.any([this.#controller.signal, outerSignal])
-      : this.#controller.signal;
-    return this.#dialSlots.run(() => {
-      timing.started = performance.now();
-      return this.#dialOnceNow(peerId, address, discoveredAt, outerSignal, mode);
-    }, waitSignal);
-  }
-
-  async #dialOnceNow(
-    peerId: string,
-    address: string,
-    discoveredAt: number,
-    outerSignal: AbortSignal | undefined,
-    mode: "direct" | "turn" | "relay",
-  ): Promise<void> {
-    const budget = this.#budget(mode);
-    if (mode !== "relay") this.#c.iceRungs.set(peerId, mode);
-    const signals = [this.#controller.signal, AbortSignal.timeout(budget)];
-    if (outerSignal) signals.push(outerSignal);
-    const signal = AbortSignal.any(signals);
-    this.#stats.dialAttempts++;
-    const started = performance.now();
-    const connection = await this.#c.libp2p.dial(multiaddr(address), { signal });
-    if (mode !== "relay" && !_isDirect(connection)) {
-      throw new ConnectionFailedError(
-        `Cannot connect to ${peerId}: got a ${
-          connection.limits ? "limited relayed" : "non-WebRTC"
-        } ` +
-          `connection (${connection.remoteAddr}) instead of a direct one`,
-      );
-    }
-    if (mode !== "relay") await this.#waitConnected(connection, signal);
-    const stream = await connection.newStream(MEETING_PROTOCOL, {
-      signal,
-      runOnLimitedConnection: mode === "relay",
-    });
-    const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
-    let hello: MemberHello;
-    try {
-      hello = await handshakeAsDialer(framed, this.#handshakeContext(peerId, signal));
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        this.#handshakeFailed(peerId, err);
-        await framed.close(); // flushes our refusal so the other side learns why
-        await connection.close().catch(() => {});
-      } else framed.abort(err as Error);
-      throw err;
-    }
-    this.#c.log.connect(
-      `connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${mode})`,
-    );
-    await this.#attach(peerId, framed, hello, connection, "outbound", discoveredAt);
-  }
-
-  async #waitConnected(connection: Connection, signal: AbortSignal): Promise<void> {
-    // A WebRTC connection can be reported open before ICE connected (js-libp2p #2646).
-    const pc = _peerConnectionOf(connection);
-    if (!pc || pc.connectionState === "connected") return;
-    await new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (pc.connectionState === "connected") done(resolve);
-        else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
-          done(() => reject(new ConnectionFailedError(`ICE ${pc.connectionState}`)));
-        }
-      };
-      const onAbort = () => done(() => reject(signal.reason));
-      const done = (fn: () => void) => {
-        pc.removeEventListener("connectionstatechange", check);
-        signal.removeEventListener("abort", onAbort);
-        fn();
-      };
-      pc.addEventListener("connectionstatechange", check);
-      signal.addEventListener("abort", onAbort, { once: true });
-      check();
-    });
-  }
-
-  #handshakeContext(peerId: string, signal: AbortSignal) {
-    return {
-      keys: this.#c.keys,
-      selfId: this.#selfId(),
-      remoteId: peerId,
-      self: { name: this.#c.name, joinedAt: this.#joinedAt },
-      signal,
-    };
   }
 
   #handshakeFailed(peerId: string, error: Error): void {
@@ -1148,41 +961,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#emit("handshake:failed", { peerId, error });
   }
 
-  async #onMeetingStream(stream: Stream, connection: Connection): Promise<void> {
-    const peerId = connection.remotePeer.toString();
-    const relayed = connection.limits != null ||
-      !connection.remoteAddr.toString().includes("/webrtc");
-    if (this.left || (relayed && !this.#options.allowRelay) || connection.status !== "open") {
-      stream.abort(new ConnectionFailedError("Meeting streams over the relay are not allowed"));
-      return;
-    }
-    const framed = new FramedStream(stream, { maxPayload: this.#options.maxMessageBytes + 64 });
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
-    let hello: MemberHello;
-    try {
-      hello = await handshakeAsListener(framed, this.#handshakeContext(peerId, signal));
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        this.#handshakeFailed(peerId, err);
-        await framed.close();
-        await connection.close().catch(() => {});
-      } else framed.abort(err as Error);
-      return;
-    }
-    const discoveredAt = this.#known.get(peerId)?.discoveredAt ?? Date.now();
-    await this.#attach(peerId, framed, hello, connection, "inbound", discoveredAt);
-  }
-
-  async #attach(
-    peerId: string,
-    framed: FramedStream,
-    hello: MemberHello,
-    connection: Connection,
-    direction: "inbound" | "outbound",
-    discoveredAt: number,
-  ): Promise<void> {
+  /** A link from the connector; its path is known before the participant is shown. */
+  #attach(made: NewLink): void {
+    const { peerId, channel, hello, pc, direction, discoveredAt } = made;
+    const described = made.path;
     if (this.left) {
-      framed.abort(new MeetingClosedError("The meeting has been left"));
+      channel.abort(new MeetingClosedError("The meeting has been left"));
       return;
     }
     let link = this.#links.get(peerId);
@@ -1203,30 +987,27 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     } else {
       this.#stats.reconnects++;
     }
-    const relayed = connection.limits != null ||
-      !connection.remoteAddr.toString().includes("/webrtc");
-    const previous = this.#meta.get(peerId)?.connection;
-    if (previous && previous !== connection && previous.status === "open") {
-      // An upgrade (relay or TURN to a better path): the old connection is no longer needed.
-      void previous.close().catch(() => {});
-    }
+    const old = this.#meta.get(peerId);
     const meta: LinkMeta = {
-      discoveredAt: this.#meta.get(peerId)?.discoveredAt ?? discoveredAt,
-      connectedAt: this.#meta.get(peerId)?.connectedAt ?? Date.now(),
+      discoveredAt: old?.discoveredAt ?? discoveredAt,
+      connectedAt: old?.connectedAt ?? Date.now(),
       direction,
-      path: relayed ? "relay" : "direct",
-      pair: undefined,
-      connection,
+      path: pc ? (described?.path ?? "direct") : "relay",
+      pair: described?.pair,
+      pc,
     };
     this.#meta.set(peerId, meta);
     link!.name = hello.name;
-    link!.attach(framed);
-    if (!relayed) {
-      await this.#describePath(meta, connection);
-      this.#watchIce(peerId, connection);
+    // An upgrade (relay or TURN to a better path) replaces the old channel; closing it
+    // closes its peer connection.
+    link!.attach(channel);
+    if (pc) {
+      this.#watchIce(peerId, pc);
       // Exactly one path per pair: the relayed connection was only needed for signaling.
-      for (const other of this.#c.libp2p.getConnections(connection.remotePeer)) {
-        if (other !== connection && other.limits != null) void other.close().catch(() => {});
+      for (const other of this.#c.libp2p.getConnections()) {
+        if (other.remotePeer.toString() === peerId && other.limits != null) {
+          void other.close().catch(() => {});
+        }
       }
     }
     if (isNew) this.#emit("peer:join", this.#snapshot(link!));
@@ -1234,61 +1015,23 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       peerId,
       state: link!.state,
       path: meta.path,
-      ...this.#iceState(connection),
+      ...(pc ? iceStateOf(pc) : {}),
     });
   }
 
-  #iceState(connection: Connection): { ice?: string; connection?: string } {
-    const pc = _peerConnectionOf(connection);
-    return pc ? { ice: pc.iceConnectionState, connection: pc.connectionState } : {};
-  }
-
-  #watchIce(peerId: string, connection: Connection): void {
-    const pc = _peerConnectionOf(connection);
-    if (!pc) return;
+  #watchIce(peerId: string, pc: RTCPeerConnection): void {
     const report = () => {
       const link = this.#links.get(peerId);
-      if (!link || this.#meta.get(peerId)?.connection !== connection) return;
+      if (!link || this.#meta.get(peerId)?.pc !== pc) return;
       this.#emit("connection:state", {
         peerId,
         state: link.state,
         path: this.#meta.get(peerId)?.path,
-        ...this.#iceState(connection),
+        ...iceStateOf(pc),
       });
     };
     pc.addEventListener("iceconnectionstatechange", report);
     pc.addEventListener("connectionstatechange", report);
-  }
-
-  async #describePath(meta: LinkMeta, connection: Connection): Promise<void> {
-    const pc = _peerConnectionOf(connection);
-    if (!pc) return;
-    try {
-      const stats = await pc.getStats();
-      const byId = new Map<string, Record<string, unknown>>();
-      let pair: Record<string, unknown> | undefined;
-      stats.forEach((s: Record<string, unknown>) => {
-        byId.set(s.id as string, s);
-        if (s.type === "candidate-pair" && (s.nominated || s.selected) && s.state === "succeeded") {
-          pair = s;
-        }
-      });
-      if (!pair) return;
-      const side = (id: unknown): CandidateInfo => {
-        const c = byId.get(id as string) ?? {};
-        return {
-          type: String(c.candidateType ?? "unknown"),
-          address: String(c.address ?? c.ip ?? ""),
-          port: Number(c.port ?? 0),
-        };
-      };
-      meta.pair = { local: side(pair.localCandidateId), remote: side(pair.remoteCandidateId) };
-      meta.path = meta.pair.local.type === "relay" || meta.pair.remote.type === "relay"
-        ? "turn"
-        : "direct";
-    } catch (err) {
-      this.#c.log.connect(`getStats failed: ${(err as Error).message}`);
-    }
   }
 
   #onData(link: PeerLink, frame: Frame): void {
@@ -1347,8 +1090,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
     this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
     // The lower peer id dials again; the higher one knocks so the lower one notices soon.
-    if (this.#selfId() < link.peerId) this.#dial(link.peerId);
-    else void this.#knock(link.peerId);
+    if (this.#selfId() < link.peerId) this.#connector.dial(link.peerId);
+    else void this.#knocker.knock(link.peerId);
   }
 
   #checkLeases(): void {
@@ -1371,113 +1114,15 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       new MeetingClosedError(`Cannot deliver to ${link.peerId}: the peer left the meeting`),
     );
     if (reason !== "closed") {
-      // Close the direct connection so the peer is not reached by stale state.
-      void meta?.connection?.close().catch(() => {});
+      // Close the peer connection at once so the peer is not reached by stale state.
+      try {
+        meta?.pc?.close();
+      } catch {
+        // already closed
+      }
     }
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
     this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
     this.#rendezvous.wake();
-  }
-
-  // ---- knocking ----------------------------------------------------------------------
-
-  async #knock(peerId: string): Promise<void> {
-    if (this.#knocking.has(peerId) || this.left) return;
-    this.#knocking.add(peerId);
-    const signal = this.#controller.signal;
-    try {
-      let delay = 2000;
-      for (let attempt = 1; attempt <= 4 && !this.left; attempt++) {
-        const link = this.#links.get(peerId);
-        if (link?.connected) return;
-        const known = this.#known.get(peerId);
-        const address = known?.presence.info.addresses.find((a) =>
-          a.includes("/p2p-circuit") && !a.includes("/webrtc")
-        );
-        if (!known || address === undefined) return;
-        this.#dropHalfOpen(peerId);
-        try {
-          await this.#knockOnce(peerId, address, signal);
-        } catch (err) {
-          this.#c.log.connect(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
-        }
-        // Wait for the lower peer to dial us; knock again if it does not.
-        const deadline = Date.now() + delay;
-        while (Date.now() < deadline && !this.#links.get(peerId)?.connected && !this.left) {
-          await sleep(100, signal).catch(() => {});
-        }
-        delay *= 2;
-      }
-    } finally {
-      this.#knocking.delete(peerId);
-    }
-  }
-
-  async #knockOnce(peerId: string, address: string, outer: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(5000)]);
-    const record = this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord();
-    const stream = await this.#c.libp2p.dialProtocol(multiaddr(address), KNOCK_PROTOCOL, {
-      signal,
-      runOnLimitedConnection: true,
-    });
-    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
-    try {
-      await framed.write({
-        type: FrameType.Presence,
-        flags: 0,
-        channel: 0,
-        seq: 0,
-        ref: 0,
-        payload: record,
-      }, { signal });
-      const reply = await framed.read({ signal });
-      if (reply.type !== FrameType.Ack) {
-        throw new MembershipProofError(
-          `Knock refused by ${peerId}: ${new TextDecoder().decode(reply.payload)}`,
-        );
-      }
-    } finally {
-      await framed.close();
-    }
-  }
-
-  async #onKnock(stream: Stream, connection: Connection): Promise<void> {
-    const peerId = connection.remotePeer.toString();
-    const framed = new FramedStream(stream, { maxPayload: 32 * 1024 });
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(5000)]);
-    try {
-      const frame = await framed.read({ signal });
-      if (frame.type !== FrameType.Presence) {
-        throw new MembershipProofError("Knock without presence");
-      }
-      let presence: Presence;
-      try {
-        presence = await this.#rendezvous.accept(peerId, frame.payload);
-      } catch (err) {
-        this.#handshakeFailed(peerId, err as Error);
-        await framed.write({
-          type: FrameType.Nack,
-          flags: 0,
-          channel: 0,
-          seq: 0,
-          ref: 0,
-          payload: new TextEncoder().encode("presence record not accepted"),
-        }, { signal }).catch(() => {});
-        return;
-      }
-      await framed.write({
-        type: FrameType.Ack,
-        flags: 0,
-        channel: 0,
-        seq: 0,
-        ref: 0,
-        payload: new Uint8Array(0),
-      }, { signal });
-      this.#onPresence(presence, "knock");
-    } catch (err) {
-      this.#c.log.connect(`knock from ${peerId} failed: ${(err as Error).message}`);
-    } finally {
-      await framed.close();
-    }
   }
 }

@@ -18,7 +18,7 @@
  */
 import { MembershipProofError } from "./errors.ts";
 import { type Frame, FrameType } from "./frame.ts";
-import type { FramedStream } from "./framed_stream.ts";
+import type { FrameChannel } from "./connect/frame_channel.ts";
 import { fromHex, toHex, type TopicKeys } from "./topic.ts";
 
 /** How long a handshake may take. */
@@ -160,7 +160,7 @@ function _frame(type: number, body: unknown): Frame {
   };
 }
 
-async function _refuse(stream: FramedStream, signal: AbortSignal): Promise<void> {
+async function _refuse(stream: FrameChannel, signal: AbortSignal): Promise<void> {
   const nack = _frame(FrameType.Nack, { error: "membership proof rejected" });
   await stream.write(nack, { signal }).catch(() => {});
 }
@@ -185,7 +185,7 @@ function _hello(body: Record<string, unknown>): MemberHello {
  * ```
  */
 export async function handshakeAsDialer(
-  stream: FramedStream,
+  stream: FrameChannel,
   context: HandshakeContext,
 ): Promise<MemberHello> {
   const signal = context.signal ?? AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS);
@@ -222,7 +222,7 @@ export async function handshakeAsDialer(
  * ```
  */
 export async function handshakeAsListener(
-  stream: FramedStream,
+  stream: FrameChannel,
   context: HandshakeContext,
 ): Promise<MemberHello> {
   const signal = context.signal ?? AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS);

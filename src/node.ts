@@ -18,6 +18,7 @@
  */
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { PeerInfo, PrivateKey } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { noise } from "@libp2p/noise";
 import { yamux } from "@libp2p/yamux";
@@ -28,13 +29,16 @@ import {
   type CircuitRelayService,
   circuitRelayTransport,
 } from "@libp2p/circuit-relay-v2";
-import { webRTC } from "@libp2p/webrtc";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
-import { iceServersForRuntime, webRtcImplementation } from "./runtime/webrtc.ts";
-import { listenTransports, serverDialTransports } from "./runtime/transports.ts";
+import {
+  listenTransports,
+  serverDialTransports,
+  webRtcDirectListenTransport,
+} from "./runtime/transports.ts";
+import "./runtime/event_loop.ts"; // Deno programs end once their nodes stop (see there)
 
 /** The kad-dht protocol id of meshmeet networks. */
 export const DHT_PROTOCOL = "/meshmeet/kad/1.0.0";
@@ -104,12 +108,17 @@ export interface ParticipantLibp2pInit {
   /** ICE servers and runtime extras for WebRTC (a function is asked before every dial). */
   rtcConfiguration?: RuntimeRtcConfiguration | (() => RuntimeRtcConfiguration);
   /**
-   * The ladder rung of the next WebRTC dial to a peer: `direct` offers host and
-   * server-reflexive candidates only, `turn` adds TURN relay candidates. Answering peers
-   * never gather relay candidates (one relayed end is enough).
-   * @default {() => "turn"}
+   * Extra listen addresses (local discovery adds TCP on the LAN).
+   * @default {[]}
    */
-  iceRungFor?: (peerId: string) => IceRung;
+  listen?: readonly string[];
+  /**
+   * Which of the node's addresses to tell other peers (identify, and through it the DHT).
+   * Local discovery hides its LAN listener: DHT servers would otherwise hand it out with
+   * provider records, and kad-dht dials every provider it learns.
+   * @default {all of them}
+   */
+  announceFilter?: (multiaddrs: Multiaddr[]) => Multiaddr[];
   /**
    * Relay reservations to hold at once (each on a different relay; see
    * `relay_reservations.ts`). libp2p reserves again elsewhere when one is lost.
@@ -118,67 +127,10 @@ export interface ParticipantLibp2pInit {
   relayReservations?: number;
 }
 
-/** A rung of the WebRTC part of the connection ladder. */
-export type IceRung = "direct" | "turn";
-
-/**
- * The ICE servers of one rung: STUN only for `direct` (TURN servers also answer STUN
- * binding requests, so a TURN-only list becomes their `stun:` form), everything for `turn`.
- *
- * @param iceServers The configured servers.
- * @param rung Which rung.
- * @returns The servers to give the peer connection.
- */
-export function iceServersForRung(
-  iceServers: readonly RTCIceServer[],
-  rung: IceRung,
-): RTCIceServer[] {
-  if (rung === "turn") return [...iceServers];
-  const urlsOf = (s: RTCIceServer) => (Array.isArray(s.urls) ? s.urls : [s.urls]);
-  const stun = iceServers.flatMap(urlsOf).filter((u) => /^stuns?:/.test(u));
-  const fromTurn = iceServers.flatMap(urlsOf).filter((u) => /^turn:/.test(u))
-    .map((u) => u.replace(/^turn:/, "stun:").replace(/\?.*$/, ""));
-  const urls = [...new Set(stun.length > 0 ? stun : fromTurn)];
-  return urls.length > 0 ? [{ urls }] : [];
-}
-
-/**
- * @libp2p/webrtc asks for its RTCConfiguration without saying for which peer. The ladder
- * needs a per-dial choice, so the transport is wrapped: `dial()` records its target for
- * the synchronous part of the call, during which @libp2p/webrtc calls the configuration
- * function (util.js `getRtcConfiguration`, first statement of `dial`). Answers (no target)
- * get the `direct` servers.
- */
-function _webRtcWithLadder(init: ParticipantLibp2pInit) {
-  let target: string | undefined;
-  const factory = webRTC({
-    rtcConfiguration: () => {
-      const given = init.rtcConfiguration;
-      const config = (typeof given === "function" ? given() : given) ?? {};
-      const rung = target === undefined ? "direct" : (init.iceRungFor?.(target) ?? "turn");
-      const servers = iceServersForRung(config.iceServers ?? [], rung);
-      return { ...config, iceServers: iceServersForRuntime(servers) };
-    },
-  });
-  return (components: Parameters<typeof factory>[0]) => {
-    const transport = factory(components);
-    const dial = transport.dial.bind(transport);
-    transport.dial = (ma, options) => {
-      target = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
-      try {
-        return dial(ma, options);
-      } finally {
-        target = undefined;
-      }
-    };
-    return transport;
-  };
-}
-
 /**
  * Create (and start) the libp2p node of one meeting participant: WebSockets and TCP to
- * reach servers, circuit relay transport for signaling, private-to-private WebRTC for
- * meeting traffic, kad-dht in client mode.
+ * reach servers, circuit relay transport for signaling (meeting links are meshmeet's own
+ * WebRTC sessions, see `src/connect/`), kad-dht in client mode.
  *
  * @param init Identity and WebRTC configuration.
  * @returns The started node.
@@ -191,23 +143,24 @@ function _webRtcWithLadder(init: ParticipantLibp2pInit) {
 export async function createParticipantLibp2p(
   init: ParticipantLibp2pInit = {},
 ): Promise<ParticipantLibp2p> {
-  void webRtcImplementation; // loads the runtime's WebRTC (and its fixes) before libp2p dials
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   return await createLibp2p({
     privateKey,
-    // One "/p2p-circuit" listen address per relay reservation wanted (libp2p's reservation
-    // store makes one reservation, on a distinct relay, for each).
+    // Only relay addresses: meeting links are WebRTC sessions of meshmeet's own
+    // (src/connect/), signaled over streams on these relayed connections.
     addresses: {
+      // One "/p2p-circuit" per relay reservation wanted: libp2p's reservation store makes
+      // one reservation, each on a distinct relay, per such listen address.
       listen: [
         ...Array.from({ length: Math.max(1, init.relayReservations ?? 1) }, () => "/p2p-circuit"),
-        "/webrtc",
+        ...(init.listen ?? []),
       ],
+      ...(init.announceFilter ? { announceFilter: init.announceFilter } : {}),
     },
     transports: [
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
       circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
-      _webRtcWithLadder(init),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -267,7 +220,13 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
     datastore: init.datastore,
-    transports: listenTransports(),
+    transports: [
+      ...listenTransports(),
+      // For browsers on https pages (see webRtcDirectListenTransport), when asked for.
+      ...(init.listen.some((a) => a.includes("/webrtc-direct"))
+        ? [await webRtcDirectListenTransport()]
+        : []),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },

@@ -3,7 +3,10 @@
  * acknowledgements, heartbeats and lease (requirements M1–M4, D5, R1, S6).
  *
  * - Reliable frames (data, request, response, leave) get a sequence number per direction
- *   and are acknowledged. Unacknowledged frames are kept and written again, in order, when
+ *   and are acknowledged. Acknowledgements are cumulative: the receiver answers a burst
+ *   with one ack for the highest frame delivered, once per turn of the event loop, and the
+ *   sender keeps one timer per link (for its oldest unacknowledged frame), not one per
+ *   message. Unacknowledged frames are kept and written again, in order, when
  *   a new stream replaces a broken one; the receiver drops duplicates by sequence number,
  *   so delivery is exactly once and in order per peer across reconnections.
  * - Heartbeats (ping/pong) run while idle and measure the round-trip time; any frame
@@ -15,7 +18,7 @@
  */
 import { DeliveryError, MeetingClosedError, RateLimitError } from "./errors.ts";
 import { type Frame, FrameFlags, FrameType } from "./frame.ts";
-import type { FramedStream } from "./framed_stream.ts";
+import type { FrameChannel } from "./connect/frame_channel.ts";
 import type { Logger } from "./logger.ts";
 import { encodeMessage } from "./message_codec.ts";
 
@@ -50,7 +53,8 @@ interface Pending {
   frame: Frame;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  /** When the acknowledgement is overdue (performance.now()). */
+  deadline: number;
   written: boolean;
 }
 
@@ -87,7 +91,7 @@ export class PeerLink {
   rtt: number | undefined;
   /** Frames and bytes exchanged, summed over all streams. */
   readonly traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
-  #stream: FramedStream | undefined;
+  #stream: FrameChannel | undefined;
   #events: PeerLinkEvents;
   #options: PeerLinkOptions;
   #nextSeq = 1;
@@ -101,6 +105,8 @@ export class PeerLink {
   #tokens: number;
   #refill = Date.now();
   #lastWrite = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #ackScheduled: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param peerId Remote peer id.
@@ -138,7 +144,7 @@ export class PeerLink {
    *
    * @param stream The handshaken stream.
    */
-  attach(stream: FramedStream): void {
+  attach(stream: FrameChannel): void {
     const old = this.#stream;
     this.#stream = stream;
     if (old && old !== stream) void old.close();
@@ -153,7 +159,7 @@ export class PeerLink {
     this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatMs);
   }
 
-  async #readLoop(stream: FramedStream): Promise<void> {
+  async #readLoop(stream: FrameChannel): Promise<void> {
     while (true) {
       let frame: Frame;
       try {
@@ -190,7 +196,7 @@ export class PeerLink {
     return true;
   }
 
-  async #handle(stream: FramedStream, frame: Frame): Promise<void> {
+  async #handle(stream: FrameChannel, frame: Frame): Promise<void> {
     switch (frame.type) {
       case FrameType.Ping:
         await this.#control(stream, FrameType.Pong, frame.seq);
@@ -204,13 +210,13 @@ export class PeerLink {
         return;
       }
       case FrameType.Ack:
-        this.#settle(frame.ref);
+        if ((frame.flags & FrameFlags.Cumulative) !== 0) this.#settleUpTo(frame.ref);
+        else this.#settle(frame.ref);
         return;
       case FrameType.Nack: {
         const pending = this.#pending.get(frame.ref);
         if (pending) {
           this.#pending.delete(frame.ref);
-          clearTimeout(pending.timer);
           const reason = new TextDecoder().decode(frame.payload);
           pending.reject(
             reason === "rate-limited"
@@ -225,21 +231,25 @@ export class PeerLink {
     }
     if (!RELIABLE.has(frame.type)) return; // presence and unknown control frames: ignore
     if (frame.seq <= this.#delivered) {
-      await this.#control(stream, FrameType.Ack, frame.seq); // duplicate after a reconnect
+      this.#scheduleAck(stream); // a duplicate after a reconnect: acknowledge again
       return;
     }
-    this.#delivered = frame.seq;
     if (!this.#takeToken()) {
+      // Acknowledge what came before it first, so the refusal names only this frame.
+      this.#flushAck(stream);
+      this.#delivered = frame.seq;
       this.traffic.dropped++;
       await this.#control(stream, FrameType.Nack, frame.seq, "rate-limited");
       return;
     }
-    await this.#control(stream, FrameType.Ack, frame.seq);
+    this.#delivered = frame.seq;
+    this.#scheduleAck(stream);
     switch (frame.type) {
       case FrameType.Data:
         this.#events.onData(this, frame);
         return;
       case FrameType.Leave:
+        this.#flushAck(stream); // before the link closes
         this.state = "closed";
         this.#events.onLeave(this);
         return;
@@ -270,7 +280,7 @@ export class PeerLink {
     await this.#send(FrameType.Response, payload, frame.channel, frame.ref, flags).catch(() => {});
   }
 
-  async #control(stream: FramedStream, type: number, ref: number, reason?: string): Promise<void> {
+  async #control(stream: FrameChannel, type: number, ref: number, reason?: string): Promise<void> {
     const frame: Frame = {
       type: type as Frame["type"],
       flags: 0,
@@ -284,12 +294,65 @@ export class PeerLink {
     await stream.write(frame).catch(() => {});
   }
 
+  /** One cumulative ack for everything delivered so far, sent on the next macrotask. */
+  #scheduleAck(stream: FrameChannel): void {
+    if (this.#ackScheduled !== undefined) return;
+    this.#ackScheduled = setTimeout(() => this.#flushAck(stream), 0);
+  }
+
+  #flushAck(stream: FrameChannel): void {
+    if (this.#ackScheduled === undefined) return;
+    clearTimeout(this.#ackScheduled);
+    this.#ackScheduled = undefined;
+    if (this.#delivered === 0 || !stream.open) return;
+    this.traffic.framesOut++;
+    this.#lastWrite = Date.now();
+    stream.write({
+      type: FrameType.Ack,
+      flags: FrameFlags.Cumulative,
+      channel: 0,
+      seq: 0,
+      ref: this.#delivered,
+      payload: new Uint8Array(0),
+    }).catch(() => {});
+  }
+
   #settle(seq: number): void {
     const pending = this.#pending.get(seq);
     if (!pending) return;
     this.#pending.delete(seq);
-    clearTimeout(pending.timer);
     pending.resolve();
+  }
+
+  #settleUpTo(ref: number): void {
+    // Pending frames are kept in the order they were sent (increasing seq).
+    for (const [seq, pending] of this.#pending) {
+      if (seq > ref) break;
+      this.#pending.delete(seq);
+      pending.resolve();
+    }
+  }
+
+  /** One timer per link: it fires for the oldest unacknowledged frame. */
+  #armAckTimer(): void {
+    if (this.#ackTimer !== undefined || this.#pending.size === 0) return;
+    const oldest = this.#pending.values().next().value!;
+    const wait = Math.max(0, oldest.deadline - performance.now());
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      const now = performance.now();
+      for (const [seq, pending] of this.#pending) {
+        if (pending.deadline > now) break;
+        this.#pending.delete(seq);
+        pending.reject(
+          new DeliveryError(
+            `Message to ${this.peerId} was not acknowledged within ${this.#options.ackTimeoutMs} ms ` +
+              `(link ${this.state}); it may not have been delivered`,
+          ),
+        );
+      }
+      this.#armAckTimer();
+    }, wait);
   }
 
   #tick(): void {
@@ -308,6 +371,9 @@ export class PeerLink {
   async #writeReliable(pending: Pending): Promise<void> {
     const stream = this.#stream;
     if (!stream?.open || pending.written) return; // written again on the next attach()
+    // An acknowledgement that is due goes first: the peer must not see our next frame (a
+    // Leave above all) before the ack of what it sent us.
+    this.#flushAck(stream);
     pending.written = true;
     this.traffic.framesOut++;
     this.traffic.bytesOut += pending.frame.payload.length + 24;
@@ -345,10 +411,7 @@ export class PeerLink {
     };
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
-        if (this.#pending.delete(seq)) {
-          clearTimeout(pending.timer);
-          reject(signal!.reason);
-        }
+        if (this.#pending.delete(seq)) reject(signal!.reason);
       };
       const pending: Pending = {
         frame,
@@ -361,18 +424,11 @@ export class PeerLink {
           signal?.removeEventListener("abort", onAbort);
           reject(err);
         },
-        timer: setTimeout(() => {
-          if (!this.#pending.delete(seq)) return;
-          pending.reject(
-            new DeliveryError(
-              `Message to ${this.peerId} was not acknowledged within ${this.#options.ackTimeoutMs} ms ` +
-                `(link ${this.state}); it may not have been delivered`,
-            ),
-          );
-        }, this.#options.ackTimeoutMs),
+        deadline: performance.now() + this.#options.ackTimeoutMs,
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(seq, pending);
+      this.#armAckTimer();
       void this.#writeReliable(pending);
     });
   }
@@ -460,15 +516,17 @@ export class PeerLink {
     this.state = "closed";
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(err);
-    }
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    for (const pending of this.#pending.values()) pending.reject(err);
     this.#pending.clear();
     for (const request of this.#requests.values()) request.reject(err);
     this.#requests.clear();
     const stream = this.#stream;
     this.#stream = undefined;
+    if (stream) this.#flushAck(stream); // what was delivered is acknowledged before closing
+    clearTimeout(this.#ackScheduled);
+    this.#ackScheduled = undefined;
     await stream?.close();
   }
 }

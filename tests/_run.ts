@@ -2,10 +2,13 @@
  * The test runner behind `deno task test`: every test file runs in its own `deno test`
  * process.
  *
- * Why: `deno test` runs each test module in a fresh V8 isolate inside one process, and
- * node-datachannel (an N-API addon) keeps native threads that may call back into the
- * isolate of a module that has already finished: the process then dies with "attempt to
- * access Handle hosted by disposed Isolate" (SIGSEGV). One process per file avoids it.
+ * Why: it once had to (node-datachannel's native threads called into the disposed
+ * isolate of a finished test module and killed a shared `deno test` process with
+ * SIGSEGV). With libwebrtc (`@roamhq/wrtc`) several WebRTC test files share one process
+ * cleanly (LAB.md), but one process per file is kept on purpose: a file that hangs or
+ * crashes is named and the others still run, the NAT lab's namespaces and the
+ * subprocess tests cannot disturb another file's timing, and every file gets its own
+ * line with its time.
  *
  *     deno run -A tests/_run.ts [path-filter…] [-- deno-test-args…]
  *
@@ -43,7 +46,7 @@ const started = performance.now();
 for (const file of files) {
   const t = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--no-check=remote", "--preload", "tests/_teardown.ts", ...extra, file],
+    args: ["test", "-A", "--no-check=remote", ...extra, file],
     cwd: root,
     stdout: "piped",
     stderr: "piped",

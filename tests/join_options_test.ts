@@ -34,7 +34,7 @@ Deno.test("joinMeeting() names the option that is out of range, before anything 
 Deno.test("joinMeeting() refuses an empty bootstrap list and a malformed address with clear errors", async () => {
   const code = generateInvitationCode();
   await assertRejects(
-    () => joinMeeting(code, { bootstrap: [] }),
+    () => joinMeeting(code, { bootstrap: [], localDiscovery: false }),
     BootstrapError,
     "pass options.bootstrap",
   );

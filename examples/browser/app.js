@@ -164,3 +164,7 @@ ui.leave.addEventListener("click", async () => {
 });
 
 globalThis.addEventListener("pagehide", () => void meeting?.leave());
+
+// Everything above ran after two awaits (the bundle, /config.json), possibly after the page's
+// load event: say when the buttons work (scripts that drive the page wait for it).
+document.body.dataset.ready = "1";

@@ -1,6 +1,6 @@
 /**
  * ICE candidate gathering for `meshmeet doctor`: what this host would offer a peer (host,
- * server-reflexive and relay candidates), using the runtime's WebRTC (node-datachannel on
+ * server-reflexive and relay candidates), using the runtime's WebRTC (libwebrtc on
  * Deno and Node).
  *
  * @module

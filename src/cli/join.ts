@@ -9,9 +9,11 @@
 import type { ControlApiServer } from "../http/mod.ts";
 import { joinMeeting, type JoinMeetingOptions } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
-import type { Meeting, Participant } from "../meeting.ts";
+import type { Meeting } from "../meeting.ts";
+import { findParticipant, participantBrief } from "../service/views.ts";
 import { env, onShutdownSignal, stdinLines } from "../runtime/process.ts";
 import { parseArgs, UsageError } from "./args.ts";
+import { BOOTSTRAP_ENV, parseBootstrapList } from "../bootstrap_list.ts";
 import {
   HTTP_FLAGS,
   HTTP_LISTS,
@@ -23,13 +25,17 @@ import {
 import { elapsed, Output } from "./output.ts";
 
 /** Usage of `join`. */
-export const JOIN_USAGE = `meshmeet join <invitation code> --bootstrap <multiaddr> [options]
+export const JOIN_USAGE = `meshmeet join <invitation code> [--bootstrap <multiaddr>] [options]
 
 Join a meeting. Type a line to send it to everyone, "/to <name> <text>" to send it to one
 participant, "/peers" to list participants, "/quit" to leave.
 
 Options:
-  --bootstrap <multiaddr>  bootstrap node address, repeatable (required)
+  --bootstrap <multiaddr>  bootstrap node address or /dnsaddr/<domain>, repeatable
+                           (default: $MESHMEET_BOOTSTRAP; none: meet on the LAN only)
+  --no-local               no local discovery (mDNS); then a bootstrap list is required
+  --findable               publish this node's addresses under its peer id in the DHT
+                           (\`meshmeet lookup --peer <id>\` finds it)
   --name <name>            your display name
   --stun <host:port>       STUN server, repeatable
   --bind-address <ip>      keep WebRTC on one local address (e.g. 127.0.0.1)
@@ -38,27 +44,9 @@ ${httpUsage(25)}
   --help                   show this help
 
 The meeting is left on /quit, SIGINT, SIGTERM, or DELETE /meetings/<topic id> on the API.
-Environment: MESHMEET_DEBUG=meshmeet:* prints logs on stderr (never the code or keys);
-MESHMEET_TOKEN sets the API token.`;
-
-function _participant(p: Participant): Record<string, unknown> {
-  return {
-    peerId: p.peerId,
-    name: p.name,
-    state: p.state,
-    path: p.path,
-    pair: p.selectedCandidatePair,
-    direction: p.direction,
-    rtt: p.rtt,
-    discoveredAt: p.discoveredAt,
-    connectedAt: p.connectedAt,
-  };
-}
-
-function _find(meeting: Meeting, who: string): Participant | undefined {
-  return meeting.participants.find((p) => p.peerId === who) ??
-    meeting.participants.find((p) => p.name === who);
-}
+Environment: MESHMEET_BOOTSTRAP is the bootstrap list when --bootstrap is not given
+(multiaddrs separated by commas or spaces); MESHMEET_DEBUG=meshmeet:* prints logs on
+stderr (never the code or keys); MESHMEET_TOKEN sets the API token.`;
 
 /**
  * Run `join` until `/quit`, SIGINT or SIGTERM.
@@ -70,11 +58,15 @@ export async function join(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     values: ["name", "bind-address", ...HTTP_VALUES],
     lists: ["bootstrap", "stun", ...HTTP_LISTS],
-    flags: ["json", ...HTTP_FLAGS],
+    flags: ["json", "no-local", "findable", ...HTTP_FLAGS],
   });
   if (args.positional.length !== 1) throw new UsageError("join needs exactly one invitation code");
-  const bootstrap = args.lists.bootstrap ?? [];
-  if (bootstrap.length === 0) throw new UsageError("join needs --bootstrap <multiaddr>");
+  const bootstrap = args.lists.bootstrap ?? parseBootstrapList(env(BOOTSTRAP_ENV));
+  if (bootstrap.length === 0 && args.flags.has("no-local")) {
+    throw new UsageError(
+      `join --no-local needs --bootstrap <multiaddr> (or ${BOOTSTRAP_ENV})`,
+    );
+  }
   const http = httpAddressOf(args);
   const out = new Output(args.flags.has("json"));
   const debug = env("MESHMEET_DEBUG");
@@ -85,6 +77,8 @@ export async function join(argv: string[]): Promise<number> {
   const joinOptions: JoinMeetingOptions = {
     name: args.values.name ?? "",
     bootstrap,
+    ...(args.flags.has("no-local") ? { localDiscovery: false } : {}),
+    ...(args.flags.has("findable") ? { findable: true } : {}),
     rtcConfiguration: {
       iceServers,
       ...(args.values["bind-address"] ? { bindAddress: args.values["bind-address"] } : {}),
@@ -110,7 +104,7 @@ export async function join(argv: string[]): Promise<number> {
       "peer:join",
       `+ ${p.name || p.peerId} joined (${p.path}, ${p.selectedCandidatePair?.local.type ?? "?"}` +
         `/${p.selectedCandidatePair?.remote.type ?? "?"}, ${p.connectedAt - p.discoveredAt} ms)`,
-      _participant(p),
+      participantBrief(p),
     );
   });
   meeting.addEventListener("peer:leave", (e) => {
@@ -182,18 +176,19 @@ export async function join(argv: string[]): Promise<number> {
             "\n",
           ) ||
             "(nobody yet)",
-          { participants: meeting.participants.map(_participant) },
+          { participants: meeting.participants.map(participantBrief) },
         );
         continue;
       }
       const started = performance.now();
       if (text.startsWith("/to ")) {
         const [, who, ...rest] = text.split(" ");
-        const target = _find(meeting, who);
-        if (!target) {
-          out.event("error", `no participant named ${who}`, { error: `no participant ${who}` });
+        const found = findParticipant(meeting, who);
+        if ("error" in found) {
+          out.event("error", found.message, { error: found.message });
           continue;
         }
+        const target = found.participant;
         try {
           await meeting.send(target.peerId, rest.join(" "));
           out.event("sent", `(delivered to ${target.name || target.peerId})`, {

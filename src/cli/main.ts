@@ -1,5 +1,5 @@
 /**
- * The `meshmeet` command line: `serve`, `join`, `lookup`, `doctor`, `code`.
+ * The `meshmeet` command line: `serve`, `join`, `mcp`, `lookup`, `doctor`, `code`.
  *
  * Run it as `deno task meshmeet <command>` or `deno run -A jsr:@meshmeet/core/cli`.
  *
@@ -13,6 +13,7 @@ import { UsageError } from "./args.ts";
 import { doctor, DOCTOR_USAGE } from "./doctor.ts";
 import { join, JOIN_USAGE } from "./join.ts";
 import { lookup, LOOKUP_USAGE } from "./lookup.ts";
+import { mcp, MCP_USAGE } from "./mcp.ts";
 import { serve, SERVE_USAGE } from "./serve.ts";
 
 const USAGE = `meshmeet <command> [options]
@@ -20,6 +21,7 @@ const USAGE = `meshmeet <command> [options]
 Commands:
   serve                     run a bootstrap/relay node (--http: with the control API)
   join <code>               join a meeting from this terminal (--http: with the control API)
+  mcp <code>                join a meeting as an AI client's MCP server on stdio
   lookup <topic id | code>  what the DHT knows about a topic
   doctor                    check STUN, NAT behaviour, ICE candidates and bootstrap nodes
   code                      print a new invitation code
@@ -33,6 +35,7 @@ Print a new invitation code (five words and four digits, about 68 bits).`;
 const USAGES: Record<string, string> = {
   serve: SERVE_USAGE,
   join: JOIN_USAGE,
+  mcp: MCP_USAGE,
   lookup: LOOKUP_USAGE,
   doctor: DOCTOR_USAGE,
   code: CODE_USAGE,
@@ -72,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case "join":
         return await join(rest);
+      case "mcp":
+        return await mcp(rest);
       case "lookup":
         return await lookup(rest);
       case "doctor":

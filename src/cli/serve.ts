@@ -19,22 +19,27 @@ import {
   startHttp,
 } from "./http.ts";
 import { Output } from "./output.ts";
+import { dnsaddrRecords } from "../bootstrap_list.ts";
 
 /** Usage of `serve`. */
 export const SERVE_USAGE = `meshmeet serve [options]
 
-Run a bootstrap node: DHT server, circuit relay (signaling) and WebSocket/TCP listeners.
+Run a bootstrap node: DHT server, circuit relay (signaling) and WebSocket/TCP listeners;
+add --listen /ip4/0.0.0.0/udp/<port>/webrtc-direct for browsers on https pages.
 Give the printed addresses to participants as their bootstrap list. With --http, also
 serve the control API (status, DHT state, topic lookup, metrics; joins for local apps).
 
 Options:
-  --listen <multiaddr>   listen address, repeatable (default /ip4/127.0.0.1/tcp/0/ws and /tcp/0)
+  --listen <multiaddr>   listen address, repeatable (default /ip4/127.0.0.1/tcp/0/ws and /tcp/0;
+                         also /udp/<port>/webrtc-direct)
   --announce <multiaddr> address to announce instead, repeatable
   --peer <multiaddr>     another bootstrap node to join, repeatable
   --ice-server <url>     STUN/TURN server to advertise to participants, repeatable
                          (stun:host:port, turn:host:port?transport=udp)
   --ice-username <name>  username for the advertised TURN servers
   --ice-credential <pw>  credential for the advertised TURN servers
+  --dnsaddr <domain>     print the DNS TXT records that publish this node under
+                         /dnsaddr/<domain> (default domain: bootstrap.example.org)
 ${httpUsage(23)}
   --json                 print JSON lines
   --help                 show this help
@@ -66,7 +71,7 @@ function _iceServers(
  */
 export async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: [...HTTP_VALUES, "ice-username", "ice-credential"],
+    values: [...HTTP_VALUES, "ice-username", "ice-credential", "dnsaddr"],
     lists: ["listen", "announce", "peer", "ice-server", ...HTTP_LISTS],
     flags: ["json", ...HTTP_FLAGS],
   });
@@ -96,6 +101,16 @@ export async function serve(argv: string[]): Promise<number> {
     }`,
     { peerId: node.peerId, addresses: node.addresses },
   );
+  // A deployment ships `/dnsaddr/<domain>` as its default list; these are its records.
+  const domain = args.values.dnsaddr ?? "bootstrap.example.org";
+  const records = dnsaddrRecords(domain, node.addresses);
+  out.event(
+    "dnsaddr",
+    `To publish as /dnsaddr/${domain}, add these DNS TXT records:\n${
+      records.map((r) => `  ${r}`).join("\n")
+    }`,
+    { domain, records },
+  );
   const meetings = new Map<string, Meeting>();
   let server: ControlApiServer | undefined;
   if (http) {
@@ -106,6 +121,8 @@ export async function serve(argv: string[]): Promise<number> {
         joinMeeting(code, {
           name: options.name,
           bootstrap: node.addresses,
+          // A server's meetings go through its own DHT; it has no LAN neighbours to find.
+          localDiscovery: false,
           signal: options.signal,
           logger,
         }),

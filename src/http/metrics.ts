@@ -6,12 +6,14 @@
  *
  * @module
  */
-import type { Connection } from "@libp2p/interface";
 import type { KadDHT, SingleKadDHT } from "@libp2p/kad-dht";
 import type { BootstrapNode } from "../bootstrap_node.ts";
 import type { Meeting, Participant } from "../meeting.ts";
 import { encodeMessage } from "../message_codec.ts";
 import { Counter, Histogram, type Labels, SampleFamily } from "./prometheus.ts";
+import { peerConnectionOf } from "../service/peer_connection.ts";
+
+export { peerConnectionOf };
 
 /** Length of the topic id prefix used as the `topic` label. */
 export const TOPIC_LABEL_LENGTH = 12;
@@ -33,31 +35,7 @@ interface ByteTotals {
 
 interface WireState {
   base: ByteTotals;
-  last: Map<string, ByteTotals>;
-}
-
-function _peerConnectionOf(connection: Connection): RTCPeerConnection | undefined {
-  // libp2p keeps the transport's connection as `maConn`; @libp2p/webrtc's has `peerConnection`.
-  const maConn = (connection as unknown as { maConn?: { peerConnection?: RTCPeerConnection } })
-    .maConn;
-  return maConn?.peerConnection;
-}
-
-/**
- * The direct WebRTC peer connection of a participant in a meeting, if there is one.
- *
- * @param meeting The meeting.
- * @param peerId The participant.
- * @returns Its `RTCPeerConnection`, for ICE and signaling states.
- */
-export function peerConnectionOf(meeting: Meeting, peerId: string): RTCPeerConnection | undefined {
-  if (meeting.left) return undefined;
-  for (const connection of meeting.libp2p.getConnections()) {
-    if (connection.remotePeer.toString() !== peerId || connection.status !== "open") continue;
-    const pc = _peerConnectionOf(connection);
-    if (pc) return pc;
-  }
-  return undefined;
+  last: Map<RTCPeerConnection, ByteTotals>;
 }
 
 /**
@@ -328,10 +306,11 @@ export class MeshmeetMetrics {
       state = { base: { in: 0, out: 0 }, last: new Map() };
       this.#wire.set(meeting, state);
     }
-    const current = new Map<string, ByteTotals>();
+    // Keyed by the peer connection itself: a reconnect makes a new one with fresh counters.
+    const current = new Map<RTCPeerConnection, ByteTotals>();
     await Promise.all(
-      meeting.libp2p.getConnections().map(async (connection) => {
-        const pc = _peerConnectionOf(connection);
+      meeting.participants.map(async (p) => {
+        const pc = peerConnectionOf(meeting, p.peerId);
         if (!pc) return;
         try {
           const report = await pc.getStats();
@@ -341,7 +320,7 @@ export class MeshmeetMetrics {
               totals = { in: Number(s.bytesReceived ?? 0), out: Number(s.bytesSent) };
             }
           });
-          if (totals) current.set(connection.id, totals);
+          if (totals) current.set(pc, totals);
         } catch {
           // closed meanwhile
         }

@@ -53,3 +53,10 @@ export {
 } from "./topic_lookup.ts";
 export { MeshmeetMetrics, TOPIC_LABEL_LENGTH, topicLabel } from "./metrics.ts";
 export { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
+export {
+  ControlApiClient,
+  type ControlApiClientOptions,
+  ControlApiError,
+} from "./control_client.ts";
+export type * from "./control_client.ts"; // ApiStatus, ApiMeeting, ApiParticipant, …
+export { MCP_PATH } from "./control_api.ts";

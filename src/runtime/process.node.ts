@@ -76,3 +76,13 @@ export function onShutdownSignal(handler: () => void): void {
 
 /** Name of the runtime, for `--version` and status output. */
 export const runtimeName = `node ${process.versions.node}`;
+
+/**
+ * Call `handler` when standard input ends (the other side closed it).
+ *
+ * @param handler What to do.
+ */
+export function onStdinEnd(handler: () => void): void {
+  process.stdin.once("end", handler);
+  process.stdin.once("close", handler);
+}

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import nodeProcess from "node:process";
 import { readLines } from "../_lines.ts";
 
 /** Command-line arguments (without the program). */
@@ -80,3 +81,14 @@ export function onShutdownSignal(handler: () => void): void {
 
 /** Name of the runtime, for `--version` and status output. */
 export const runtimeName = `deno ${Deno.version.deno}`;
+
+/**
+ * Call `handler` when standard input ends (the other side closed it). Listens on Node's
+ * `process.stdin`, which is what the MCP SDK's stdio transport reads in Deno too.
+ *
+ * @param handler What to do.
+ */
+export function onStdinEnd(handler: () => void): void {
+  nodeProcess.stdin.once("end", handler);
+  nodeProcess.stdin.once("close", handler);
+}

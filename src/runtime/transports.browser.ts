@@ -74,3 +74,20 @@ export function listenTransports(): TransportFactory[] {
       "run `meshmeet serve` (Deno or Node) and pass its addresses as `bootstrap`",
   );
 }
+
+/**
+ * Not available in browsers: they cannot listen for connections.
+ *
+ * @returns Never.
+ * @throws {TypeError} Always.
+ *
+ * @example
+ * ```ts ignore
+ * await webRtcDirectListenTransport(); // rejects in a browser
+ * ```
+ */
+export function webRtcDirectListenTransport(): Promise<TransportFactory> {
+  return Promise.reject(
+    new TypeError("Cannot listen on WebRTC-Direct in a browser: run `meshmeet serve` instead"),
+  );
+}

@@ -55,3 +55,26 @@ export function serverDialTransports(_init: ServerDialTransportsInit = {}): Tran
 export function listenTransports(): TransportFactory[] {
   return [webSockets(), tcp()];
 }
+
+/**
+ * The WebRTC-Direct listener (`/udp/<port>/webrtc-direct`) of a bootstrap node, which
+ * browsers on https pages dial without a certificate authority: the listener's self-signed
+ * certificate is pinned by the `/certhash/…` in its address. (A page served over https
+ * cannot open `ws://` to anything but loopback; `wss://` needs a CA-signed certificate,
+ * e.g. a TLS-terminating proxy.) The certificate, and so the certhash, is new at every
+ * start unless the node has a persistent datastore and keychain (@libp2p/webrtc README).
+ *
+ * Loaded only when a node listens on WebRTC-Direct: @libp2p/webrtc's listener runs on
+ * node-datachannel (its ICE-lite server), which nothing else on Deno/Node loads.
+ *
+ * @returns The transport factory for `createLibp2p()`.
+ *
+ * @example
+ * ```ts ignore
+ * createLibp2p({ transports: [...listenTransports(), await webRtcDirectListenTransport()] });
+ * ```
+ */
+export async function webRtcDirectListenTransport(): Promise<TransportFactory> {
+  const { webRTCDirect } = await import("@libp2p/webrtc");
+  return webRTCDirect();
+}

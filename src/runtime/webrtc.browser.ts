@@ -2,44 +2,27 @@
  * WebRTC for browsers: the browser's own `RTCPeerConnection`. Same exports as
  * `webrtc.ts` (swapped in by the npm build's `browser` field and by the browser bundle).
  *
- * Browsers already gather ICE candidates only after `setLocalDescription()` (the spec), so
- * the candidate-ordering fix that `webrtc.ts` applies to node-datachannel is not needed.
- *
  * @module
  */
 
-/** Which WebRTC implementation this runtime uses. */
+/** Which WebRTC implementation this runtime uses by default. */
 export const webRtcImplementation = "browser";
-
-/**
- * Make an `RTCPeerConnection` class hold `icecandidate` events until
- * `setLocalDescription()` has resolved. Browsers behave so already: nothing is patched.
- *
- * @param _PeerConnection The class (unused).
- * @returns Always false: the browser's class needs no patch.
- *
- * @example
- * ```ts ignore
- * holdCandidatesUntilLocalDescription(RTCPeerConnection); // false in a browser
- * ```
- */
-export function holdCandidatesUntilLocalDescription(_PeerConnection: unknown): boolean {
-  return false;
-}
 
 /** The `RTCPeerConnection` class of this runtime: the browser's. */
 export const RTCPeerConnection: typeof globalThis.RTCPeerConnection = globalThis.RTCPeerConnection;
 
 /**
- * Extra RTCConfiguration fields other runtimes understand. Browsers ignore them (ICE
- * binds to the interfaces the browser chooses), so configurations stay portable.
+ * Extra RTCConfiguration fields meshmeet understands on every runtime.
  */
 export interface RuntimeRtcConfiguration extends RTCConfiguration {
-  /** Local address to bind ICE sockets to (node-datachannel only; ignored here). */
+  /**
+   * Only signal local candidates on this address (plus server-reflexive and relay ones).
+   * Browsers usually hide host addresses behind mDNS names, so it is best left unset here.
+   */
   bindAddress?: string;
-  /** Lowest local UDP port (node-datachannel only; ignored here). */
+  /** Accepted for compatibility with earlier versions; ignored. */
   portRangeBegin?: number;
-  /** Highest local UDP port (node-datachannel only; ignored here). */
+  /** Accepted for compatibility with earlier versions; ignored. */
   portRangeEnd?: number;
 }
 

@@ -1,135 +1,63 @@
 /**
- * WebRTC for Deno and Node: node-datachannel (libdatachannel) behind the W3C API.
+ * WebRTC for Deno and Node: Google's libwebrtc through `@roamhq/wrtc` (Node-API; the Linux
+ * binary ships inside the registry package `@roamhq/wrtc-linux-x64`, no install script).
  *
  * The browser variant of this file is `webrtc.browser.ts`, with the same exports.
  *
- * ## The candidate-ordering fix (one place, here)
- * Under Deno, node-datachannel's N-API callbacks can fire `icecandidate` before
- * `createOffer()` / `createAnswer()` has resolved. `@libp2p/webrtc` writes each candidate
- * to the signaling stream as soon as it is fired, so the remote side receives
- * ICE_CANDIDATE before SDP_OFFER and aborts ("expected message type SDP_OFFER, received:
- * ICE_CANDIDATE"): private-to-private WebRTC failed on every Deno dial. Browsers never do
- * this: the spec only gathers candidates after `setLocalDescription()`. We give
- * node-datachannel's `RTCPeerConnection` exactly that behaviour by holding `icecandidate`
- * events per connection until `setLocalDescription()` has resolved, then releasing them in
- * order. `@libp2p/webrtc` constructs its peer connections from the same class object, so
- * patching its prototype once fixes every connection without touching `node_modules`.
- * The same race explains part of the ~10 % first-dial failures measured on Node
- * ("Got a remote candidate without ICE transport"). Upstream: node-datachannel's polyfill
- * `RTCPeerConnection` dispatches `onLocalCandidate` immediately (no issue found upstream;
- * see LAB.md).
+ * Why libwebrtc and not node-datachannel (libdatachannel), which meshmeet used before:
+ * measured on the 2-core development machine (LAB.md, BENCHMARKS.md section 3), two peer
+ * connections in one Deno process reach their first echoed message in 8.4 ms p50 (max
+ * 29 ms, 0 of 30 rounds over 800 ms) against 1,002 ms p50 (24 of 30 over 800 ms) with
+ * node-datachannel, whose answering side sends its DTLS ClientHello before the offerer's
+ * DTLS transport exists and then waits out a 1 s retransmit timer (libdatachannel #1635).
+ * node-datachannel also needed a candidate-ordering patch under Deno, `cleanup()` at unload
+ * and one test process per file (SIGSEGV at isolate disposal), and kept Node processes
+ * alive after `leave()`; none of that applies here: a process using this module exits by
+ * itself once its peer connections are closed.
+ *
+ * Anything W3C-shaped can be used instead: `joinMeeting(code, { rtcPeerConnection })`.
  *
  * @module
  */
-import nodeDataChannel from "node-datachannel";
-import { RTCPeerConnection as NdcPeerConnection } from "node-datachannel/polyfill";
+import wrtc from "@roamhq/wrtc";
 
-/** Which WebRTC implementation this runtime uses. */
-export const webRtcImplementation = "node-datachannel";
+/** Which WebRTC implementation this runtime uses by default. */
+export const webRtcImplementation = "libwebrtc (@roamhq/wrtc)";
 
-const RELEASED = Symbol.for("meshmeet.candidatesReleased");
-const HELD = Symbol.for("meshmeet.heldCandidates");
-const PATCHED = Symbol.for("meshmeet.candidateOrderFix");
-
-type Patchable = {
-  prototype: {
-    dispatchEvent(event: Event): boolean;
-    setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void>;
-  } & Record<symbol, unknown>;
-} & Record<symbol, unknown>;
-
-/**
- * Make an `RTCPeerConnection` class hold `icecandidate` events until
- * `setLocalDescription()` has resolved (browser behaviour). Idempotent.
- *
- * @param PeerConnection The class to patch.
- * @returns Whether the class was patched by this call (false when it already was).
- *
- * @example
- * ```ts ignore
- * holdCandidatesUntilLocalDescription(RTCPeerConnection);
- * ```
- */
-export function holdCandidatesUntilLocalDescription(PeerConnection: unknown): boolean {
-  const cls = PeerConnection as Patchable;
-  if (cls[PATCHED] === true) return false;
-  const proto = cls.prototype;
-  const dispatch = proto.dispatchEvent;
-  const setLocal = proto.setLocalDescription;
-  proto.dispatchEvent = function (this: Record<symbol, unknown>, event: Event): boolean {
-    if (event.type === "icecandidate" && this[RELEASED] !== true) {
-      ((this[HELD] ??= []) as Event[]).push(event);
-      return true;
-    }
-    return dispatch.call(this, event);
-  };
-  proto.setLocalDescription = async function (
-    this: Record<symbol, unknown>,
-    description?: RTCLocalSessionDescriptionInit,
-  ): Promise<void> {
-    await setLocal.call(this, description);
-    if (this[RELEASED] === true) return;
-    this[RELEASED] = true;
-    const held = (this[HELD] ?? []) as Event[];
-    delete this[HELD];
-    // Release them as a task, as browsers do: after the caller's continuation.
-    if (held.length > 0) {
-      setTimeout(() => {
-        for (const event of held) dispatch.call(this, event);
-      }, 0);
-    }
-  };
-  cls[PATCHED] = true;
-  return true;
-}
-
-holdCandidatesUntilLocalDescription(NdcPeerConnection);
-
-// Shutting down under Deno: libdatachannel's threads can still call into JavaScript while
-// V8 disposes the isolate at exit, which crashes the process ("attempt to access Handle
-// hosted by disposed Isolate", SIGSEGV; seen at the end of test files and scripts that
-// end without Deno.exit()). Stopping libdatachannel first, on "unload", avoids it; on Node
-// the event never fires and nothing changes.
-globalThis.addEventListener?.("unload", () => {
-  try {
-    nodeDataChannel.cleanup();
-  } catch {
-    // already cleaned up
-  }
-});
-
-/** The `RTCPeerConnection` class of this runtime (patched as described above). */
+/** The `RTCPeerConnection` class of this runtime. */
 export const RTCPeerConnection: typeof globalThis.RTCPeerConnection =
-  NdcPeerConnection as unknown as typeof globalThis.RTCPeerConnection;
+  (wrtc as unknown as { RTCPeerConnection: typeof globalThis.RTCPeerConnection })
+    .RTCPeerConnection;
 
 /**
- * Extra RTCConfiguration fields this runtime understands. node-datachannel accepts
- * `bindAddress` to keep ICE on one interface (tests use `127.0.0.1`).
+ * Extra RTCConfiguration fields meshmeet understands on every runtime.
  */
 export interface RuntimeRtcConfiguration extends RTCConfiguration {
-  /** Local address to bind ICE sockets to (node-datachannel only). */
+  /**
+   * Only signal local candidates on this address (plus server-reflexive and relay ones),
+   * e.g. `127.0.0.1` to keep tests on loopback. libwebrtc still gathers every interface;
+   * the filter is applied by meshmeet's signaling, so the other side only learns (and
+   * checks) this address.
+   */
   bindAddress?: string;
-  /** Lowest local UDP port (node-datachannel only). */
+  /** Accepted for compatibility with earlier versions; libwebrtc ignores it. */
   portRangeBegin?: number;
-  /** Highest local UDP port (node-datachannel only). */
+  /** Accepted for compatibility with earlier versions; libwebrtc ignores it. */
   portRangeEnd?: number;
 }
 
 /**
- * Adapt ICE servers to what this runtime's WebRTC accepts. libdatachannel cannot parse
- * IPv6 literals in ICE URLs (`stun:[2001:db8::1]:3478` fails with "Invalid ICE server
- * port in URL", which makes the whole connection attempt throw), so such URLs are left
- * out; servers with a host name or an IPv4 address are kept.
+ * Adapt ICE servers to what this runtime's WebRTC accepts. libwebrtc parses every URL form
+ * (IPv6 literals included), so the list is returned as it is (copied).
  *
  * @param iceServers The configured servers.
  * @returns The servers this runtime can use.
+ *
+ * @example
+ * ```ts ignore
+ * iceServersForRuntime([{ urls: "stun:[2001:db8::1]:3478" }]);
+ * ```
  */
 export function iceServersForRuntime(iceServers: readonly RTCIceServer[]): RTCIceServer[] {
-  const out: RTCIceServer[] = [];
-  for (const server of iceServers) {
-    const urls = (Array.isArray(server.urls) ? server.urls : [server.urls])
-      .filter((url) => !/^[a-z]+:\[/i.test(url));
-    if (urls.length > 0) out.push({ ...server, urls });
-  }
-  return out;
+  return iceServers.map((server) => ({ ...server }));
 }

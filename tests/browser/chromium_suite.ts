@@ -31,6 +31,7 @@ import {
   summarize,
 } from "../contract/scenarios.ts";
 import { ProcessHost } from "./_process_host.ts";
+import { HttpsLab } from "./_https.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ARTIFACTS = `${ROOT}.artifacts`;
@@ -305,6 +306,7 @@ Deno.test("Chromium: contract scenarios, a mixed Chromium/Deno/Node meeting, the
               contexts.push(context);
               const page = await context.newPage();
               await page.goto(lab.url, { waitUntil: "load", timeout: 30_000 });
+              await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
               pages.push(page);
             }
             const [ada, bob] = pages;
@@ -392,6 +394,76 @@ Deno.test("Chromium: contract scenarios, a mixed Chromium/Deno/Node meeting, the
           } finally {
             await Promise.allSettled(contexts.map((c) => c.close()));
           }
+        },
+      );
+    }
+
+    if (only("https")) {
+      await t.step(
+        "the example page over https: Chromium reaches the bootstrap node over WebRTC-Direct only, meets a Deno peer, chats (10 rounds)",
+        async () => {
+          const https = new HttpsLab();
+          const meetMs: number[] = [];
+          try {
+            await https.start(`${ROOT}npm/browser`);
+            for (let round = 0; round < 10; round++) {
+              const page = await https.page();
+              let dora: meshmeet.Meeting | undefined;
+              try {
+                const secure = await page.evaluate(() => isSecureContext && location.protocol);
+                assertEquals(secure, "https:");
+                const code = meshmeet.generateInvitationCode();
+                await page.fill("#code", code);
+                await page.fill("#name", "Wren");
+                const t0 = performance.now();
+                await page.click("#join");
+                dora = await meshmeet.joinMeeting(code, {
+                  name: "Dora",
+                  // The Deno peer reaches the same bootstrap node over TCP.
+                  bootstrap: https.boot.addresses.filter((a) => !a.includes("/webrtc-direct/")),
+                  rtcConfiguration: { iceServers: [], bindAddress: "127.0.0.1" },
+                });
+                await page.waitForSelector('#participants tr[data-path="direct"]', {
+                  timeout: 45_000,
+                });
+                meetMs.push(performance.now() - t0);
+                if (round > 0) continue;
+                // The page's only way to the bootstrap node was WebRTC-Direct.
+                const doraId = dora.self.peerId;
+                const browserConns = https.boot.libp2p.getConnections().filter((c) =>
+                  c.remotePeer.toString() !== doraId
+                );
+                assert(browserConns.length >= 1, "the page has no connection to the bootstrap");
+                for (const c of browserConns) {
+                  assert(c.remoteAddr.toString().includes("/webrtc-direct"), `${c.remoteAddr}`);
+                }
+                const texts: string[] = [];
+                dora.addEventListener("message", (e) => texts.push(e.detail.text ?? ""));
+                await page.fill("#message", "Hello Dora, from an https page");
+                await page.press("#message", "Enter");
+                await page.waitForSelector('#log [data-acked="1"]', { timeout: 15_000 });
+                assert(texts.includes("Hello Dora, from an https page"), texts.join("|"));
+                await dora.broadcast("Hi Wren, from Deno");
+                await page.waitForFunction(
+                  () => document.querySelector("#log")!.textContent!.includes("Dora: Hi Wren"),
+                  undefined,
+                  { timeout: 15_000 },
+                );
+              } finally {
+                await page.context().close();
+                await dora?.leave();
+              }
+            }
+          } finally {
+            await https.stop(); // the browser first (LAB.md)
+          }
+          const sorted = [...meetMs].sort((a, b) => a - b);
+          console.log(
+            `  https + WebRTC-Direct: time-to-meet (click Join → direct link to the Deno peer) ` +
+              `p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, max ${
+                Math.round(sorted[sorted.length - 1])
+              } ms (${meetMs.length} rounds)`,
+          );
         },
       );
     }

@@ -65,7 +65,7 @@ Deno.test("meshmeet with bad arguments prints the usage and exits 2", async () =
     [["serve", "--http", "0", "--token", "short"], "at least 8 characters", "meshmeet serve"],
     [["serve", "--ice-server", "http://x"], "is not a stun:", "meshmeet serve"],
     [["join"], "exactly one invitation code", "meshmeet join"],
-    [["join", "a-b-c-d-e-1234"], "--bootstrap", "meshmeet join"],
+    [["join", "a-b-c-d-e-1234", "--no-local"], "--bootstrap", "meshmeet join"],
     [["join", "a-b-c-d-e-1234", "--bootstrap"], "needs a value", "meshmeet join"],
     [["lookup"], "exactly one topic id", "meshmeet lookup"],
     [["lookup", "ab".repeat(32)], "either --bootstrap", "meshmeet lookup"],

@@ -85,9 +85,9 @@ class LocalPeer implements ContractPeer {
     return Promise.resolve(this.#meeting.stats.handshakeFailures);
   }
 
-  webrtcAddress(): Promise<string> {
-    const address = this.#meeting.self.addresses.find((a) => a.includes("/webrtc"));
-    if (address === undefined) return Promise.reject(new Error("no /webrtc address"));
+  relayAddress(): Promise<string> {
+    const address = this.#meeting.self.addresses.find((a) => a.includes("/p2p-circuit"));
+    if (address === undefined) return Promise.reject(new Error("no /p2p-circuit address"));
     return Promise.resolve(address);
   }
 
@@ -154,7 +154,7 @@ const PEER_METHODS = new Set([
   "messages",
   "leaves",
   "handshakeFailures",
-  "webrtcAddress",
+  "relayAddress",
   "connect",
   "libp2pPeers",
   "leave",
@@ -245,7 +245,7 @@ export class RemoteRuntime implements ContractRuntime {
       messages: () => op("messages"),
       leaves: () => op("leaves"),
       handshakeFailures: () => op("handshakeFailures"),
-      webrtcAddress: () => op("webrtcAddress"),
+      relayAddress: () => op("relayAddress"),
       connect: (address) => op("connect", address),
       libp2pPeers: () => op("libp2pPeers"),
       leave: () => op("leave"),

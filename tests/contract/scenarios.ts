@@ -65,8 +65,8 @@ export interface ContractPeer {
   leaves(): Promise<LeaveRecord[]>;
   /** Failed membership handshakes counted so far. */
   handshakeFailures(): Promise<number>;
-  /** Its `/p2p-circuit/webrtc` address. */
-  webrtcAddress(): Promise<string>;
+  /** Its relay (`/p2p-circuit`) address, where signaling reaches it. */
+  relayAddress(): Promise<string>;
   /** `Meeting.connect(address)`: whether it worked, and the error's name if not. */
   connect(address: string): Promise<{ ok: boolean; errorName?: string; message?: string }>;
   /** Peer ids of every libp2p connection it has. */
@@ -291,13 +291,13 @@ export const scenarios: readonly Scenario[] = [
       // A WebRTC dial can time out before any handshake (a known first-dial stall, counted
       // by the connect-time figures): try again then, up to three times. What must never
       // happen is a successful connect, or a failure other than the membership proof.
-      let result = await mallory.connect(await ada.webrtcAddress());
+      let result = await mallory.connect(await ada.relayAddress());
       for (
         let i = 1;
         i < 3 && !result.ok && /Timeout|ConnectionFailed/.test(result.errorName ?? "");
         i++
       ) {
-        result = await mallory.connect(await ada.webrtcAddress());
+        result = await mallory.connect(await ada.relayAddress());
       }
       check(!result.ok, "Mallory's connect() to Ada must fail");
       check(

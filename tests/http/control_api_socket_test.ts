@@ -17,6 +17,7 @@ import { createControlApi, serveControlApi } from "../../src/http/mod.ts";
 import {
   cleanup,
   joinLoopback,
+  ownAddresses,
   recordEvents,
   startLoopbackBootstrap,
   waitUntil,
@@ -101,7 +102,9 @@ Deno.test("createControlApi() over a real socket: join, participants, send, even
       "connected",
       "direct",
     ]);
-    assertEquals(p.selectedCandidatePair.local.address, "127.0.0.1");
+    // libwebrtc cannot bind ICE to one address (see ownAddresses()): a host pair on this host.
+    assertEquals(p.selectedCandidatePair.local.type, "host");
+    assert(ownAddresses().has(p.selectedCandidatePair.local.address), "a local address");
     assertEquals(p.ice.connectionState, "connected");
     assertEquals(typeof p.lastSeen, "number");
 

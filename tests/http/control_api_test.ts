@@ -741,6 +741,7 @@ Deno.test("createControlApi() GET /openapi.json describes every route", async ()
   assertEquals(doc.info.version, VERSION);
   assertEquals(Object.keys(doc.paths).sort(), [
     "/events",
+    "/mcp",
     "/meetings",
     "/meetings/{topicId}",
     "/meetings/{topicId}/messages",
@@ -751,7 +752,14 @@ Deno.test("createControlApi() GET /openapi.json describes every route", async ()
   ]);
   assertEquals(doc.components.securitySchemes.bearerAuth.scheme, "bearer");
   assertEquals(doc.paths["/meetings"].post.security, [{ bearerAuth: [] }]);
-  assertEquals(doc.paths["/meetings"].get.security, undefined);
+  // Open reads declare that they need nothing (redocly's security-defined rule).
+  assertEquals(doc.paths["/meetings"].get.security, []);
+  assertEquals(doc.paths["/mcp"].post.security, [{ bearerAuth: [] }]);
+  assertEquals(doc.servers, [{ url: "http://localhost", description: "This node" }]);
+  const operations = Object.values(doc.paths).flatMap((p) => Object.values(p as object));
+  const ids = operations.map((o) => (o as { operationId?: string }).operationId);
+  assert(ids.every((id) => typeof id === "string"), "every operation has an operationId");
+  assertEquals(new Set(ids).size, ids.length, "operationIds are unique");
   assertExists(doc.components.schemas.Participant);
   assertExists(doc.paths["/meetings/{topicId}/messages"].post.responses["413"]);
 });

@@ -96,3 +96,13 @@ export async function cleanup(meetings: Meeting[], boots: BootstrapNode[] = []):
 export function idOf(meeting: Meeting, name: string): string | undefined {
   return meeting.participants.find((p) => p.name === name)?.peerId;
 }
+
+/**
+ * This host's own addresses (loopback included). libwebrtc has no way to bind ICE to one
+ * address: with `bindAddress` only that address is signaled, but connectivity checks may
+ * still leave from another local interface and show up as peer-reflexive. Either way the
+ * packets never leave this machine.
+ */
+export function ownAddresses(): Set<string> {
+  return new Set(["127.0.0.1", "::1", ...Deno.networkInterfaces().map((i) => i.address)]);
+}

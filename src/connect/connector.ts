@@ -1,0 +1,439 @@
+/**
+ * The connector: makes meeting links. Dialing opens a signaling stream to the peer's relay
+ * address, runs the membership handshake on it, then climbs the ladder
+ * ({@linkcode DialLadder}): a WebRTC session of meshmeet's own on the `direct` rung, the
+ * same with TURN candidates on the `turn` rung, and on the `relay` rung the signaling stream
+ * itself carries the meeting. Answering does the same from the other side. Every link it
+ * makes, with its path already described, goes to the host (the meeting), which keeps the
+ * roster.
+ *
+ * Who dials (the lower peer id) and when is the meeting's decision; the connector bounds
+ * how many attempts run at once (`maxDialsInFlight`) and how long each may take.
+ *
+ * @module
+ */
+import type { Connection, Stream } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import { ConnectionFailedError, MeetingClosedError, MembershipProofError } from "../errors.ts";
+import { FramedStream } from "../framed_stream.ts";
+import type { Logger } from "../logger.ts";
+import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "../membership.ts";
+import type { ParticipantLibp2p } from "../node.ts";
+import type { TopicKeys } from "../topic.ts";
+import { Limiter } from "../_limiter.ts";
+import { sleep } from "../_async.ts";
+import { iceServersForRuntime, type RuntimeRtcConfiguration } from "../runtime/webrtc.ts";
+import type { FrameChannel } from "./frame_channel.ts";
+import { hasTurnServer, iceServersForRung } from "./ice.ts";
+import { describePath, type PathInfo } from "./inspect.ts";
+import { DialLadder, type Rung } from "./ladder.ts";
+import {
+  answerWebRtc,
+  decodeSignal,
+  encodeSignal,
+  type IceRung,
+  MAX_SIGNAL_BYTES,
+  offerWebRtc,
+  SIGNAL_PROTOCOL,
+  type WebRtcSessionInit,
+} from "./signaling.ts";
+
+/** A link the connector made: handshaken, open, its path described. */
+export interface NewLink {
+  /** The remote peer. */
+  peerId: string;
+  /** Its frames. */
+  channel: FrameChannel;
+  /** What it told us in the handshake. */
+  hello: MemberHello;
+  /** The peer connection, for WebRTC links (undefined on the relay rung). */
+  pc?: RTCPeerConnection;
+  /** The selected candidate pair of a WebRTC link, when known. */
+  path?: PathInfo;
+  /** Who dialed. */
+  direction: "inbound" | "outbound";
+  /** When the peer was first discovered (ms since the epoch). */
+  discoveredAt: number;
+}
+
+/** Timers and limits the connector uses (the meeting's options). */
+export interface ConnectorOptions {
+  /** Budget of a `direct` attempt (ms). */
+  dialTimeoutMs: number;
+  /** Budget of a `turn` attempt (ms). */
+  turnTimeoutMs: number;
+  /** Budget of a `relay` attempt (ms). */
+  relayTimeoutMs: number;
+  /** Whether the relay rung may carry meetings. */
+  allowRelay: boolean;
+  /** Attempts per dial. */
+  maxDialAttempts: number;
+  /** Quick failures per rung. */
+  directAttempts: number;
+  /** Attempts running at once. */
+  maxDialsInFlight: number;
+  /** Largest meeting message (bytes). */
+  maxMessageBytes: number;
+}
+
+/** What the connector needs from the meeting it serves. */
+export interface ConnectorHost {
+  /** The participant's libp2p node. */
+  libp2p: ParticipantLibp2p;
+  /** The meeting's keys (membership proof). */
+  keys: TopicKeys;
+  /** What we tell peers in the handshake. */
+  self: { name: string; joinedAt: number };
+  /** Logger (`meshmeet:connect`). */
+  log: Logger;
+  /** ICE servers in use (asked before every attempt). */
+  iceServers(): RTCIceServer[];
+  /** The user's RTCConfiguration (without `iceServers`). */
+  rtcConfiguration: RuntimeRtcConfiguration;
+  /** The RTCPeerConnection class. */
+  PeerConnection: typeof RTCPeerConnection;
+  /** Ends everything (the meeting was left). */
+  signal: AbortSignal;
+  /** Counters the connector updates. */
+  stats: { dialAttempts: number; dialFailures: number };
+  /** When a peer was discovered and where signaling reaches it, if discovery knows it. */
+  known(peerId: string): { discoveredAt: number; name: string; address?: string } | undefined;
+  /** Whether the peer already has a working link. */
+  linked(peerId: string): boolean;
+  /** A new link is ready. */
+  onLink(link: NewLink): void;
+  /** A peer failed the membership handshake. */
+  onHandshakeFailed(peerId: string, error: Error): void;
+  /** Every rung failed for a peer. */
+  onConnectionFailed(peerId: string, name: string, error: ConnectionFailedError): void;
+}
+
+/** Makes and answers meeting links. */
+export class Connector {
+  #host: ConnectorHost;
+  #options: ConnectorOptions;
+  #dialing = new Map<string, Promise<void>>();
+  #slots: Limiter;
+
+  /**
+   * @param host The meeting it serves.
+   * @param options Timers and limits.
+   */
+  constructor(host: ConnectorHost, options: ConnectorOptions) {
+    this.#host = host;
+    this.#options = options;
+    this.#slots = new Limiter(options.maxDialsInFlight);
+  }
+
+  /** Answer signaling streams from now on. */
+  async start(): Promise<void> {
+    await this.#host.libp2p.handle(SIGNAL_PROTOCOL, (stream, connection) => {
+      void this.#answer(stream, connection);
+    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
+  }
+
+  /**
+   * Whether an attempt to a peer is running.
+   *
+   * @param peerId The peer.
+   * @returns True while dialing it.
+   */
+  dialing(peerId: string): boolean {
+    return this.#dialing.has(peerId);
+  }
+
+  /** Resolves once every running attempt has ended. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#dialing.values()]);
+  }
+
+  get #closed(): boolean {
+    return this.#host.signal.aborted;
+  }
+
+  /**
+   * Dial a peer up the ladder until a link is made, every rung failed (the host hears of
+   * it), or the peer no longer needs one. Does nothing while a dial to it runs.
+   *
+   * @param peerId The peer (discovery must know its address).
+   */
+  dial(peerId: string): void {
+    if (this.#dialing.has(peerId) || this.#closed) return;
+    const host = this.#host;
+    const task = (async () => {
+      const signal = host.signal;
+      const ladder = new DialLadder({
+        turn: hasTurnServer(host.iceServers()),
+        relay: this.#options.allowRelay,
+        maxAttempts: this.#options.maxDialAttempts,
+        triesPerRung: this.#options.directAttempts,
+      });
+      let lastError: Error | undefined;
+      for (let step = ladder.next(); step.action === "try"; step = ladder.next()) {
+        if (step.delayMs > 0) await sleep(step.delayMs, signal).catch(() => {});
+        const known = host.known(peerId);
+        if (!known || this.#closed || host.linked(peerId)) return;
+        if (known.address === undefined) {
+          host.log(`${peerId} announced no relay address; cannot dial`);
+          return;
+        }
+        const timing = { started: performance.now() };
+        try {
+          await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing);
+          return;
+        } catch (err) {
+          if (this.#closed) return;
+          host.stats.dialFailures++;
+          host.log(
+            `${step.rung} attempt ${step.attempt} to ${peerId} failed after ${
+              Math.round(performance.now() - timing.started)
+            } ms: ${(err as Error).message}`,
+          );
+          if (err instanceof MembershipProofError) return;
+          lastError = err as Error;
+          ladder.failed(
+            (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError" ||
+              performance.now() - timing.started >= this.#budget(step.rung) - 50,
+          );
+        }
+      }
+      if (!this.#closed && lastError) {
+        const tried = ladder.rungs.join(", ") +
+          (this.#options.allowRelay ? "" : " (relay disabled)");
+        host.onConnectionFailed(
+          peerId,
+          host.known(peerId)?.name ?? "",
+          new ConnectionFailedError(
+            `Cannot connect to ${peerId}: ${this.#options.maxDialAttempts} attempts over ` +
+              `${tried} failed; last error: ${lastError.message}`,
+            { cause: lastError },
+          ),
+        );
+      }
+    })().finally(() => this.#dialing.delete(peerId));
+    this.#dialing.set(peerId, task);
+  }
+
+  /**
+   * Try a better path for a linked peer in the background (one attempt on `rung`); the
+   * new link replaces the old one when it works.
+   *
+   * @param peerId The peer.
+   * @param rung The rung to try.
+   */
+  upgrade(peerId: string, rung: IceRung): void {
+    if (this.#dialing.has(peerId) || this.#closed) return;
+    const known = this.#host.known(peerId);
+    if (known?.address === undefined) return;
+    const task = this.#attempt(peerId, known.address, known.discoveredAt, rung)
+      .catch((err) =>
+        this.#host.log(`upgrade of ${peerId} to ${rung} failed: ${(err as Error).message}`)
+      )
+      .finally(() => this.#dialing.delete(peerId));
+    this.#dialing.set(peerId, task);
+  }
+
+  /**
+   * One direct attempt to an address, for `Meeting.connect()`.
+   *
+   * @param peerId The peer.
+   * @param address Its relay address.
+   * @param signal Aborts the attempt.
+   */
+  connect(peerId: string, address: string, signal?: AbortSignal): Promise<void> {
+    return this.#attempt(peerId, address, Date.now(), "direct", undefined, signal);
+  }
+
+  /** Whether TURN is configured (the `turn` rung exists). */
+  get hasTurn(): boolean {
+    return hasTurnServer(this.#host.iceServers());
+  }
+
+  #budget(rung: Rung): number {
+    return rung === "relay"
+      ? this.#options.relayTimeoutMs
+      : rung === "turn"
+      ? this.#options.turnTimeoutMs
+      : this.#options.dialTimeoutMs;
+  }
+
+  /** One attempt, when a slot is free (`maxDialsInFlight`); its budget starts then. */
+  #attempt(
+    peerId: string,
+    address: string,
+    discoveredAt: number,
+    rung: Rung,
+    timing: { started: number } = { started: 0 },
+    outer?: AbortSignal,
+  ): Promise<void> {
+    const wait = outer ? AbortSignal.any([this.#host.signal, outer]) : this.#host.signal;
+    return this.#slots.run(() => {
+      timing.started = performance.now();
+      return this.#attemptNow(peerId, address, discoveredAt, rung, outer);
+    }, wait);
+  }
+
+  async #attemptNow(
+    peerId: string,
+    address: string,
+    discoveredAt: number,
+    rung: Rung,
+    outer: AbortSignal | undefined,
+  ): Promise<void> {
+    const host = this.#host;
+    const signals = [host.signal, AbortSignal.timeout(this.#budget(rung))];
+    if (outer) signals.push(outer);
+    const signal = AbortSignal.any(signals);
+    host.stats.dialAttempts++;
+    const started = performance.now();
+    const stream = await host.libp2p.dialProtocol(multiaddr(address), SIGNAL_PROTOCOL, {
+      signal,
+      runOnLimitedConnection: true,
+    });
+    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
+    const hello = await this.#handshake(framed, peerId, signal, "dialer");
+    if (rung === "relay") {
+      // The last rung: this stream carries the meeting from now on.
+      await framed.write(encodeSignal({ t: "relay" }), { signal });
+      host.log(`relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`);
+      host.onLink({ peerId, channel: framed, hello, direction: "outbound", discoveredAt });
+      return;
+    }
+    let session;
+    try {
+      session = await offerWebRtc(framed, rung, this.#webRtcInit(rung, signal));
+    } finally {
+      void framed.close();
+    }
+    host.log(`connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${rung})`);
+    host.onLink({
+      peerId,
+      channel: session.frames,
+      hello,
+      pc: session.pc,
+      path: await _describe(session.pc, host.log),
+      direction: "outbound",
+      discoveredAt,
+    });
+  }
+
+  async #answer(stream: Stream, connection: Connection): Promise<void> {
+    const host = this.#host;
+    const peerId = connection.remotePeer.toString();
+    if (this.#closed || connection.status !== "open") {
+      stream.abort(new MeetingClosedError("The meeting has been left"));
+      return;
+    }
+    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
+    const budget = Math.max(this.#options.turnTimeoutMs, this.#options.dialTimeoutMs) + 2000;
+    const signal = AbortSignal.any([host.signal, AbortSignal.timeout(budget)]);
+    let hello: MemberHello;
+    try {
+      hello = await this.#handshake(framed, peerId, signal, "listener");
+    } catch (err) {
+      if (err instanceof MembershipProofError) await connection.close().catch(() => {});
+      return;
+    }
+    const discoveredAt = host.known(peerId)?.discoveredAt ?? Date.now();
+    try {
+      const first = decodeSignal(await framed.read({ signal }));
+      if (first.t === "relay") {
+        if (!this.#options.allowRelay) {
+          throw new ConnectionFailedError("Meeting links over the relay are not allowed");
+        }
+        host.onLink({ peerId, channel: framed, hello, direction: "inbound", discoveredAt });
+        return;
+      }
+      if (first.t !== "offer") throw new ConnectionFailedError(`Expected an offer, got ${first.t}`);
+      // One relay candidate per pair is enough: we answer with STUN only.
+      const session = await answerWebRtc(framed, first, this.#webRtcInit("direct", signal));
+      void framed.close();
+      host.onLink({
+        peerId,
+        channel: session.frames,
+        hello,
+        pc: session.pc,
+        path: await _describe(session.pc, host.log),
+        direction: "inbound",
+        discoveredAt,
+      });
+    } catch (err) {
+      host.log(`signaling from ${peerId} ended: ${(err as Error).message}`);
+      framed.abort(err as Error);
+    }
+  }
+
+  /** Largest frame on a signaling stream: signaling, or meeting frames on the relay rung. */
+  #signalingPayload(): number {
+    return Math.max(MAX_SIGNAL_BYTES, this.#options.maxMessageBytes + 64);
+  }
+
+  #webRtcInit(rung: IceRung, signal: AbortSignal): WebRtcSessionInit {
+    const { iceServers: _, ...rest } = this.#host.rtcConfiguration;
+    const servers = iceServersForRung(this.#host.iceServers(), rung);
+    // On the TURN rung the dialer offers relay candidates only: its direct candidates already
+    // failed on the rung below, and with them in the session a hole-punched pair could still
+    // be chosen over the relay mid-attempt. The answerer keeps STUN only: one relayed end is
+    // enough (TURN permissions are per IP, so even a symmetric NAT's new port gets through).
+    const policy: RTCIceTransportPolicy | undefined = rung === "turn" && servers.length > 0
+      ? "relay"
+      : rest.iceTransportPolicy;
+    return {
+      PeerConnection: this.#host.PeerConnection,
+      configuration: {
+        ...rest,
+        iceServers: iceServersForRuntime(servers),
+        ...(policy ? { iceTransportPolicy: policy } : {}),
+      },
+      bindAddress: this.#host.rtcConfiguration.bindAddress,
+      maxPayload: this.#options.maxMessageBytes + 64,
+      signal,
+    };
+  }
+
+  /**
+   * The membership handshake on a signaling stream. A wrong proof is reported to the host
+   * and the stream closed gracefully (so our refusal reaches the other side); any other
+   * failure aborts the stream.
+   */
+  async #handshake(
+    framed: FramedStream,
+    peerId: string,
+    signal: AbortSignal,
+    role: "dialer" | "listener",
+  ): Promise<MemberHello> {
+    const context = {
+      keys: this.#host.keys,
+      selfId: this.#host.libp2p.peerId.toString(),
+      remoteId: peerId,
+      self: this.#host.self,
+      signal,
+    };
+    try {
+      return role === "dialer"
+        ? await handshakeAsDialer(framed, context)
+        : await handshakeAsListener(framed, context);
+    } catch (err) {
+      if (err instanceof MembershipProofError) {
+        this.#host.onHandshakeFailed(peerId, err);
+        await framed.close();
+      } else framed.abort(err as Error);
+      throw err;
+    }
+  }
+}
+
+/** The selected pair; it can show up in getStats() a moment after the channel opened. */
+async function _describe(pc: RTCPeerConnection, log: Logger): Promise<PathInfo | undefined> {
+  for (let attempt = 0; attempt < 20 && pc.connectionState !== "closed"; attempt++) {
+    try {
+      const info = await describePath(pc);
+      if (info) return info;
+    } catch (err) {
+      log(`getStats failed: ${(err as Error).message}`);
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return undefined;
+}

@@ -1,0 +1,160 @@
+/**
+ * Knocking: the higher peer id of a pair never dials; when it discovers a lower peer it
+ * hands that peer its signed, encrypted presence record over a relayed stream
+ * ({@linkcode KNOCK_PROTOCOL}), and the lower peer, once the record checks out, dials back.
+ * So a newcomer meets everyone with its own first lookup, and members need not poll the
+ * DHT quickly.
+ *
+ * @module
+ */
+import type { Connection, Stream } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import { MembershipProofError } from "../errors.ts";
+import { type Frame, FrameType } from "../frame.ts";
+import { FramedStream } from "../framed_stream.ts";
+import type { Logger } from "../logger.ts";
+import type { ParticipantLibp2p } from "../node.ts";
+import type { Presence } from "../presence.ts";
+import { sleep } from "../_async.ts";
+
+/** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
+export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
+
+/** Largest knock frame (a presence record). */
+const MAX_KNOCK_BYTES = 32 * 1024;
+/** How long one knock may take. */
+const KNOCK_TIMEOUT_MS = 5000;
+/** Knocks per peer before giving up (the waits between them double from 2 s). */
+const KNOCK_ATTEMPTS = 4;
+
+/** What knocking needs from the meeting. */
+export interface KnockHost {
+  /** The participant's libp2p node. */
+  libp2p: ParticipantLibp2p;
+  /** Ends everything (the meeting was left). */
+  signal: AbortSignal;
+  /** Logger (`meshmeet:connect`). */
+  log: Logger;
+  /** Where a known peer's relay address is. */
+  address(peerId: string): string | undefined;
+  /** Whether the peer has a working link. */
+  linked(peerId: string): boolean;
+  /** Our own sealed presence record. */
+  ownRecord(): Promise<Uint8Array>;
+  /** Open and check a presence record that `peerId` handed us (throws when invalid). */
+  accept(peerId: string, record: Uint8Array): Promise<Presence>;
+  /** A record handed over by a knock was accepted. */
+  onPresence(presence: Presence): void;
+  /** A knock carried a record that did not check out. */
+  onRefused(peerId: string, error: Error): void;
+}
+
+const _frame = (type: Frame["type"], payload: Uint8Array): Frame => ({
+  type,
+  flags: 0,
+  channel: 0,
+  seq: 0,
+  ref: 0,
+  payload,
+});
+
+/** Knocks on lower peers and answers knocks. */
+export class Knocker {
+  #host: KnockHost;
+  #knocking = new Set<string>();
+
+  /** @param host The meeting it serves. */
+  constructor(host: KnockHost) {
+    this.#host = host;
+  }
+
+  /** Answer knocks from now on. */
+  async start(): Promise<void> {
+    await this.#host.libp2p.handle(KNOCK_PROTOCOL, (stream, connection) => {
+      void this.#answer(stream, connection);
+    }, { runOnLimitedConnection: true, maxInboundStreams: 8, maxOutboundStreams: 8 });
+  }
+
+  /**
+   * Knock on a lower peer until it dials us (at most {@linkcode KNOCK_ATTEMPTS} times, the
+   * waits doubling from 2 s). Does nothing while a knock on it runs.
+   *
+   * @param peerId The lower peer.
+   */
+  async knock(peerId: string): Promise<void> {
+    const host = this.#host;
+    if (this.#knocking.has(peerId) || host.signal.aborted) return;
+    this.#knocking.add(peerId);
+    try {
+      let delay = 2000;
+      for (let attempt = 1; attempt <= KNOCK_ATTEMPTS && !host.signal.aborted; attempt++) {
+        if (host.linked(peerId)) return;
+        const address = host.address(peerId);
+        if (address === undefined) return;
+        try {
+          await this.#knockOnce(peerId, address);
+        } catch (err) {
+          host.log(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
+        }
+        // Wait for the lower peer to dial us; knock again if it does not.
+        const deadline = Date.now() + delay;
+        while (Date.now() < deadline && !host.linked(peerId) && !host.signal.aborted) {
+          await sleep(100, host.signal).catch(() => {});
+        }
+        delay *= 2;
+      }
+    } finally {
+      this.#knocking.delete(peerId);
+    }
+  }
+
+  async #knockOnce(peerId: string, address: string): Promise<void> {
+    const host = this.#host;
+    const signal = AbortSignal.any([host.signal, AbortSignal.timeout(KNOCK_TIMEOUT_MS)]);
+    const record = await host.ownRecord();
+    const stream = await host.libp2p.dialProtocol(multiaddr(address), KNOCK_PROTOCOL, {
+      signal,
+      runOnLimitedConnection: true,
+    });
+    const framed = new FramedStream(stream, { maxPayload: MAX_KNOCK_BYTES });
+    try {
+      await framed.write(_frame(FrameType.Presence, record), { signal });
+      const reply = await framed.read({ signal });
+      if (reply.type !== FrameType.Ack) {
+        throw new MembershipProofError(
+          `Knock refused by ${peerId}: ${new TextDecoder().decode(reply.payload)}`,
+        );
+      }
+    } finally {
+      await framed.close();
+    }
+  }
+
+  async #answer(stream: Stream, connection: Connection): Promise<void> {
+    const host = this.#host;
+    const peerId = connection.remotePeer.toString();
+    const framed = new FramedStream(stream, { maxPayload: MAX_KNOCK_BYTES });
+    const signal = AbortSignal.any([host.signal, AbortSignal.timeout(KNOCK_TIMEOUT_MS)]);
+    try {
+      const frame = await framed.read({ signal });
+      if (frame.type !== FrameType.Presence) {
+        throw new MembershipProofError("Knock without presence");
+      }
+      let presence: Presence;
+      try {
+        presence = await host.accept(peerId, frame.payload);
+      } catch (err) {
+        host.onRefused(peerId, err as Error);
+        const why = new TextEncoder().encode("presence record not accepted");
+        await framed.write(_frame(FrameType.Nack, why), { signal }).catch(() => {});
+        return;
+      }
+      await framed.write(_frame(FrameType.Ack, new Uint8Array(0)), { signal });
+      host.onPresence(presence);
+    } catch (err) {
+      host.log(`knock from ${peerId} failed: ${(err as Error).message}`);
+    } finally {
+      await framed.close();
+    }
+  }
+}
