@@ -449,3 +449,11 @@ Deno.test("openRecord() rejects a signature of the wrong length with InvalidReco
     throw new Error(`expected InvalidRecordError, got ${err}`);
   }
 });
+
+Deno.test("openRecord() accepts a record expiryGraceMs past its expiry, and no longer", async () => {
+  const bytes = await signAlice();
+  const open = (now: number) =>
+    openRecord(aliceKey, bytes, { now, expiryGraceMs: RECORD_CLOCK_SKEW_MS });
+  assertEquals((await open(T0 + TTL + RECORD_CLOCK_SKEW_MS - 1)).seq, 7);
+  await assertInvalid(() => open(T0 + TTL + RECORD_CLOCK_SKEW_MS), "expired");
+});
