@@ -447,6 +447,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #upgradeTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
   #joinedAt = Date.now();
+  /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
+  readonly #releaseOnLeave = new Set<() => void>();
   #stats: MeetingStats;
 
   /**
@@ -765,6 +767,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
     await this.#connector.settled();
+    for (const release of this.#releaseOnLeave) release();
+    this.#releaseOnLeave.clear();
     await this.#c.libp2p.stop();
   }
 
@@ -1032,6 +1036,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
     pc.addEventListener("iceconnectionstatechange", report);
     pc.addEventListener("connectionstatechange", report);
+    // @roamhq/wrtc never lets go of a peer connection (see src/connect/signaling.ts): without
+    // this, `report` kept every left Meeting (and its libp2p node) reachable.
+    this.#releaseOnLeave.add(() => {
+      pc.removeEventListener("iceconnectionstatechange", report);
+      pc.removeEventListener("connectionstatechange", report);
+    });
   }
 
   #onData(link: PeerLink, frame: Frame): void {

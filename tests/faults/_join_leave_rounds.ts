@@ -13,6 +13,9 @@ import { startServer, stopServers } from "./_servers.ts";
 const rounds = Number(Deno.args[0] ?? 30);
 /** `--alone`: no staying peer (no WebRTC), to tell libp2p's share from WebRTC's. */
 const alone = Deno.args.includes("--alone");
+/** `--snapshots <dir>`: V8 heap snapshots after rounds 5 and 20, to compare object counts. */
+const snapshotsAt = Deno.args.indexOf("--snapshots");
+const snapshotDir = snapshotsAt >= 0 ? Deno.args[snapshotsAt + 1] : undefined;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
 
@@ -44,6 +47,10 @@ try {
     await m.leave();
     await new Promise((r) => setTimeout(r, 200));
     for (let i = 0; i < 3; i++) gc();
+    if (snapshotDir && (round === 5 || round === 20)) {
+      const v8 = await import("node:v8");
+      v8.writeHeapSnapshot(`${snapshotDir}/round${round}.heapsnapshot`);
+    }
     const mem = Deno.memoryUsage();
     console.log(JSON.stringify({
       round,
