@@ -44,6 +44,12 @@ export interface HandshakeContext {
   self: MemberHello;
   /** Abort signal (defaults to {@linkcode HANDSHAKE_TIMEOUT_MS}). */
   signal?: AbortSignal;
+  /**
+   * Dialer only: called once the other side has proved membership and our own proof is
+   * written, so that what follows (a WebRTC offer) can go out without waiting for the
+   * last message of the handshake.
+   */
+  onProofSent?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -205,6 +211,7 @@ export async function handshakeAsDialer(
   }
   const proof = await computeProof(context.keys, "dialer", ids, [nD, nL]);
   await stream.write(_frame(FrameType.Proof, { proof, ...context.self }), { signal });
+  context.onProofSent?.();
   return _hello(_json(await stream.read({ signal }), FrameType.Presence));
 }
 

@@ -291,21 +291,56 @@ export class Connector {
       runOnLimitedConnection: true,
     });
     const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
-    const hello = await this.#handshake(framed, peerId, signal, "dialer");
-    if (rung === "relay") {
-      // The last rung: this stream carries the meeting from now on.
-      await framed.write(encodeSignal({ t: "relay" }), { signal });
-      host.log(`relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`);
-      host.onLink({ peerId, channel: framed, hello, direction: "outbound", discoveredAt });
-      return;
+    const streamMs = performance.now() - started;
+    if (rung !== "relay") {
+      return await this.#offer(framed, peerId, rung, signal, discoveredAt, started, streamMs);
     }
+    // The last rung: this stream carries the meeting from now on.
+    const hello = await this.#handshake(framed, peerId, signal, "dialer");
+    await framed.write(encodeSignal({ t: "relay" }), { signal });
+    host.log(`relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`);
+    host.onLink({ peerId, channel: framed, hello, direction: "outbound", discoveredAt });
+  }
+
+  /**
+   * The handshake and the offer, pipelined: the peer connection and the offer are made
+   * while the handshake runs, the offer goes out right after our proof (the other side has
+   * proved membership by then), and the answer is read once the handshake is done.
+   */
+  async #offer(
+    framed: FramedStream,
+    peerId: string,
+    rung: IceRung,
+    outer: AbortSignal,
+    discoveredAt: number,
+    started: number,
+    streamMs: number,
+  ): Promise<void> {
+    const host = this.#host;
+    const attempt = new AbortController();
+    const signal = AbortSignal.any([outer, attempt.signal]);
+    let proofSent!: () => void;
+    const send = new Promise<void>((resolve) => proofSent = resolve);
+    const handshake = this.#handshake(framed, peerId, signal, "dialer", proofSent);
+    handshake.catch((err) => attempt.abort(err)); // ends the session below as well
     let session;
     try {
-      session = await offerWebRtc(framed, rung, this.#webRtcInit(rung, signal));
+      session = await offerWebRtc(framed, rung, this.#webRtcInit(rung, signal), {
+        send,
+        read: handshake,
+      });
+    } catch (err) {
+      throw signal.aborted && attempt.signal.aborted ? attempt.signal.reason : err;
     } finally {
       void framed.close();
     }
-    host.log(`connected to ${peerId} in ${(performance.now() - started).toFixed(0)} ms (${rung})`);
+    const hello = await handshake;
+    const total = performance.now() - started;
+    host.log(
+      `connected to ${peerId} in ${total.toFixed(0)} ms (${rung}; signaling stream ${
+        streamMs.toFixed(0)
+      }, handshake and WebRTC ${(total - streamMs).toFixed(0)})`,
+    );
     host.onLink({
       peerId,
       channel: session.frames,
@@ -401,6 +436,7 @@ export class Connector {
     peerId: string,
     signal: AbortSignal,
     role: "dialer" | "listener",
+    onProofSent?: () => void,
   ): Promise<MemberHello> {
     const context = {
       keys: this.#host.keys,
@@ -408,6 +444,7 @@ export class Connector {
       remoteId: peerId,
       self: this.#host.self,
       signal,
+      onProofSent,
     };
     try {
       return role === "dialer"

@@ -135,6 +135,17 @@ export interface WebRtcSessionInit {
   signal: AbortSignal;
 }
 
+/**
+ * When an offer may go out and when the stream may be read: the offer can be prepared
+ * (and sent) while the last message of the membership handshake is still on its way.
+ */
+export interface OfferGates {
+  /** Resolves when the offer may be written (our membership proof is on the wire). */
+  send: Promise<void>;
+  /** Resolves when the stream is ours to read (the handshake has read its last message). */
+  read: Promise<unknown>;
+}
+
 /** A WebRTC session whose data channel is open. */
 export interface WebRtcSession {
   /** The peer connection. */
@@ -158,11 +169,22 @@ export function offerWebRtc(
   stream: FrameChannel,
   rung: IceRung,
   init: WebRtcSessionInit,
+  gates?: OfferGates,
 ): Promise<WebRtcSession> {
   return _session(stream, init, async (pc, send) => {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
+    if (gates) await _until(gates.send, init.signal);
     await send({ t: "offer", sdp: offer.sdp ?? "", rung });
+  }, gates?.read);
+}
+
+function _until(gate: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    gate.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 
@@ -198,6 +220,7 @@ async function _session(
     send: (m: SignalMessage) => Promise<void>,
     remoteSet: () => void,
   ) => Promise<void>,
+  readGate?: Promise<unknown>,
 ): Promise<WebRtcSession> {
   const { signal } = init;
   signal.throwIfAborted();
@@ -272,6 +295,7 @@ async function _session(
   // stream may end first without harm: each side closes it once its channel is open, and
   // the other side's "open" event can come a little later.
   const reading = (async () => {
+    if (readGate) await _until(readGate, signal);
     while (dc.readyState !== "open") {
       let frame: Frame;
       try {

@@ -423,9 +423,22 @@ Deno.test("Chromium: contract scenarios, a mixed Chromium/Deno/Node meeting, the
                   bootstrap: https.boot.addresses.filter((a) => !a.includes("/webrtc-direct/")),
                   rtcConfiguration: { iceServers: [], bindAddress: "127.0.0.1" },
                 });
-                await page.waitForSelector('#participants tr[data-path="direct"]', {
-                  timeout: 45_000,
-                });
+                try {
+                  await page.waitForSelector('#participants tr[data-path="direct"]', {
+                    timeout: 45_000,
+                  });
+                } catch (err) {
+                  throw new Error(
+                    `round ${round + 1}: no direct link after 45 s; page: ${await page.textContent(
+                      "#status",
+                    )} | ${await page.textContent("#participants")} | log: ${
+                      (await page.textContent("#log"))?.slice(-500)
+                    }; Deno peer: ${JSON.stringify(dora.participants)} ${
+                      JSON.stringify(dora.stats)
+                    }`,
+                    { cause: err },
+                  );
+                }
                 meetMs.push(performance.now() - t0);
                 if (round > 0) continue;
                 // The page's only way to the bootstrap node was WebRTC-Direct.
