@@ -257,7 +257,7 @@ function readFrame(bytes: Uint8Array, offset: number, length: number, copy: bool
  *
  * @example Encode a data frame that asks for an acknowledgement
  * ```ts
- * import { encodeFrame, FrameFlags, FrameType } from "@meshmeet/core";
+ * import { encodeFrame, FrameFlags, FrameType } from "./frame.ts";
  * const bytes = encodeFrame({
  *   type: FrameType.Data,
  *   flags: FrameFlags.AckRequested,
@@ -331,7 +331,7 @@ export function encodeFrame(frame: Frame, options?: FrameOptions): Uint8Array {
  *
  * @example Round trip a ping
  * ```ts
- * import { decodeFrame, encodeFrame, FrameType } from "@meshmeet/core";
+ * import { decodeFrame, encodeFrame, FrameType } from "./frame.ts";
  * const payload = new Uint8Array(0);
  * const frame = decodeFrame(
  *   encodeFrame({ type: FrameType.Ping, flags: 0, channel: 0, seq: 7, ref: 0, payload }),
@@ -381,7 +381,7 @@ export function decodeFrame(bytes: Uint8Array, options?: FrameOptions): Frame {
  *
  * @example Decode frames from a stream of chunks
  * ```ts
- * import { encodeFrame, FrameDecoder, FrameType } from "@meshmeet/core";
+ * import { encodeFrame, FrameDecoder, FrameType } from "./frame.ts";
  * const bytes = encodeFrame({
  *   type: FrameType.Data,
  *   flags: 0,
@@ -422,7 +422,7 @@ export class FrameDecoder {
    *
    * @example Watch a frame come in
    * ```ts
-   * import { FrameDecoder } from "@meshmeet/core";
+   * import { FrameDecoder } from "./frame.ts";
    * const decoder = new FrameDecoder();
    * decoder.push(new Uint8Array([0x4d, 0x4d, 1]));
    * decoder.bufferedBytes; // 3
@@ -444,7 +444,7 @@ export class FrameDecoder {
    *
    * @example Feed a frame one byte at a time
    * ```ts
-   * import { encodeFrame, FrameDecoder, FrameType } from "@meshmeet/core";
+   * import { encodeFrame, FrameDecoder, FrameType } from "./frame.ts";
    * const payload = new Uint8Array(0);
    * const bytes = encodeFrame({ type: FrameType.Pong, flags: 0, channel: 0, seq: 1, ref: 1, payload });
    * const decoder = new FrameDecoder();

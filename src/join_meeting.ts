@@ -18,6 +18,7 @@ import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
+import { relayReservationCount } from "./relay_reservations.ts";
 import {
   hideLanAddresses,
   LOCAL_LISTEN,
@@ -288,6 +289,7 @@ export async function joinMeeting(
   const libp2p = await createParticipantLibp2p({
     privateKey,
     rtcConfiguration: () => ({ ...options.rtcConfiguration, iceServers }),
+    relayReservations: relayReservationCount(groupBootstrapAddresses(bootstrap).length),
     listen: local === false
       ? []
       : bind !== undefined && !loopbackOnly && !bind.includes(":")
@@ -295,7 +297,16 @@ export async function joinMeeting(
       : LOCAL_LISTEN,
     ...(local === false ? {} : { announceFilter: lanAddresses.filter }),
   });
-  const budget = AbortSignal.timeout(options.bootstrapTimeoutMs ?? 15_000);
+  // A timer cleared when the join ends, not AbortSignal.timeout(): that one stays armed for
+  // the whole budget and, through the listeners libp2p's dials leave on it, kept every
+  // finished join's node reachable for 15 s (issue 12: heap growing over join/leave rounds).
+  const budgetController = new AbortController();
+  const budgetMs = options.bootstrapTimeoutMs ?? 15_000;
+  const budgetTimer = setTimeout(
+    () => budgetController.abort(new DOMException(`Join took over ${budgetMs} ms`, "TimeoutError")),
+    budgetMs,
+  );
+  const budget = budgetController.signal;
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
   try {
     const t0 = performance.now();
@@ -410,5 +421,7 @@ export async function joinMeeting(
     if (outer?.aborted) throw outer.reason;
     if (err instanceof MeetingClosedError && outer?.aborted) throw outer.reason;
     throw err;
+  } finally {
+    clearTimeout(budgetTimer);
   }
 }

@@ -15,6 +15,7 @@
  * @module
  */
 import type { PrivateKey } from "@libp2p/interface";
+import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
 import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
@@ -447,6 +448,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #upgradeTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
   #joinedAt = Date.now();
+  /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
+  readonly #releaseOnLeave = new Set<() => void>();
+  readonly #backoff = new HandshakeBackoff();
   #stats: MeetingStats;
 
   /**
@@ -510,8 +514,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         const link = this.#links.get(peerId);
         return link?.connected === true && link.state === "connected";
       },
-      onLink: (made) => this.#attach(made),
+      onLink: (made) => {
+        this.#backoff.succeeded(made.peerId);
+        return this.#attach(made);
+      },
       onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
+      refuse: (peerId) => this.#refuse(peerId),
       onConnectionFailed: (peerId, name, error) =>
         this.#emit("connection:failed", { peerId, name, error }),
     }, this.#options);
@@ -525,6 +533,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
       onPresence: (presence) => this.#onPresence(presence, "knock"),
       onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
+      refuse: (peerId) => this.#refuse(peerId),
     });
     this.#rendezvous = new Rendezvous({
       ...options.rendezvous,
@@ -765,6 +774,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
     await this.#connector.settled();
+    for (const release of this.#releaseOnLeave) release();
+    this.#releaseOnLeave.clear();
     await this.#c.libp2p.stop();
   }
 
@@ -955,7 +966,14 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }
   }
 
+  /** Strangers who keep failing are refused before any work (src/handshake_backoff.ts). */
+  #refuse(peerId: string): boolean {
+    const known = this.#known.has(peerId) || this.#links.has(peerId);
+    return !this.#backoff.allow(peerId, known);
+  }
+
   #handshakeFailed(peerId: string, error: Error): void {
+    this.#backoff.failed(peerId);
     this.#stats.handshakeFailures++;
     this.#c.log.meeting(`handshake with ${peerId} failed: ${error.message}`);
     this.#emit("handshake:failed", { peerId, error });
@@ -1032,6 +1050,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
     pc.addEventListener("iceconnectionstatechange", report);
     pc.addEventListener("connectionstatechange", report);
+    // @roamhq/wrtc never lets go of a peer connection (see src/connect/signaling.ts): without
+    // this, `report` kept every left Meeting (and its libp2p node) reachable.
+    this.#releaseOnLeave.add(() => {
+      pc.removeEventListener("iceconnectionstatechange", report);
+      pc.removeEventListener("connectionstatechange", report);
+    });
   }
 
   #onData(link: PeerLink, frame: Frame): void {

@@ -119,6 +119,12 @@ export interface ParticipantLibp2pInit {
    * @default {all of them}
    */
   announceFilter?: (multiaddrs: Multiaddr[]) => Multiaddr[];
+  /**
+   * Relay reservations to hold at once (each on a different relay; see
+   * `relay_reservations.ts`). libp2p reserves again elsewhere when one is lost.
+   * @default {1}
+   */
+  relayReservations?: number;
 }
 
 /**
@@ -143,7 +149,12 @@ export async function createParticipantLibp2p(
     // Only relay addresses: meeting links are WebRTC sessions of meshmeet's own
     // (src/connect/), signaled over streams on these relayed connections.
     addresses: {
-      listen: ["/p2p-circuit", ...(init.listen ?? [])],
+      // One "/p2p-circuit" per relay reservation wanted: libp2p's reservation store makes
+      // one reservation, each on a distinct relay, per such listen address.
+      listen: [
+        ...Array.from({ length: Math.max(1, init.relayReservations ?? 1) }, () => "/p2p-circuit"),
+        ...(init.listen ?? []),
+      ],
       ...(init.announceFilter ? { announceFilter: init.announceFilter } : {}),
     },
     transports: [

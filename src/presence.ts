@@ -11,7 +11,13 @@
  */
 import type { PrivateKey } from "@libp2p/interface";
 import { InvalidRecordError } from "./errors.ts";
-import { openRecord, recordKey, type SignedRecord, signRecord } from "./record.ts";
+import {
+  openRecord,
+  RECORD_CLOCK_SKEW_MS,
+  recordKey,
+  type SignedRecord,
+  signRecord,
+} from "./record.ts";
 import type { TopicKeys } from "./topic.ts";
 
 /** Longest display name, in characters. */
@@ -133,7 +139,11 @@ export async function openPresence(
   options: { now?: number; minSeq?: number } = {},
 ): Promise<Presence> {
   const key = presenceKey(keys, peerId);
-  const record = await openRecord(key, bytes, { now: options.now });
+  // Members' clocks may differ (issue 12: ±2 minutes); see RECORD_CLOCK_SKEW_MS.
+  const record = await openRecord(key, bytes, {
+    now: options.now,
+    expiryGraceMs: RECORD_CLOCK_SKEW_MS,
+  });
   if (options.minSeq !== undefined && record.seq < options.minSeq) {
     throw new InvalidRecordError(
       `Invalid record: sequence ${record.seq} is older than ${options.minSeq} (replayed)`,

@@ -5,7 +5,8 @@
  *
  * - Announce: a provider record for the topic's CID (so the topic can be enumerated) and
  *   our signed, encrypted presence record under `/meshmeet/<topic id>/<peer id>`.
- *   Both are renewed every `ttlMs / 3`.
+ *   Both are renewed every `ttlMs / 3`, and at once when our relay addresses change (a
+ *   relay died or a new reservation was made; see `relay_reservations.ts`).
  * - Lookup: `findProviders`, then one DHT GET per provider not yet known. The lookup
  *   repeats with exponential backoff (from `minIntervalMs` to `maxIntervalMs`) and resets
  *   when something changes; while the meeting has its target number of peers it slows to
@@ -23,6 +24,7 @@ import { openPresence, type Presence, type PresenceInfo, sealPresence } from "./
 import type { TopicKeys } from "./topic.ts";
 import type { Logger } from "./logger.ts";
 import { Limiter } from "./_limiter.ts";
+import { RelayAddressWatcher } from "./relay_reservations.ts";
 
 /** Timers of the rendezvous. */
 export interface RendezvousOptions {
@@ -116,6 +118,7 @@ export class Rendezvous {
   #lookupInFlight: Promise<number> | undefined;
   readonly #fetches = new Limiter(16);
   #controller = new AbortController();
+  #relayWatcher: RelayAddressWatcher;
 
   /** @param init Node, keys, callbacks and timers. */
   constructor(init: RendezvousInit) {
@@ -124,6 +127,18 @@ export class Rendezvous {
     this.#minInterval = init.minIntervalMs ?? 500;
     this.#maxInterval = init.maxIntervalMs ?? 30_000;
     this.#interval = this.#minInterval;
+    this.#relayWatcher = new RelayAddressWatcher({
+      libp2p: init.libp2p,
+      onChange: (addresses) => {
+        init.log(`relay addresses changed (${addresses.length} addresses); re-announcing`);
+        return this.announce().catch((err) => init.log.error("re-announce failed", err));
+      },
+    });
+  }
+
+  /** How many times our relay addresses changed (each time followed by an announcement). */
+  get relayChanges(): number {
+    return this.#relayWatcher.changes;
   }
 
   /** Our latest presence record (signed, encrypted), once announced. */
@@ -139,6 +154,7 @@ export class Rendezvous {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#relayWatcher.start();
     await this.announce();
     this.#announceTimer = setInterval(() => {
       void this.announce().catch((err) => this.#init.log.error("re-announce failed", err));
@@ -153,6 +169,7 @@ export class Rendezvous {
   /** Stop all timers and queries. Idempotent. */
   stop(): void {
     this.#running = false;
+    this.#relayWatcher.stop();
     this.#controller.abort();
     clearTimeout(this.#lookupTimer);
     clearInterval(this.#announceTimer);
@@ -171,6 +188,7 @@ export class Rendezvous {
    */
   async sealOwnRecord(): Promise<Uint8Array> {
     this.#seq = Math.max(this.#seq + 1, Date.now());
+    this.#relayWatcher.seen(this.#init.libp2p.getMultiaddrs().map(String));
     const { bytes } = await sealPresence(
       this.#init.keys,
       this.#init.privateKey,

@@ -15,7 +15,7 @@ import {
   presenceKey,
   sealPresence,
 } from "../src/presence.ts";
-import { signRecord } from "../src/record.ts";
+import { RECORD_CLOCK_SKEW_MS, signRecord } from "../src/record.ts";
 import { deriveTopicKeys, type TopicKeys } from "../src/topic.ts";
 import { InvalidRecordError } from "../src/errors.ts";
 import { includesBytes } from "./_fakes.ts";
@@ -137,9 +137,10 @@ Deno.test("openPresence() rejects a replay (seq below minSeq) with InvalidRecord
 
 Deno.test("openPresence() rejects an expired record with InvalidRecordError, using the now option", async () => {
   const { bytes } = await seal();
-  assertEquals((await openPresence(keys, aliceId, bytes, { now: T0 + TTL - 1 })).info.name, NAME);
+  const late = T0 + TTL + RECORD_CLOCK_SKEW_MS;
+  assertEquals((await openPresence(keys, aliceId, bytes, { now: late - 1 })).info.name, NAME);
   await assertRejects(
-    () => openPresence(keys, aliceId, bytes, { now: T0 + TTL }),
+    () => openPresence(keys, aliceId, bytes, { now: late }),
     InvalidRecordError,
     "expired",
   );
@@ -304,4 +305,21 @@ Deno.test("sealPresence() refuses a signing key that is not info.peerId's with T
 
 Deno.test("presenceKey() rejects a peer id containing a slash with TypeError", () => {
   assertThrows(() => presenceKey(keys, "a/b"), TypeError);
+});
+
+Deno.test("openPresence() accepts records between members whose clocks are off by ±2 minutes", async () => {
+  const MIN = 60_000;
+  // Writer 2 min ahead, reader 2 min behind (and the reverse), at any point of the record's
+  // life before its next renewal (every ttl/3): both read each other's records.
+  for (const [writer, reader] of [[+2 * MIN, -2 * MIN], [-2 * MIN, +2 * MIN]]) {
+    const { bytes } = await sealPresence(keys, alice, aliceInfo(), {
+      seq: T0 + writer,
+      ttlMs: TTL,
+      now: T0 + writer,
+    });
+    for (const age of [0, TTL / 3, TTL - 1]) {
+      const opened = await openPresence(keys, aliceId, bytes, { now: T0 + age + reader });
+      assertEquals(opened.info.name, NAME);
+    }
+  }
 });

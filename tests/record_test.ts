@@ -424,3 +424,36 @@ Deno.test("recordKey() builds /meshmeet/<scope>/<peer id> and rejects slashes wi
   assertThrows(() => recordKey("a/b", aliceId), TypeError);
   assertThrows(() => recordKey(SCOPE, "x/y"), TypeError);
 });
+
+Deno.test("openRecord() rejects a signature of the wrong length with InvalidRecordError (found by fuzzing)", async () => {
+  const { generateKeyPair } = await import("@libp2p/crypto/keys");
+  const { peerIdFromPrivateKey } = await import("@libp2p/peer-id");
+  const { InvalidRecordError } = await import("../src/errors.ts");
+  const { openRecord, recordKey, signRecord } = await import("../src/record.ts");
+  const key = await generateKeyPair("Ed25519");
+  const peerId = peerIdFromPrivateKey(key).toString();
+  const now = Date.now();
+  const k = recordKey("fuzz", peerId);
+  const good = await signRecord(key, {
+    key: k,
+    seq: 1,
+    payload: new Uint8Array([1]),
+    ttlMs: 60_000,
+    now,
+  });
+  // Cut the 64-byte signature to 63 and fix its length field.
+  const bad = good.slice(0, good.length - 1);
+  new DataView(bad.buffer).setUint16(good.length - 66, 63);
+  const err = await openRecord(k, bad, { now }).catch((e) => e);
+  if (!(err instanceof InvalidRecordError)) {
+    throw new Error(`expected InvalidRecordError, got ${err}`);
+  }
+});
+
+Deno.test("openRecord() accepts a record expiryGraceMs past its expiry, and no longer", async () => {
+  const bytes = await signAlice();
+  const open = (now: number) =>
+    openRecord(aliceKey, bytes, { now, expiryGraceMs: RECORD_CLOCK_SKEW_MS });
+  assertEquals((await open(T0 + TTL + RECORD_CLOCK_SKEW_MS - 1)).seq, 7);
+  await assertInvalid(() => open(T0 + TTL + RECORD_CLOCK_SKEW_MS), "expired");
+});

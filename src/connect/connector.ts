@@ -104,6 +104,11 @@ export interface ConnectorHost {
   onLink(link: NewLink): void;
   /** A peer failed the membership handshake. */
   onHandshakeFailed(peerId: string, error: Error): void;
+  /**
+   * Whether to refuse a peer's signaling stream before any handshake work (a stranger
+   * backing off, see `src/handshake_backoff.ts`).
+   */
+  refuse?(peerId: string): boolean;
   /** Every rung failed for a peer. */
   onConnectionFailed(peerId: string, name: string, error: ConnectionFailedError): void;
 }
@@ -357,6 +362,12 @@ export class Connector {
     const peerId = connection.remotePeer.toString();
     if (this.#closed || connection.status !== "open") {
       stream.abort(new MeetingClosedError("The meeting has been left"));
+      return;
+    }
+    if (host.refuse?.(peerId)) {
+      stream.abort(
+        new MembershipProofError(`${peerId} failed the handshake recently; backing off`),
+      );
       return;
     }
     const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });

@@ -47,6 +47,8 @@ export interface KnockHost {
   onPresence(presence: Presence): void;
   /** A knock carried a record that did not check out. */
   onRefused(peerId: string, error: Error): void;
+  /** Whether to refuse a knock before checking anything (see `src/handshake_backoff.ts`). */
+  refuse?(peerId: string): boolean;
 }
 
 const _frame = (type: Frame["type"], payload: Uint8Array): Frame => ({
@@ -133,6 +135,10 @@ export class Knocker {
   async #answer(stream: Stream, connection: Connection): Promise<void> {
     const host = this.#host;
     const peerId = connection.remotePeer.toString();
+    if (host.refuse?.(peerId)) {
+      stream.abort(new MembershipProofError(`${peerId} was refused recently; backing off`));
+      return;
+    }
     const framed = new FramedStream(stream, { maxPayload: MAX_KNOCK_BYTES });
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(KNOCK_TIMEOUT_MS)]);
     try {

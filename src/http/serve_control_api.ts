@@ -56,6 +56,16 @@ export async function serveControlApi(
   const server: HttpServer = await serve(api.fetch, {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8787,
+    // TRACE/TRACK/CONNECT never reach the app (a fetch Request cannot carry them); answer
+    // them as the app answers any other method it does not route: a JSON 4xx.
+    onForbiddenMethod: (method) =>
+      Response.json({
+        error: {
+          code: "method_not_allowed",
+          message: `Method ${JSON.stringify(method)} is not allowed; ` +
+            `the control API takes GET, POST and DELETE (GET /openapi.json lists the routes)`,
+        },
+      }, { status: 405, headers: { Allow: "GET, HEAD, POST, DELETE, OPTIONS" } }),
   });
   let closed: Promise<void> | undefined;
   const close = () =>

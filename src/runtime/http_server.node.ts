@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import { _forbiddenMethodResponse, _isForbiddenMethod } from "./_forbidden_methods.ts";
 
 /** A fetch-style request handler (what `app.fetch` of a Hono app is). */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -27,6 +28,12 @@ export interface ServeOptions {
   port?: number;
   /** Closes the server when aborted (like calling `close()`). */
   signal?: AbortSignal;
+  /**
+   * The answer to a request whose method a fetch `Request` cannot carry (`CONNECT`, `TRACE`,
+   * `TRACK`, the Fetch standard's forbidden methods); such requests never reach the handler.
+   * @default {A plain-text 405}
+   */
+  onForbiddenMethod?: (method: string) => Response;
 }
 
 /** A running HTTP server. */
@@ -110,11 +117,16 @@ async function _writeResponse(response: Response, res: ServerResponse): Promise<
 export function serve(handler: FetchHandler, options: ServeOptions = {}): Promise<HttpServer> {
   options.signal?.throwIfAborted();
   const hostname = options.hostname ?? "127.0.0.1";
+  const forbidden = options.onForbiddenMethod ?? _forbiddenMethodResponse;
   const server = createServer((req, res) => {
     void (async () => {
       let response: Response;
+      const method = req.method ?? "GET";
       try {
-        response = await handler(_toRequest(req, res, hostname));
+        // `new Request()` throws for these; answer before building one.
+        response = _isForbiddenMethod(method)
+          ? forbidden(method)
+          : await handler(_toRequest(req, res, hostname));
       } catch {
         response = new Response("Internal Server Error", { status: 500 });
       }

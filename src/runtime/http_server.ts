@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { _forbiddenMethodResponse, _isForbiddenMethod } from "./_forbidden_methods.ts";
 
 /** A fetch-style request handler (what `app.fetch` of a Hono app is). */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -22,6 +23,12 @@ export interface ServeOptions {
   port?: number;
   /** Closes the server when aborted (like calling `close()`). */
   signal?: AbortSignal;
+  /**
+   * The answer to a request whose method a fetch `Request` cannot carry (`CONNECT`, `TRACE`,
+   * `TRACK`, the Fetch standard's forbidden methods); such requests never reach the handler.
+   * @default {A plain-text 405}
+   */
+  onForbiddenMethod?: (method: string) => Response;
 }
 
 /** A running HTTP server. */
@@ -56,16 +63,21 @@ export interface HttpServer extends AsyncDisposable {
 export function serve(handler: FetchHandler, options: ServeOptions = {}): Promise<HttpServer> {
   options.signal?.throwIfAborted();
   const hostname = options.hostname ?? "127.0.0.1";
+  const forbidden = options.onForbiddenMethod ?? _forbiddenMethodResponse;
   return new Promise<HttpServer>((resolve, reject) => {
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
-      server = Deno.serve({
-        hostname,
-        port: options.port ?? 0,
-        onListen: () => {},
-        // Deno prints uncaught handler errors by default; the handler answers them itself.
-        onError: () => new Response("Internal Server Error", { status: 500 }),
-      }, (request) => handler(request));
+      server = Deno.serve(
+        {
+          hostname,
+          port: options.port ?? 0,
+          onListen: () => {},
+          // Deno prints uncaught handler errors by default; the handler answers them itself.
+          onError: () => new Response("Internal Server Error", { status: 500 }),
+        },
+        (request) =>
+          _isForbiddenMethod(request.method) ? forbidden(request.method) : handler(request),
+      );
     } catch (err) {
       reject(err);
       return;
