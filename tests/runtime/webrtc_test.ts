@@ -9,8 +9,13 @@ import { describePath } from "../../src/connect/inspect.ts";
 async function pair() {
   const a = new RTCPeerConnection({ iceServers: [] });
   const b = new RTCPeerConnection({ iceServers: [] });
-  a.addEventListener("icecandidate", (e) => e.candidate && b.addIceCandidate(e.candidate));
-  b.addEventListener("icecandidate", (e) => e.candidate && a.addIceCandidate(e.candidate));
+  // A candidate can still come after a connection was closed: ignore the refusal.
+  a.addEventListener("icecandidate", (e) => {
+    if (e.candidate) b.addIceCandidate(e.candidate).catch(() => {});
+  });
+  b.addEventListener("icecandidate", (e) => {
+    if (e.candidate) a.addIceCandidate(e.candidate).catch(() => {});
+  });
   const fa = new DataChannelFrames(
     a.createDataChannel("m", { negotiated: true, id: 0, ordered: true }),
     { owner: a, maxPayload: 2 * 1024 * 1024 },
