@@ -35,6 +35,7 @@ import {
   MAX_SIGNAL_BYTES,
   offerWebRtc,
   SIGNAL_PROTOCOL,
+  type WebRtcSession,
   type WebRtcSessionInit,
 } from "./signaling.ts";
 
@@ -346,13 +347,25 @@ export class Connector {
         streamMs.toFixed(0)
       }, handshake and WebRTC ${(total - streamMs).toFixed(0)})`,
     );
-    host.onLink({
+    await this.#webRtcLink(peerId, session, hello, "outbound", discoveredAt);
+  }
+
+  /** Hand a WebRTC link to the host, its selected pair described first. */
+  async #webRtcLink(
+    peerId: string,
+    session: WebRtcSession,
+    hello: MemberHello,
+    direction: "inbound" | "outbound",
+    discoveredAt: number,
+  ): Promise<void> {
+    const path = await _describe(session.pc, this.#host.log);
+    this.#host.onLink({
       peerId,
       channel: session.frames,
       hello,
       pc: session.pc,
-      path: await _describe(session.pc, host.log),
-      direction: "outbound",
+      path,
+      direction,
       discoveredAt,
     });
   }
@@ -394,15 +407,7 @@ export class Connector {
       // One relay candidate per pair is enough: we answer with STUN only.
       const session = await answerWebRtc(framed, first, this.#webRtcInit("direct", signal));
       void framed.close();
-      host.onLink({
-        peerId,
-        channel: session.frames,
-        hello,
-        pc: session.pc,
-        path: await _describe(session.pc, host.log),
-        direction: "inbound",
-        discoveredAt,
-      });
+      await this.#webRtcLink(peerId, session, hello, "inbound", discoveredAt);
     } catch (err) {
       host.log(`signaling from ${peerId} ended: ${(err as Error).message}`);
       framed.abort(err as Error);
