@@ -1,0 +1,331 @@
+/**
+ * The public types of a meeting: participants, events, statistics and options (with the
+ * check of the options), apart from the {@linkcode Meeting} class that uses them.
+ *
+ * @module
+ */
+import type { CandidateInfo } from "./connect/inspect.ts";
+import type { MessageData } from "./message_codec.ts";
+import type { LinkState } from "./peer_link.ts";
+import type { PublicAddressInfo } from "./public_address.ts";
+import type { RendezvousOptions } from "./rendezvous.ts";
+
+/** The path a participant's connection takes. */
+export type ConnectionPath = "direct" | "turn" | "relay";
+
+export type { CandidateInfo };
+
+/** A participant of the meeting (a snapshot). */
+export interface Participant {
+  /** Peer id. */
+  peerId: string;
+  /** Display name. */
+  name: string;
+  /** When it joined (its clock, ms since the epoch). */
+  joinedAt: number;
+  /** Connection state. */
+  state: LinkState;
+  /** Path of the current connection. */
+  path: ConnectionPath | undefined;
+  /** Selected ICE candidate pair, when known. */
+  selectedCandidatePair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
+  /** Whether we dialed (`outbound`) or were dialed (`inbound`). */
+  direction: "inbound" | "outbound";
+  /** Last heartbeat round-trip time in ms. */
+  rtt: number | undefined;
+  /** When we last heard from it (ms since the epoch). */
+  lastSeen: number;
+  /** When we found it (ms since the epoch). */
+  discoveredAt: number;
+  /** When its first connection was ready (ms since the epoch). */
+  connectedAt: number;
+  /** Messages sent to it that are not acknowledged yet. */
+  unacknowledged: number;
+}
+
+/** Detail of `peer:join`. */
+export type PeerJoinDetail = Participant;
+/** Detail of `peer:leave`. */
+export interface PeerLeaveDetail {
+  /** Peer id. */
+  peerId: string;
+  /** Display name. */
+  name: string;
+  /** `left` (said goodbye), `timeout` (lease expired) or `closed` (we left). */
+  reason: "left" | "timeout" | "closed";
+}
+/** Detail of `message`. */
+export interface MessageDetail {
+  /** Sender's peer id. */
+  from: string;
+  /** Sender's display name. */
+  name: string;
+  /** The message as sent: text, bytes or a JSON value. */
+  data: MessageData;
+  /** The message if it was text. */
+  text: string | undefined;
+  /** Application channel (0–255). */
+  channel: number;
+}
+/** Detail of `request`: call `respond()` or `reject()` once, now or later. */
+export interface RequestDetail {
+  /** Requester's peer id. */
+  from: string;
+  /** Requester's display name. */
+  name: string;
+  /** The request body. */
+  data: MessageData;
+  /** Send the response. */
+  respond(data: MessageData): void;
+  /** Send an error response; the requester's `request()` rejects with its message. */
+  reject(reason: Error | string): void;
+}
+/** Detail of `connection:state`. */
+export interface ConnectionStateDetail {
+  /** Peer id. */
+  peerId: string;
+  /** New state of the participant's link. */
+  state: LinkState;
+  /** Path, when connected. */
+  path: ConnectionPath | undefined;
+  /** ICE connection state of the WebRTC connection (`checking`, `connected`, …), if any. */
+  ice?: string;
+  /** RTCPeerConnection state (`connecting`, `connected`, `disconnected`, …), if any. */
+  connection?: string;
+}
+/** Detail of `peer:discovered`. */
+export interface PeerDiscoveredDetail {
+  /** Peer id. */
+  peerId: string;
+  /** Display name from its presence record. */
+  name: string;
+  /** Addresses from its presence record. */
+  addresses: string[];
+  /** How we learned of it (`local`: multicast DNS on the LAN, see `discovery/local.ts`). */
+  via: "dht" | "knock" | "local";
+}
+/** Detail of `handshake:failed`. */
+export interface HandshakeFailedDetail {
+  /** The peer that failed. */
+  peerId: string;
+  /** Why. */
+  error: Error;
+}
+
+/** Detail of `connection:failed`. */
+export interface ConnectionFailedDetail {
+  /** The peer we could not reach. */
+  peerId: string;
+  /** Its display name (from its presence record). */
+  name: string;
+  /** The last error; a {@linkcode ConnectionFailedError} names the rungs tried. */
+  error: Error;
+}
+
+/** Events of a {@linkcode Meeting}. */
+export interface MeetingEventMap {
+  /** Every rung of the connection ladder failed for a discovered peer. */
+  "connection:failed": CustomEvent<ConnectionFailedDetail>;
+  /** A participant passed the handshake and is connected. */
+  "peer:join": CustomEvent<PeerJoinDetail>;
+  /** A participant left, timed out, or we left. */
+  "peer:leave": CustomEvent<PeerLeaveDetail>;
+  /** A message arrived. */
+  "message": CustomEvent<MessageDetail>;
+  /** A request arrived. */
+  "request": CustomEvent<RequestDetail>;
+  /** A participant's connection changed state. */
+  "connection:state": CustomEvent<ConnectionStateDetail>;
+  /** A verified presence record of a peer was found. */
+  "peer:discovered": CustomEvent<PeerDiscoveredDetail>;
+  /** A peer failed the membership handshake (or sent an invalid presence record). */
+  "handshake:failed": CustomEvent<HandshakeFailedDetail>;
+}
+
+/** Our own participant info. */
+export interface SelfInfo {
+  /** Our peer id. */
+  peerId: string;
+  /** Our display name. */
+  name: string;
+  /** When we joined (ms since the epoch). */
+  joinedAt: number;
+  /** Our multiaddrs (relay circuit + WebRTC). */
+  addresses: string[];
+  /** Our public address learned by STUN (`ip:port`), when known. */
+  publicAddress: string | undefined;
+  /** The STUN result: `ok`, `unreachable` (with the reason) or `none` configured. */
+  stun: PublicAddressInfo;
+  /** The ICE servers in use (user's and bootstrap-advertised; credentials included). */
+  iceServers: RTCIceServer[];
+}
+
+/** Counters of a meeting. */
+export interface MeetingStats {
+  /** Handshakes (and knocks) that failed. */
+  handshakeFailures: number;
+  /** WebRTC dial attempts. */
+  dialAttempts: number;
+  /** WebRTC dials that failed (and were retried). */
+  dialFailures: number;
+  /** Connections re-established after a drop. */
+  reconnects: number;
+  /** Messages sent (data frames). */
+  messagesSent: number;
+  /** Messages acknowledged. */
+  messagesAcked: number;
+  /** Messages received. */
+  messagesReceived: number;
+  /** Messages refused by rate or size limits. */
+  messagesDropped: number;
+  /** Step timings of the join in ms (KDF, bootstrap, reservation, announce, first lookup). */
+  joinTimings: Record<string, number>;
+}
+
+/** Timers and limits of a meeting (all optional). */
+export interface MeetingOptions {
+  /**
+   * Most participants to connect to directly (the target degree). Meetings up to this size
+   * are a full mesh; further participants are discovered but not dialed.
+   * @default {32}
+   */
+  maxPeers?: number;
+  /**
+   * Heartbeat interval while idle, in ms.
+   * @default {2000}
+   */
+  heartbeatMs?: number;
+  /**
+   * A participant we have not heard from for this long leaves the roster (ms). A crashed
+   * peer is gone from every roster within `leaseMs + 1 s`; a link that comes back sooner
+   * keeps the participant (and its unacknowledged messages).
+   * @default {14_000}
+   */
+  leaseMs?: number;
+  /**
+   * How long `send()` waits for an acknowledgement (ms).
+   * @default {30_000}
+   */
+  ackTimeoutMs?: number;
+  /**
+   * Largest message, in bytes (encoded).
+   * @default {1_048_576}
+   */
+  maxMessageBytes?: number;
+  /**
+   * Frames per second one peer may send us before the excess is refused (a token bucket
+   * that holds one second's worth, so a burst of that size always passes). The default
+   * lets a legitimate burst of small messages through (the benchmark sends 50,000/s)
+   * while a flooder stays bounded.
+   * @default {100_000}
+   */
+  maxFramesPerSecond?: number;
+  /**
+   * Time budget of one attempt on the direct rung (ms): WebRTC over host and
+   * server-reflexive candidates only, DTLS and the membership handshake.
+   * @default {5_000}
+   */
+  dialTimeoutMs?: number;
+  /**
+   * Time budget of one attempt on the TURN rung (ms): WebRTC with the dialer's TURN relay
+   * candidates added. Only tried when TURN servers are configured.
+   * @default {8_000}
+   */
+  turnTimeoutMs?: number;
+  /**
+   * Most attempts on each WebRTC rung; two timeouts also end a rung. Covers the occasional
+   * failed or stalled first dial.
+   * @default {3}
+   */
+  directAttempts?: number;
+  /**
+   * Run the meeting over the bootstrap's circuit relay when no WebRTC path works. When
+   * false, such a peer stays unreachable and the dial fails with ConnectionFailedError.
+   * @default {true}
+   */
+  allowRelay?: boolean;
+  /**
+   * Time budget of the relay rung (ms).
+   * @default {5_000}
+   */
+  relayTimeoutMs?: number;
+  /**
+   * How often a relayed participant is tried again over WebRTC (ms).
+   * @default {30_000}
+   */
+  upgradeIntervalMs?: number;
+  /**
+   * Dial attempts per peer (all rungs) before giving up until the next discovery.
+   * @default {6}
+   */
+  maxDialAttempts?: number;
+  /**
+   * Outgoing connection attempts (WebRTC or relayed) run at once; more wait their turn, and
+   * an attempt's time budget starts when it leaves the queue. A newcomer to a large meeting
+   * otherwise starts one WebRTC dial per participant at the same moment.
+   * @default {8}
+   */
+  maxDialsInFlight?: number;
+  /** Rendezvous timers. */
+  rendezvous?: RendezvousOptions;
+}
+
+const COUNT_OPTIONS = [
+  "maxPeers",
+  "directAttempts",
+  "maxDialAttempts",
+  "maxDialsInFlight",
+  "maxFramesPerSecond",
+  "maxMessageBytes",
+] as const;
+const MS_OPTIONS = [
+  "heartbeatMs",
+  "leaseMs",
+  "ackTimeoutMs",
+  "dialTimeoutMs",
+  "turnTimeoutMs",
+  "relayTimeoutMs",
+  "upgradeIntervalMs",
+] as const;
+
+/**
+ * Check a meeting's options before anything starts.
+ *
+ * @param options The options.
+ * @throws {RangeError} Naming the first option that is not a positive number (counts must
+ *   be integers).
+ */
+export function checkMeetingOptions(options: MeetingOptions): void {
+  const bad = (key: string, value: unknown, what: string) =>
+    new RangeError(
+      `Cannot join meeting: options.${key} must be ${what}, got ${JSON.stringify(value)}; ` +
+        "leave it out for the default",
+    );
+  for (const key of COUNT_OPTIONS) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw bad(key, value, "a positive integer");
+    }
+  }
+  const durations: Array<[string, unknown]> = [
+    ...MS_OPTIONS.map((key): [string, unknown] => [key, options[key]]),
+    ...Object.entries(options.rendezvous ?? {}).map(([k, v]): [string, unknown] => [
+      `rendezvous.${k}`,
+      v,
+    ]),
+  ];
+  for (const [key, value] of durations) {
+    if (
+      value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
+    ) {
+      throw bad(key, value, "a positive number of milliseconds");
+    }
+  }
+  if (options.allowRelay !== undefined && typeof options.allowRelay !== "boolean") {
+    throw new TypeError(
+      `Cannot join meeting: options.allowRelay must be a boolean, got ${
+        JSON.stringify(options.allowRelay)
+      }`,
+    );
+  }
+}
