@@ -22,7 +22,7 @@ import type { ParticipantLibp2p } from "../node.ts";
 import type { TopicKeys } from "../topic.ts";
 import { Limiter } from "../_limiter.ts";
 import { sleep } from "../_async.ts";
-import { iceServersForRuntime, type RuntimeRtcConfiguration } from "../runtime/webrtc.ts";
+import type { RuntimeRtcConfiguration } from "../runtime/webrtc.ts";
 import type { FrameChannel } from "./frame_channel.ts";
 import { hasTurnServer, iceServersForRung } from "./ice.ts";
 import { describePath, type PathInfo } from "./inspect.ts";
@@ -433,7 +433,7 @@ export class Connector {
       PeerConnection: this.#host.PeerConnection,
       configuration: {
         ...rest,
-        iceServers: iceServersForRuntime(servers),
+        iceServers: servers,
         ...(policy ? { iceTransportPolicy: policy } : {}),
       },
       bindAddress: this.#host.rtcConfiguration.bindAddress,

@@ -25,19 +25,3 @@ export interface RuntimeRtcConfiguration extends RTCConfiguration {
   /** Accepted for compatibility with earlier versions; ignored. */
   portRangeEnd?: number;
 }
-
-/**
- * Adapt ICE servers to what this runtime's WebRTC accepts. Browsers parse every URL form
- * (IPv6 literals included), so the list is returned as it is (copied).
- *
- * @param iceServers The configured servers.
- * @returns The servers this runtime can use.
- *
- * @example
- * ```ts ignore
- * iceServersForRuntime([{ urls: "stun:[2001:db8::1]:3478" }]); // kept in browsers
- * ```
- */
-export function iceServersForRuntime(iceServers: readonly RTCIceServer[]): RTCIceServer[] {
-  return iceServers.map((server) => ({ ...server }));
-}
