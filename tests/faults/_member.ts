@@ -35,8 +35,7 @@ if (offsetMs !== 0) {
   const RealDate = Date;
   const shifted = class extends RealDate {
     constructor(...args: unknown[]) {
-      if (args.length === 0) super(RealDate.now() + offsetMs);
-      else super(...(args as [string]));
+      super(...((args.length === 0 ? [RealDate.now() + offsetMs] : args) as [string]));
     }
     static override now(): number {
       return RealDate.now() + offsetMs;
@@ -47,33 +46,31 @@ if (offsetMs !== 0) {
 
 // Live timers set through the global functions (libp2p and meshmeet use these), counted so
 // the soak can watch for leaks.
-const liveTimers = new Set<number>();
+const liveTimers = new Set<unknown>();
 {
-  const { setTimeout: st, setInterval: si, clearTimeout: ct, clearInterval: ci } = globalThis;
-  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
-    const id: number = st(
-      (...a: unknown[]) => {
-        liveTimers.delete(id);
-        if (typeof fn === "function") fn(...a);
-      },
-      ms,
-      ...rest,
-    );
+  type Fn = (...a: unknown[]) => unknown;
+  const g = globalThis as unknown as Record<string, Fn>;
+  const { setTimeout: st, setInterval: si, clearTimeout: ct, clearInterval: ci } = g;
+  g.setTimeout = (fn: unknown, ...rest: unknown[]) => {
+    const id = st((...a: unknown[]) => {
+      liveTimers.delete(id);
+      if (typeof fn === "function") fn(...a);
+    }, ...rest);
     liveTimers.add(id);
     return id;
-  }) as typeof setTimeout;
-  globalThis.setInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
-    const id: number = si(fn, ms, ...rest);
-    liveTimers.add(id);
-    return id;
-  }) as typeof setInterval;
-  globalThis.clearTimeout = (id?: number) => {
-    if (id !== undefined) liveTimers.delete(id);
-    ct(id);
   };
-  globalThis.clearInterval = (id?: number) => {
-    if (id !== undefined) liveTimers.delete(id);
-    ci(id);
+  g.setInterval = (...args: unknown[]) => {
+    const id = si(...args);
+    liveTimers.add(id);
+    return id;
+  };
+  g.clearTimeout = (id: unknown) => {
+    liveTimers.delete(id);
+    return ct(id);
+  };
+  g.clearInterval = (id: unknown) => {
+    liveTimers.delete(id);
+    return ci(id);
   };
 }
 
@@ -136,7 +133,7 @@ async function handle(cmd: Record<string, unknown>): Promise<unknown> {
       const to = String(cmd.to);
       const count = Number(cmd.count ?? 1);
       const bytes = Number(cmd.bytes ?? 100);
-      const sends: Promise<void>[] = [];
+      const sends: Promise<unknown>[] = [];
       for (let i = 0; i < count; i++) {
         const index = nextIndex++;
         sends.push(
