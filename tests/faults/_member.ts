@@ -24,11 +24,13 @@ const bootstrap: string[] = [];
 let name = "member";
 let offsetMs = 0;
 let leaseMs: number | undefined;
+let maxFramesPerSecond: number | undefined;
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === "--bootstrap") bootstrap.push(argv[++i]);
   else if (argv[i] === "--name") name = argv[++i];
   else if (argv[i] === "--clock-offset-ms") offsetMs = Number(argv[++i]);
   else if (argv[i] === "--lease-ms") leaseMs = Number(argv[++i]);
+  else if (argv[i] === "--max-fps") maxFramesPerSecond = Number(argv[++i]);
 }
 
 if (offsetMs !== 0) {
@@ -90,6 +92,7 @@ const meeting = await joinMeeting(code, {
   rtcConfiguration: { iceServers: [], bindAddress: "127.0.0.1" },
   dialTimeoutMs: 15_000,
   ...(leaseMs ? { leaseMs } : {}),
+  ...(maxFramesPerSecond ? { maxFramesPerSecond } : {}),
 });
 write({
   event: "joined",
@@ -145,6 +148,26 @@ async function handle(cmd: Record<string, unknown>): Promise<unknown> {
       }
       await Promise.all(sends);
       return { sent: count };
+    }
+    case "flood": {
+      // Keep `window` messages in flight to one peer for `seconds`, as fast as it takes them.
+      const to = String(cmd.to);
+      const bytes = Number(cmd.bytes ?? 100);
+      const window = Number(cmd.window ?? 256);
+      const deadline = performance.now() + Number(cmd.seconds ?? 5) * 1000;
+      const outcomes: Record<string, number> = {};
+      const count = (k: string) => outcomes[k] = (outcomes[k] ?? 0) + 1;
+      const payload = makePayload(0, bytes);
+      const lane = async () => {
+        while (performance.now() < deadline) {
+          await meeting.send(to, payload).then(
+            () => count("acked"),
+            (err) => count(err?.name ?? "Error"),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: window }, lane));
+      return outcomes;
     }
     case "stats": {
       const mem = Deno.memoryUsage();

@@ -22,6 +22,8 @@ export interface MemberProcessOptions {
   clockOffsetMs?: number;
   /** The meeting's `leaseMs`. */
   leaseMs?: number;
+  /** The meeting's `maxFramesPerSecond`. */
+  maxFramesPerSecond?: number;
   /** How long to wait for the join. */
   timeoutMs?: number;
 }
@@ -49,6 +51,7 @@ export class MemberProcess {
     for (const b of options.bootstrap) args.push("--bootstrap", b);
     if (options.clockOffsetMs) args.push("--clock-offset-ms", String(options.clockOffsetMs));
     if (options.leaseMs) args.push("--lease-ms", String(options.leaseMs));
+    if (options.maxFramesPerSecond) args.push("--max-fps", String(options.maxFramesPerSecond));
     const child = new Deno.Command(Deno.execPath(), {
       args,
       env: { NO_COLOR: "1", MESHMEET_FAULT_CODE: options.code },
