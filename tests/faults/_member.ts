@@ -170,6 +170,8 @@ async function handle(cmd: Record<string, unknown>): Promise<unknown> {
       return outcomes;
     }
     case "stats": {
+      // With --v8-flags=--expose-gc: measure the heap after a collection.
+      (globalThis as { gc?: () => void }).gc?.();
       const mem = Deno.memoryUsage();
       return {
         rss: mem.rss,

@@ -47,7 +47,7 @@ export class MemberProcess {
 
   private constructor(options: MemberProcessOptions) {
     this.name = options.name;
-    const args = ["run", "-A", SCRIPT, "--name", options.name];
+    const args = ["run", "-A", "--v8-flags=--expose-gc", SCRIPT, "--name", options.name];
     for (const b of options.bootstrap) args.push("--bootstrap", b);
     if (options.clockOffsetMs) args.push("--clock-offset-ms", String(options.clockOffsetMs));
     if (options.leaseMs) args.push("--lease-ms", String(options.leaseMs));
