@@ -420,10 +420,11 @@ export class OverlayNode {
   }
 
   /**
-   * Leave: tell every neighbour (signed), then close every link.
-   * @param now The clock.
+   * Leave: tell every neighbour (signed), then close every link. Takes the clock like
+   * every input, though leaving needs no timer.
+   * @param _now The clock.
    */
-  leave(now: number): void {
+  leave(_now: number): void {
     if (this.#left) return;
     const inc = this.#roster.self.incarnation;
     const sig = this.#crypto.sign(verdictBytes(this.#topic, "left", this.peerId, inc, this.peerId));
