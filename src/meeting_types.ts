@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OverlayOptions } from "./overlay/types.ts";
 import type { CandidateInfo } from "./connect/inspect.ts";
 import type { MessageData } from "./message_codec.ts";
 import type { LinkState } from "./peer_link.ts";
@@ -41,6 +42,12 @@ export interface Participant {
   connectedAt: number;
   /** Messages sent to it that are not acknowledged yet. */
   unacknowledged: number;
+  /**
+   * Whether we hold a link to it. Without the overlay every participant is linked; with
+   * it (`overlay` option) the roster holds every member and only neighbours are linked
+   * (a member we hold no link to has state `closed`).
+   */
+  linked: boolean;
 }
 
 /** Detail of `peer:join`. */
@@ -268,6 +275,14 @@ export interface MeetingOptions {
   maxDialsInFlight?: number;
   /** Rendezvous timers. */
   rendezvous?: RendezvousOptions;
+  /**
+   * Experimental: run the meeting over the overlay (`src/overlay/`): a bounded mesh of
+   * links, a signed roster every member holds, broadcasts relayed through the mesh. `true`
+   * for its defaults (degree 6–12, cap 16), or its options. Off by default for now: every
+   * participant is then linked to every other, up to `maxPeers`.
+   * @default {false}
+   */
+  overlay?: boolean | OverlayOptions;
 }
 
 const COUNT_OPTIONS = [

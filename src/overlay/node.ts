@@ -51,8 +51,10 @@ const PEER_EXCHANGE = 8;
 const MAX_PENDING = 4;
 /** A connect that got no answer is forgotten after this long. */
 const PENDING_MS = 20_000;
-/** After a failed connect or a prune, that member is not tried again for this long. */
+/** After a failed connect, that member is not tried again for this long. */
 const BACKOFF_MS = 30_000;
+/** After a prune, the member that pruned us is not tried again for this long. */
+const PRUNE_BACKOFF_MS = 10_000;
 /** A member at its cap waits this long for the other side's hello before pruning it. */
 const REFUSE_WAIT_MS = 2_000;
 /** Neighbours younger than this are not dropped for being one too many. */
@@ -343,7 +345,7 @@ export class OverlayNode {
         if (msg.last) this.#hasRoster = true;
         return this.#maintain(now);
       case "prune":
-        this.#backoff.set(from, now + BACKOFF_MS);
+        this.#backoff.set(from, now + PRUNE_BACKOFF_MS);
         for (const entry of msg.peers) {
           if (!this.#verifyEntry(entry)) continue;
           this.#changed(this.#roster.applyAlive(entry), now);
@@ -488,6 +490,18 @@ export class OverlayNode {
     const id = rumorId(rumor);
     if (!this.#roster.knows(id)) this.#accept(from, id, rumor, 0, now);
     if (msg.wantRoster) this.#sendItems(from, this.#roster.items(), true);
+    if (n.refuseAt !== undefined && msg.degree <= this.#o.lowDegree) {
+      // An under-linked member is taken in at our cap by dropping a neighbour that can spare
+      // the link (HyParView's join): refusing it could leave it, or a group of newcomers,
+      // cut off while everyone else is full.
+      const spare = [...this.#neighbours].find(([peer, other]) =>
+        peer !== from && other.hello && other.degree > this.#o.lowDegree + 1
+      );
+      if (spare) {
+        n.refuseAt = undefined;
+        this.#prune(spare[0]);
+      }
+    }
     if (n.refuseAt !== undefined) this.#prune(from);
     else this.#maintain(now);
   }
