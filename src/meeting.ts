@@ -44,6 +44,11 @@ import type {
   SelfInfo,
 } from "./meeting_types.ts";
 
+/** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
+const MAX_ON_DEMAND = 8;
+/** A link outside the mesh closes after this long without application traffic. */
+const ON_DEMAND_IDLE_MS = 60_000;
+
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
 export { KNOCK_PROTOCOL };
@@ -152,6 +157,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   readonly #contacts = new Map<string, string[]>();
   /** Links the overlay asked for that `send()` is waiting on. */
   readonly #linkWaiters = new Map<string, Set<() => void>>();
+  /** Links we open on demand (to members that are not neighbours), until attached. */
+  readonly #onDemand = new Set<string>();
+  /** When the application last used each link (links outside the mesh close when idle). */
+  readonly #lastUsed = new Map<string, number>();
   #rendezvous: Rendezvous;
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
@@ -437,6 +446,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   ): Promise<void> {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
+    this.#lastUsed.set(peerId, Date.now());
     const payload = this.#encode(data);
     this.#stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
@@ -508,6 +518,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   ): Promise<MessageData> {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
     const link = this.#linkFor(peerId, "request");
+    this.#lastUsed.set(peerId, Date.now());
     const { payload, error } = await link.request(this.#encode(data), options.signal);
     const body = decodeMessage(payload);
     if (error) {
@@ -744,6 +755,15 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       set.add(resolve);
       this.#linkWaiters.set(peerId, set);
     });
+    // Bounded: beyond MAX_ON_DEMAND links outside the mesh, the least recently used closes.
+    const outside = [...this.#links.keys()].filter((p) => !this.#overlay!.node.isNeighbour(p));
+    if (outside.length >= MAX_ON_DEMAND) {
+      const lru = outside.sort((a, b) =>
+        (this.#lastUsed.get(a) ?? 0) - (this.#lastUsed.get(b) ?? 0)
+      )[0];
+      this.#remove(this.#links.get(lru)!, "left");
+    }
+    this.#onDemand.add(peerId);
     this.#linkTo(peerId, member.entry.contact);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -880,7 +900,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       }
     }
     if (isNew && this.#overlay) {
-      this.#overlay.linkUp(peerId, direction === "inbound");
+      this.#lastUsed.set(peerId, Date.now());
+      this.#overlay.linkUp(peerId, direction === "inbound", this.#onDemand.delete(peerId));
       for (const wake of this.#linkWaiters.get(peerId) ?? []) wake();
       this.#linkWaiters.delete(peerId);
     } else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
@@ -914,6 +935,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   }
 
   #onData(link: PeerLink, frame: Frame): void {
+    this.#lastUsed.set(link.peerId, Date.now());
     this.#deliver(link.peerId, link.name, frame.channel, frame.payload);
   }
 
@@ -982,6 +1004,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   #checkLeases(): void {
     const now = Date.now();
+    if (this.#overlay) {
+      // Links outside the mesh (opened on demand) close once idle.
+      for (const [peerId, link] of this.#links) {
+        if (this.#overlay.node.isNeighbour(peerId) || this.#connector.dialing(peerId)) continue;
+        if (now - (this.#lastUsed.get(peerId) ?? 0) > ON_DEMAND_IDLE_MS) this.#remove(link, "left");
+      }
+    }
     for (const link of this.#links.values()) {
       if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
         this.#c.log.meeting(`lease of ${link.peerId} expired`);
@@ -993,6 +1022,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
     if (this.#links.get(link.peerId) !== link) return;
     this.#links.delete(link.peerId);
+    this.#lastUsed.delete(link.peerId);
     if (!this.#overlay) this.#known.delete(link.peerId);
     const meta = this.#meta.get(link.peerId);
     this.#meta.delete(link.peerId);

@@ -117,10 +117,11 @@ export class OverlayDriver {
    * A meeting link is up.
    * @param peer The member.
    * @param inbound Whether it dialed us.
+   * @param extra Whether we opened it on demand (a direct message), outside the mesh.
    */
-  linkUp(peer: PeerId, inbound: boolean): void {
+  linkUp(peer: PeerId, inbound: boolean, extra = false): void {
     this.#prunedBy.delete(peer);
-    this.#run((n, now) => n.linkUp(peer, now, { inbound }));
+    this.#run((n, now) => n.linkUp(peer, now, { inbound, extra }));
   }
 
   /**

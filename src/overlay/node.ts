@@ -260,8 +260,23 @@ export class OverlayNode {
    * @param now The clock.
    * @param info Who opened it, and its round-trip time if known.
    */
-  linkUp(peer: PeerId, now: number, info: { inbound: boolean; rttMs?: number }): void {
+  linkUp(
+    peer: PeerId,
+    now: number,
+    info: { inbound: boolean; rttMs?: number; extra?: boolean },
+  ): void {
     if (this.#left || peer === this.peerId || this.#neighbours.has(peer)) return;
+    if (info.extra) {
+      // A link on demand: say so, and keep it out of the mesh.
+      this.#send(peer, {
+        t: "hello",
+        entry: this.#roster.self,
+        degree: this.#neighbours.size,
+        wantRoster: false,
+        extra: true,
+      });
+      return;
+    }
     this.#pending.delete(peer);
     const n: Neighbour = {
       inbound: info.inbound,
@@ -480,6 +495,12 @@ export class OverlayNode {
       // The link's authenticated peer must sign its own entry.
       this.stats.invalid++;
       this.#drop(from);
+      return;
+    }
+    if (msg.extra) {
+      // The other side opened this link on demand: not a neighbour (no prune, no gossip).
+      this.#neighbours.delete(from);
+      this.#maintain(now);
       return;
     }
     n.hello = true;

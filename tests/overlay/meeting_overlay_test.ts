@@ -83,6 +83,18 @@ Deno.test({
         assertEquals(got[0].detail.from, meetings[0].self.peerId);
       }
 
+      // A member that is not a neighbour can still be sent to: a link on demand, outside the
+      // mesh (it counts against nobody's cap, so nobody prunes it mid-send).
+      const sender = meetings.find((m) => m.participants.some((p) => !p.linked))!;
+      const far = sender.participants.find((p) => !p.linked)!;
+      const target = meetings.find((m) => m.self.peerId === far.peerId)!;
+      const got = recordEvents(target, ["message"]);
+      await sender.send(far.peerId, "direct, on demand");
+      await sender.send(far.peerId, "and again");
+      assertEquals(got.map((e) => e.detail.data), ["direct, on demand", "and again"]);
+      assert(sender.participants.find((p) => p.peerId === far.peerId)!.linked);
+      assert(!sender.overlayNode!.isNeighbour(far.peerId), "the on-demand link is not in the mesh");
+
       // A member leaves: every roster drops it, as "left".
       const leaver = meetings.pop()!;
       const leaverId = leaver.self.peerId;
