@@ -150,7 +150,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   /** Public id of the meeting's topic (safe to log and show; not the code). */
   readonly topicId: string;
   #c: MeetingComponents;
-  #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay">>;
+  #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
   /** The overlay, when the meeting runs over it (`overlay` option). */
   #overlay: OverlayDriver | undefined;
   /** Contacts of roster members (from their signed entries), for signaling. */
@@ -283,6 +283,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       isKnown: (peerId) => this.#links.has(peerId) || this.#connector.dialing(peerId),
     });
     if (options.overlay) this.#overlay = this.#startOverlay(options.overlay);
+    // Before start(): they see the events that fire inside joinMeeting() (checked in
+    // checkMeetingOptions()).
+    for (const [type, listener] of Object.entries(options.on ?? {})) {
+      this.addEventListener(type, listener as EventListener);
+    }
   }
 
   /** The overlay's driver, wired to this meeting's links and events. */

@@ -276,6 +276,19 @@ export interface MeetingOptions {
   /** Rendezvous timers. */
   rendezvous?: RendezvousOptions;
   /**
+   * Listeners registered before the meeting starts, so that they see every event from the
+   * first one: what happens inside `joinMeeting()` (the first `peer:discovered`, early
+   * `peer:join`s) is otherwise over before `addEventListener` can be called.
+   *
+   * @example
+   * ```ts ignore
+   * const meeting = await joinMeeting(code, {
+   *   on: { "peer:join": (e) => console.log(`${e.detail.name} joined`) },
+   * });
+   * ```
+   */
+  on?: { [K in keyof MeetingEventMap]?: (event: MeetingEventMap[K]) => void };
+  /**
    * Experimental: run the meeting over the overlay (`src/overlay/`): a bounded mesh of
    * links, a signed roster every member holds, broadcasts relayed through the mesh. `true`
    * for its defaults (degree 6–12, cap 16), or its options. Off by default for now: every
@@ -334,6 +347,13 @@ export function checkMeetingOptions(options: MeetingOptions): void {
       value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
     ) {
       throw bad(key, value, "a positive number of milliseconds");
+    }
+  }
+  for (const [type, listener] of Object.entries(options.on ?? {})) {
+    if (typeof listener !== "function") {
+      throw new TypeError(
+        `Cannot join meeting: options.on["${type}"] must be a function (an event listener)`,
+      );
     }
   }
   if (options.allowRelay !== undefined && typeof options.allowRelay !== "boolean") {
