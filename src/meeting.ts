@@ -32,6 +32,7 @@ import { OverlayDriver } from "./overlay/driver.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
+import { RelayAddressWatcher } from "./relay_reservations.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
 import type {
@@ -153,6 +154,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
   /** The overlay, when the meeting runs over it (`overlay` option). */
   #overlay: OverlayDriver | undefined;
+  /** Tells the overlay when our relay addresses (our contact in the roster) change. */
+  #contactWatcher: RelayAddressWatcher | undefined;
   /** Contacts of roster members (from their signed entries), for signaling. */
   readonly #contacts = new Map<string, string[]>();
   /** Links the overlay asked for that `send()` is waiting on. */
@@ -282,7 +285,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         this.#overlay ? this.#overlay.node.wantsPeers : this.#links.size < this.#options.maxPeers,
       isKnown: (peerId) => this.#links.has(peerId) || this.#connector.dialing(peerId),
     });
-    if (options.overlay) this.#overlay = this.#startOverlay(options.overlay);
+    if (options.overlay) {
+      this.#overlay = this.#startOverlay(options.overlay);
+      this.#contactWatcher = new RelayAddressWatcher({
+        libp2p: components.libp2p,
+        onChange: () => this.#overlay?.updateContact(this.#presenceInfo().addresses),
+      });
+    }
     // Before start(): they see the events that fire inside joinMeeting() (checked in
     // checkMeetingOptions()).
     for (const [type, listener] of Object.entries(options.on ?? {})) {
@@ -342,6 +351,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   async start(): Promise<void> {
     await this.#connector.start();
     await this.#knocker.start();
+    this.#contactWatcher?.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
     if (this.#c.dht === false) return;
@@ -582,6 +592,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    this.#contactWatcher?.stop();
     this.#overlay?.leave();
     for (const wake of [...this.#linkWaiters.values()].flatMap((s) => [...s])) wake();
     await this.#c.beforeStop?.().catch(() => {});

@@ -299,6 +299,11 @@ export class OverlayNode {
     // was split, or it was spreading while this link formed) crosses now, not at the next
     // digest round.
     if (this.#hasRoster) this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
+    // Likewise for recent broadcasts: a member that was between links when one passed
+    // grafts it from its new neighbour.
+    if (this.#appCache.size > 0) {
+      this.#send(peer, { t: "ihave", ids: [...this.#appCache.keys()].slice(-IHAVE_MAX) });
+    }
     if (this.#neighbours.size > this.#o.maxDegree) n.refuseAt = now + REFUSE_WAIT_MS;
   }
 
