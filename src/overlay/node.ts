@@ -61,6 +61,8 @@ const REFUSE_WAIT_MS = 2_000;
 const MIN_LINK_AGE_MS = 10_000;
 /** Application rumors kept to answer grafts. */
 const APP_CACHE = 512;
+/** Broadcasts this recent are announced on a new link. */
+const RECENT_MS = 30_000;
 /** Ids per `ihave`. */
 const IHAVE_MAX = 256;
 
@@ -301,9 +303,10 @@ export class OverlayNode {
     if (this.#hasRoster) this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
     // Likewise for recent broadcasts: a member that was between links when one passed
     // grafts it from its new neighbour.
-    if (this.#appCache.size > 0) {
-      this.#send(peer, { t: "ihave", ids: [...this.#appCache.keys()].slice(-IHAVE_MAX) });
-    }
+    const recent = [...this.#appCache.keys()].filter((id) =>
+      (this.#seenApp.get(id) ?? 0) - this.#o.seenMs > now - RECENT_MS
+    ).slice(-IHAVE_MAX);
+    if (recent.length > 0) this.#send(peer, { t: "ihave", ids: recent });
     if (this.#neighbours.size > this.#o.maxDegree) n.refuseAt = now + REFUSE_WAIT_MS;
   }
 
