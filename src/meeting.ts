@@ -281,9 +281,16 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       log: components.log.rendezvous,
       selfInfo: () => this.#presenceInfo(),
       onPresence: (presence) => this.#onPresence(presence, "dht"),
+      // With the overlay the DHT only supplies entry points: once linked, the mesh brings
+      // the roster, so lookups slow down and skip records of members already held (every
+      // member fetching every record is O(N²) DHT traffic: 60 members took 5 minutes to join).
       wantMore: () =>
-        this.#overlay ? this.#overlay.node.wantsPeers : this.#links.size < this.#options.maxPeers,
-      isKnown: (peerId) => this.#links.has(peerId) || this.#connector.dialing(peerId),
+        this.#overlay
+          ? this.#overlay.node.neighbours().length === 0
+          : this.#links.size < this.#options.maxPeers,
+      isKnown: (peerId) =>
+        this.#links.has(peerId) || this.#connector.dialing(peerId) ||
+        this.#overlay?.node.has(peerId) === true,
     });
     if (options.overlay) {
       this.#overlay = this.#startOverlay(options.overlay);

@@ -43,7 +43,7 @@ class MemberProcess {
       ],
       stdin: "piped",
       stdout: "piped",
-      stderr: "null",
+      stderr: Deno.env.get("DEBUG_OVERLAY") ? "inherit" : "null",
     }).spawn();
     this.child = child;
     child.status.then(() => this.exited = true);
@@ -121,7 +121,21 @@ Deno.test({
           new MemberProcess(code, boot.addresses, `p${j}-`)
         );
         procs.push(...batch);
-        await Promise.all(batch.map((p) => p.ready));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.all(batch.map((p) => p.ready)),
+          new Promise((_, reject) =>
+            timer = setTimeout(
+              () => reject(new Error(`processes ${i}/${i + 1} did not join within 120 s`)),
+              120_000,
+            )
+          ),
+        ]).finally(() => clearTimeout(timer));
+        if (Deno.env.get("DEBUG_OVERLAY")) {
+          console.log(
+            `${procs.length} processes up at ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+          );
+        }
       }
       const all = procs.flatMap((p) => p.peerIds);
       const n = all.length;
@@ -135,7 +149,17 @@ Deno.test({
         },
         "every roster to hold every member",
         120_000,
-      );
+      ).catch((err) => {
+        const sizes = new Map<number, number>();
+        for (const m of last) sizes.set(m.roster.length, (sizes.get(m.roster.length) ?? 0) + 1);
+        console.log(
+          `${last.length} members answered; roster sizes`,
+          [...sizes].sort(),
+          "links",
+          last.map((m) => m.neighbours).join(","),
+        );
+        throw err;
+      });
       for (const m of last) {
         assert(m.neighbours <= OVERLAY.maxDegree, `${m.name} has ${m.neighbours} links`);
       }
