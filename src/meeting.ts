@@ -1030,6 +1030,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (this.#overlay) {
       // Links outside the mesh (opened on demand) close once idle.
       for (const [peerId, link] of this.#links) {
+        // The mesh prefers low-RTT neighbours when it drops one (src/overlay/node.ts).
+        if (link.rtt !== undefined) this.#overlay.setRtt(peerId, link.rtt);
         if (this.#overlay.node.isNeighbour(peerId) || this.#connector.dialing(peerId)) continue;
         if (now - (this.#lastUsed.get(peerId) ?? 0) > ON_DEMAND_IDLE_MS) this.#remove(link, "left");
       }
