@@ -1015,9 +1015,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (this.left) return;
     this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
     this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
-    if (this.#overlay) {
-      // The overlay decides whether to link again (a pruned link is not a failure).
-      this.#remove(link, "timeout");
+    if (
+      this.#overlay &&
+      (this.#overlay.wasPruned(link.peerId) || !this.#overlay.node.isNeighbour(link.peerId))
+    ) {
+      // Closed on purpose (a prune, or a link outside the mesh): not a failure, no redial.
+      this.#remove(link, "left");
       return;
     }
     // The lower peer id dials again; the higher one knocks so the lower one notices soon.

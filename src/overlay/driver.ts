@@ -129,6 +129,15 @@ export class OverlayDriver {
   }
 
   /**
+   * Whether a neighbour pruned us (its link closing is then on purpose).
+   * @param peer The neighbour.
+   * @returns True after a `prune` from it.
+   */
+  wasPruned(peer: PeerId): boolean {
+    return this.#prunedBy.has(peer);
+  }
+
+  /**
    * A connect asked for by the overlay failed.
    * @param peer The member.
    */
