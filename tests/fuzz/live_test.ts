@@ -13,7 +13,7 @@
  *
  * After each protocol the member must still be up, answer `/status`, and exchange
  * acknowledged messages with the real peer. Cases per protocol: `MESHMEET_LIVE_FUZZ_RUNS`
- * (default 60; HTTP twice that). Prints one `RELIABILITY` JSON line.
+ * (default 30; HTTP twice that). Prints one `RELIABILITY` JSON line.
  */
 import { assert, assertEquals } from "@std/assert";
 import fc from "fast-check";
@@ -53,7 +53,7 @@ const progress = (line: string) => {
   const file = Deno.env.get("MESHMEET_LIVE_FUZZ_LOG");
   if (file) Deno.writeTextFileSync(file, `[live fuzz] ${line}\n`, { append: true });
 };
-const RUNS = Number(Deno.env.get("MESHMEET_LIVE_FUZZ_RUNS") ?? 60);
+const RUNS = Number(Deno.env.get("MESHMEET_LIVE_FUZZ_RUNS") ?? 30);
 const SCRIPT = new URL("./_live_target.ts", import.meta.url).pathname;
 
 const frameTypes = Object.values(FrameType) as number[];

@@ -101,13 +101,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   };
   const t0 = performance.now();
   const endAt = t0 + options.minutes * 60_000;
-  const warmAt = t0 + Math.min(options.minutes * 60_000 * 0.3, 5 * 60_000);
+  // The warm-up ends 30 % into the run (at most 5 min), and not before every member has
+  // been up for 20 s.
+  let warmAt = t0 + Math.min(options.minutes * 60_000 * 0.3, 5 * 60_000);
   let sender: ReturnType<typeof setInterval> | undefined;
   try {
     const stable: MemberProcess[] = [];
     for (let i = 0; i < options.stable; i++) stable.push(await start("S"));
     while (live.size < options.members) await start("C");
     log(`${live.size} members up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    warmAt = Math.max(warmAt, performance.now() + 20_000);
 
     // Every second each live member sends one message to a random other live member that
     // it is connected to (as far as the driver knows from its peer:join/peer:leave lines).

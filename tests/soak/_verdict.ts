@@ -26,7 +26,8 @@ export function soakVerdict(r: SoakResult): string[] {
     };
     over("fds", 2);
     over("threads", 2);
-    over("timers", 5);
+    // Live timers move with traffic (ack timers, dial and knock waits): a few either way.
+    over("timers", 8);
     over("heapMB", 1);
   }
   return problems;
