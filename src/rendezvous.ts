@@ -13,6 +13,11 @@
  *   `maxIntervalMs`. Newcomers find everyone with their own first lookup and knock (see
  *   `meeting.ts`), so existing members need not poll fast: this avoids the O(N²)
  *   everyone-polls-everyone pattern measured in LAB.md.
+ * - At scale (issue 11): DHT servers answer at most 64 random fresh providers per key
+ *   (`rendezvous/rendezvous_datastore.ts`), a lookup asked for `enough` entry points stops
+ *   once it has verified that many, and in a meeting larger than `announcers` only a
+ *   rotating subset of about that many members announces in each epoch
+ *   (`rendezvous/announcers.ts`; the meeting's size comes from `rosterSize`).
  *
  * @module
  */
@@ -25,6 +30,14 @@ import type { TopicKeys } from "./topic.ts";
 import type { Logger } from "./logger.ts";
 import { Limiter } from "./_limiter.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
+import {
+  ANNOUNCE_EPOCH_MS,
+  announcerDecision,
+  ANNOUNCERS_TARGET,
+} from "./rendezvous/announcers.ts";
+
+/** How many verified entry points a newcomer of a large meeting needs from the DHT. */
+export const ENOUGH_ENTRY_POINTS = 8;
 
 /** Timers of the rendezvous. */
 export interface RendezvousOptions {
@@ -43,6 +56,33 @@ export interface RendezvousOptions {
    * @default {30_000}
    */
   maxIntervalMs?: number;
+  /**
+   * Members that announce in one epoch of a meeting larger than this (see
+   * `rendezvous/announcers.ts`); everyone announces in a smaller meeting.
+   * @default {32}
+   */
+  announcers?: number;
+  /**
+   * Length of one announcer epoch in ms (a newcomer announces throughout its first).
+   * @default {60_000}
+   */
+  announceEpochMs?: number;
+  /**
+   * Stop a lookup once this many new participants are verified (lookups that are not given
+   * their own `enough`); `undefined` fetches the record of every provider answered.
+   * @default {undefined}
+   */
+  lookupEnough?: number;
+}
+
+/** Options of one {@linkcode Rendezvous.lookup}. */
+export interface LookupOptions {
+  /**
+   * Stop once this many new participants are verified (e.g. {@linkcode ENOUGH_ENTRY_POINTS}
+   * for a newcomer of a large meeting, whose roster then comes through the mesh).
+   * @default {the rendezvous' `lookupEnough`: every provider answered}
+   */
+  enough?: number;
 }
 
 /** Counters of the rendezvous. */
@@ -55,6 +95,8 @@ export interface RendezvousStats {
   recordsRejected: number;
   /** Announcements made. */
   announcements: number;
+  /** Announcement rounds skipped because this member was not an announcer of the epoch. */
+  announcementsSkipped: number;
   /** Duration of the last lookup in ms. */
   lastLookupMs: number;
 }
@@ -75,6 +117,17 @@ export interface RendezvousInit extends RendezvousOptions {
   wantMore: () => boolean;
   /** Whether a peer is already handled (its record need not be fetched). */
   isKnown: (peerId: string) => boolean;
+  /**
+   * How many members the meeting has, itself included (decides whether this member is an
+   * announcer; see `rendezvous/announcers.ts`).
+   * @default {() => 1 (everyone announces, as in a small meeting)}
+   */
+  rosterSize?: () => number;
+  /**
+   * The clock of the announcer choice (ms).
+   * @default {Date.now}
+   */
+  now?: () => number;
   /** Logger. */
   log: Logger;
 }
@@ -102,6 +155,7 @@ export class Rendezvous {
     recordsAccepted: 0,
     recordsRejected: 0,
     announcements: 0,
+    announcementsSkipped: 0,
     lastLookupMs: 0,
   };
   #init: RendezvousInit;
@@ -119,6 +173,7 @@ export class Rendezvous {
   readonly #fetches = new Limiter(16);
   #controller = new AbortController();
   #relayWatcher: RelayAddressWatcher;
+  #startedAt = 0;
 
   /** @param init Node, keys, callbacks and timers. */
   constructor(init: RendezvousInit) {
@@ -154,9 +209,14 @@ export class Rendezvous {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#startedAt = (this.#init.now ?? Date.now)();
     this.#relayWatcher.start();
     await this.announce();
     this.#announceTimer = setInterval(() => {
+      if (!this.isAnnouncer()) {
+        this.stats.announcementsSkipped++;
+        return;
+      }
       void this.announce().catch((err) => this.#init.log.error("re-announce failed", err));
     }, Math.max(1000, this.#ttl / 3));
     // A lookup that started before the announcement may have missed a peer that announced
@@ -173,6 +233,24 @@ export class Rendezvous {
     this.#controller.abort();
     clearTimeout(this.#lookupTimer);
     clearInterval(this.#announceTimer);
+  }
+
+  /**
+   * Whether this member keeps its DHT entries fresh now: always in a meeting of up to
+   * `announcers` members and during its first epoch, else when chosen for the epoch.
+   *
+   * @returns Whether the next announcement round announces.
+   */
+  isAnnouncer(): boolean {
+    const now = (this.#init.now ?? Date.now)();
+    return announcerDecision({
+      selfId: this.#init.libp2p.peerId.toString(),
+      rosterSize: this.#init.rosterSize?.() ?? 1,
+      now,
+      joinedAt: this.#running ? this.#startedAt : now,
+      target: this.#init.announcers ?? ANNOUNCERS_TARGET,
+      epochMs: this.#init.announceEpochMs ?? ANNOUNCE_EPOCH_MS,
+    }).announce;
   }
 
   /** Look up again soon (something changed, e.g. a peer left). */
@@ -245,22 +323,38 @@ export class Rendezvous {
   }
 
   /**
-   * Run one lookup now.
+   * Run one lookup now (or join the one in flight).
    *
+   * @param options `enough`: stop once that many new participants are verified.
    * @returns How many new participants were found.
+   * @throws {RangeError} When `enough` is not a positive integer.
    */
-  lookup(): Promise<number> {
-    this.#lookupInFlight ??= this.#lookup().finally(() => this.#lookupInFlight = undefined);
+  lookup(options: LookupOptions = {}): Promise<number> {
+    const enough = options.enough ?? this.#init.lookupEnough;
+    if (enough !== undefined && (!Number.isSafeInteger(enough) || enough < 1)) {
+      return Promise.reject(
+        new RangeError(`Cannot look up: enough is ${enough}; use a positive integer`),
+      );
+    }
+    this.#lookupInFlight ??= this.#lookup(enough).finally(() => this.#lookupInFlight = undefined);
     return this.#lookupInFlight;
   }
 
-  async #lookup(): Promise<number> {
+  async #lookup(enough: number | undefined): Promise<number> {
     const { libp2p, keys, log } = this.#init;
     const started = performance.now();
     const self = libp2p.peerId.toString();
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
+    // Aborted once `enough` are verified: the provider query and the GETs still queued or
+    // running stop there.
+    const done = new AbortController();
+    const signal = AbortSignal.any([
+      this.#controller.signal,
+      done.signal,
+      AbortSignal.timeout(10_000),
+    ]);
     const cid = await topicCid(keys.topicIdBytes);
     const fetches: Promise<boolean>[] = [];
+    let found = 0;
     this.stats.lookups++;
     try {
       for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) {
@@ -268,15 +362,26 @@ export class Rendezvous {
         if (id === self || this.#init.isKnown(id)) continue;
         // Bounded: with one GET per provider all at once, a lookup among 500 records got
         // about 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md).
-        fetches.push(this.#fetches.run(() => this.#fetch(id, signal), signal).catch(() => false));
+        fetches.push(
+          this.#fetches.run(() => this.#fetch(id, signal), signal)
+            .then((isNew) => {
+              if (isNew && ++found >= (enough ?? Infinity)) done.abort();
+              return isNew;
+            }, () => false),
+        );
+        if (found >= (enough ?? Infinity)) break;
       }
     } catch (err) {
-      if (!this.#controller.signal.aborted) log(`lookup ended early: ${(err as Error).message}`);
+      if (!this.#controller.signal.aborted && !done.signal.aborted) {
+        log(`lookup ended early: ${(err as Error).message}`);
+      }
     }
-    const found = (await Promise.all(fetches)).filter(Boolean).length;
+    await Promise.all(fetches);
     this.stats.lastLookupMs = performance.now() - started;
     log(
-      `lookup found ${found} new of ${fetches.length} in ${this.stats.lastLookupMs.toFixed(0)} ms`,
+      `lookup found ${found} new of ${fetches.length} fetched in ${
+        this.stats.lastLookupMs.toFixed(0)
+      } ms${done.signal.aborted ? ` (stopped at enough = ${enough})` : ""}`,
     );
     return found;
   }
