@@ -28,7 +28,6 @@ import type { ParticipantLibp2p } from "./node.ts";
 import { openPresence, type Presence, type PresenceInfo, sealPresence } from "./presence.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { Logger } from "./logger.ts";
-import { Limiter } from "./_limiter.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
 import {
   ANNOUNCE_EPOCH_MS,
@@ -99,6 +98,8 @@ export interface RendezvousStats {
   announcementsSkipped: number;
   /** Duration of the last lookup in ms. */
   lastLookupMs: number;
+  /** Presence records the last lookup started to fetch (DHT GETs). */
+  lastLookupFetches: number;
 }
 
 /** Everything the rendezvous needs. */
@@ -157,6 +158,7 @@ export class Rendezvous {
     announcements: 0,
     announcementsSkipped: 0,
     lastLookupMs: 0,
+    lastLookupFetches: 0,
   };
   #init: RendezvousInit;
   #ttl: number;
@@ -170,7 +172,6 @@ export class Rendezvous {
   #announceTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   #lookupInFlight: Promise<number> | undefined;
-  readonly #fetches = new Limiter(16);
   #controller = new AbortController();
   #relayWatcher: RelayAddressWatcher;
   #startedAt = 0;
@@ -344,8 +345,7 @@ export class Rendezvous {
     const { libp2p, keys, log } = this.#init;
     const started = performance.now();
     const self = libp2p.peerId.toString();
-    // Aborted once `enough` are verified: the provider query and the GETs still queued or
-    // running stop there.
+    // Aborted once `enough` are verified: the provider query and the GETs still running stop.
     const done = new AbortController();
     const signal = AbortSignal.any([
       this.#controller.signal,
@@ -353,33 +353,56 @@ export class Rendezvous {
       AbortSignal.timeout(10_000),
     ]);
     const cid = await topicCid(keys.topicIdBytes);
-    const fetches: Promise<boolean>[] = [];
+    // Bounded: with one GET per provider all at once, a lookup among 500 records got about
+    // 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md). A lookup
+    // for `enough` keeps at most `enough + 4` GETs verified or running, so that a stale entry
+    // costs little time and a lookup among many providers fetches few of them.
+    const bound = enough === undefined ? 16 : Math.min(16, enough + 4);
+    const ceiling = enough === undefined ? Infinity : enough + 4;
+    const queue: string[] = [];
     let found = 0;
+    let fetched = 0;
+    let running = 0;
+    let providersDone = false;
+    const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
+    const pump = (): void => {
+      while (
+        !done.signal.aborted && !signal.aborted && queue.length > 0 && running < bound &&
+        found + running < ceiling
+      ) {
+        const id = queue.shift()!;
+        running++;
+        fetched++;
+        void this.#fetch(id, signal).catch(() => false).then((isNew) => {
+          running--;
+          if (isNew && ++found >= (enough ?? Infinity)) done.abort();
+          pump();
+        });
+      }
+      const idle = queue.length === 0 || done.signal.aborted || signal.aborted;
+      if (running === 0 && (providersDone || done.signal.aborted) && idle) finish();
+    };
     this.stats.lookups++;
     try {
       for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) {
         const id = provider.id.toString();
         if (id === self || this.#init.isKnown(id)) continue;
-        // Bounded: with one GET per provider all at once, a lookup among 500 records got
-        // about 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md).
-        fetches.push(
-          this.#fetches.run(() => this.#fetch(id, signal), signal)
-            .then((isNew) => {
-              if (isNew && ++found >= (enough ?? Infinity)) done.abort();
-              return isNew;
-            }, () => false),
-        );
-        if (found >= (enough ?? Infinity)) break;
+        queue.push(id);
+        pump();
+        if (done.signal.aborted) break;
       }
     } catch (err) {
       if (!this.#controller.signal.aborted && !done.signal.aborted) {
         log(`lookup ended early: ${(err as Error).message}`);
       }
     }
-    await Promise.all(fetches);
+    providersDone = true;
+    pump();
+    await finished;
     this.stats.lastLookupMs = performance.now() - started;
+    this.stats.lastLookupFetches = fetched;
     log(
-      `lookup found ${found} new of ${fetches.length} fetched in ${
+      `lookup found ${found} new of ${fetched} fetched (${fetched + queue.length} providers) in ${
         this.stats.lastLookupMs.toFixed(0)
       } ms${done.signal.aborted ? ` (stopped at enough = ${enough})` : ""}`,
     );
