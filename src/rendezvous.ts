@@ -129,6 +129,11 @@ export interface RendezvousInit extends RendezvousOptions {
    * @default {Date.now}
    */
   now?: () => number;
+  /**
+   * When this member joined (ms, same clock): it announces throughout its first epoch.
+   * @default {when start() is called}
+   */
+  joinedAt?: number;
   /** Logger. */
   log: Logger;
 }
@@ -210,7 +215,7 @@ export class Rendezvous {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    this.#startedAt = (this.#init.now ?? Date.now)();
+    this.#startedAt = this.#init.joinedAt ?? (this.#init.now ?? Date.now)();
     this.#relayWatcher.start();
     await this.announce();
     this.#announceTimer = setInterval(() => {
@@ -248,7 +253,7 @@ export class Rendezvous {
       selfId: this.#init.libp2p.peerId.toString(),
       rosterSize: this.#init.rosterSize?.() ?? 1,
       now,
-      joinedAt: this.#running ? this.#startedAt : now,
+      joinedAt: this.#init.joinedAt ?? (this.#running ? this.#startedAt : now),
       target: this.#init.announcers ?? ANNOUNCERS_TARGET,
       epochMs: this.#init.announceEpochMs ?? ANNOUNCE_EPOCH_MS,
     }).announce;
