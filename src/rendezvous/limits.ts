@@ -153,6 +153,14 @@ export function chooseProviders(
 export function entriesOverCap(entries: Iterable<TimedEntry>, cap: number): string[] {
   const all = [...entries];
   if (all.length <= cap) return [];
-  all.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const older = (a: TimedEntry, b: TimedEntry) =>
+    a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  if (all.length === cap + 1) {
+    // The usual case (one new entry at the cap): one pass instead of a sort.
+    let oldest = all[0];
+    for (const e of all) if (older(e, oldest) < 0) oldest = e;
+    return [oldest.id];
+  }
+  all.sort(older);
   return all.slice(0, all.length - cap).map((e) => e.id);
 }

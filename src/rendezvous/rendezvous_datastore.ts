@@ -200,6 +200,7 @@ export class RendezvousDatastore implements Datastore {
       const index = await this.#providerIndex(provider.cid, options);
       await this.#inner.put(key, value, options);
       index.set(provider.peer, { time: _readVarint(value), value });
+      if (index.size <= this.limits.providersKept) return key;
       const over = entriesOverCap(
         [...index].map(([id, e]) => ({ id, time: e.time })),
         this.limits.providersKept,
@@ -218,6 +219,7 @@ export class RendezvousDatastore implements Datastore {
       let index = scopes.get(scope);
       if (index === undefined) scopes.set(scope, index = new Map());
       index.set(name, this.#now());
+      if (index.size <= this.limits.recordsKeptPerScope) return key;
       const over = entriesOverCap(
         [...index].map(([id, time]) => ({ id, time })),
         this.limits.recordsKeptPerScope,

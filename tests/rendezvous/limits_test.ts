@@ -85,6 +85,8 @@ Deno.test("entriesOverCap() drops the oldest, ties by id", () => {
     { id: "d", time: 4 },
   ];
   assertEquals(entriesOverCap(list, 4), []);
+  assertEquals(entriesOverCap(list, 3), ["a"]);
+  assertEquals(entriesOverCap([{ id: "y", time: 1 }, { id: "x", time: 1 }], 1), ["x"]);
   assertEquals(entriesOverCap(list, 2), ["a", "b"]);
   assertEquals(entriesOverCap(list, 1), ["a", "b", "c"]);
 });
