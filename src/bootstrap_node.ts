@@ -18,6 +18,7 @@ import {
   type RendezvousDatastoreStats,
 } from "./rendezvous/rendezvous_datastore.ts";
 import { MemoryDatastore } from "datastore-core";
+import { serveEntryPoints } from "./rendezvous/entry_points.ts";
 
 /** Options of {@linkcode startBootstrapNode}. */
 export interface BootstrapNodeOptions {
@@ -118,6 +119,8 @@ export async function startBootstrapNode(
     datastore,
     relayLimits: options.relayLimits,
   });
+  // Newcomers of large meetings ask for a few presence records in one round trip.
+  await serveEntryPoints(libp2p, datastore);
   if (options.iceServers && options.iceServers.length > 0) {
     await advertiseIceServers(libp2p, options.iceServers);
   }

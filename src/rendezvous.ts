@@ -14,8 +14,10 @@
  *   `meeting.ts`), so existing members need not poll fast: this avoids the O(N²)
  *   everyone-polls-everyone pattern measured in LAB.md.
  * - At scale (issue 11): DHT servers answer at most 64 random fresh providers per key
- *   (`rendezvous/rendezvous_datastore.ts`), a lookup asked for `enough` entry points stops
- *   once it has verified that many, and in a meeting larger than `announcers` only a
+ *   (`rendezvous/rendezvous_datastore.ts`); a lookup asked for `enough` entry points first
+ *   asks the connected servers for a few records in one round trip each
+ *   (`rendezvous/entry_points.ts`), then falls back to providers and GETs, and stops once
+ *   it has verified that many; in a meeting larger than `announcers` only a
  *   rotating subset of about that many members announces in each epoch
  *   (`rendezvous/announcers.ts`; the meeting's size comes from `rosterSize`).
  *
@@ -34,6 +36,11 @@ import {
   announcerDecision,
   ANNOUNCERS_TARGET,
 } from "./rendezvous/announcers.ts";
+import {
+  ENTRY_POINTS_ANSWERED,
+  entryPointServers,
+  fetchEntryPoints,
+} from "./rendezvous/entry_points.ts";
 
 /** How many verified entry points a newcomer of a large meeting needs from the DHT. */
 export const ENOUGH_ENTRY_POINTS = 8;
@@ -100,6 +107,8 @@ export interface RendezvousStats {
   lastLookupMs: number;
   /** Presence records the last lookup started to fetch (DHT GETs). */
   lastLookupFetches: number;
+  /** New participants the last lookup verified from servers' entry-point answers. */
+  lastLookupServed: number;
 }
 
 /** Everything the rendezvous needs. */
@@ -164,6 +173,7 @@ export class Rendezvous {
     announcementsSkipped: 0,
     lastLookupMs: 0,
     lastLookupFetches: 0,
+    lastLookupServed: 0,
   };
   #init: RendezvousInit;
   #ttl: number;
@@ -370,6 +380,8 @@ export class Rendezvous {
     let running = 0;
     let providersDone = false;
     const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
+    // Records already tried (from the servers' answers): not fetched again.
+    const tried = new Set<string>([self]);
     const pump = (): void => {
       while (
         !done.signal.aborted && !signal.aborted && queue.length > 0 && running < bound &&
@@ -388,10 +400,19 @@ export class Rendezvous {
       if (running === 0 && (providersDone || done.signal.aborted) && idle) finish();
     };
     this.stats.lookups++;
+    this.stats.lastLookupServed = 0;
+    if (enough !== undefined) {
+      const served = await this.#fromServers(enough, tried, signal);
+      this.stats.lastLookupServed = served;
+      found += served;
+      if (found >= enough) done.abort();
+    }
     try {
+      if (done.signal.aborted) throw done.signal.reason;
       for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) {
         const id = provider.id.toString();
-        if (id === self || this.#init.isKnown(id)) continue;
+        if (tried.has(id) || this.#init.isKnown(id)) continue;
+        tried.add(id);
         queue.push(id);
         pump();
         if (done.signal.aborted) break;
@@ -411,6 +432,49 @@ export class Rendezvous {
         this.stats.lastLookupMs.toFixed(0)
       } ms${done.signal.aborted ? ` (stopped at enough = ${enough})` : ""}`,
     );
+    return found;
+  }
+
+  /**
+   * Ask up to three connected servers for entry points, in one round trip each, and verify
+   * what they hand out.
+   *
+   * @returns How many new participants were verified.
+   */
+  async #fromServers(enough: number, tried: Set<string>, signal: AbortSignal): Promise<number> {
+    const { libp2p, keys, log } = this.#init;
+    const servers = (await entryPointServers(libp2p).catch(() => []))
+      .sort(() => Math.random() - 0.5).slice(0, 3);
+    const max = Math.min(ENTRY_POINTS_ANSWERED, enough + 4);
+    const answers = await Promise.all(
+      servers.map((server) =>
+        fetchEntryPoints(
+          libp2p,
+          server,
+          keys.topicId,
+          max,
+          AbortSignal.any([
+            signal,
+            AbortSignal.timeout(3000),
+          ]),
+        )
+      ),
+    );
+    let found = 0;
+    for (const { peerId, record } of answers.flat()) {
+      if (found >= enough) break;
+      if (tried.has(peerId) || this.#init.isKnown(peerId)) continue;
+      tried.add(peerId);
+      const previous = this.#seen.get(peerId);
+      try {
+        const presence = await this.accept(peerId, record);
+        this.#init.onPresence(presence);
+        if (previous !== presence.record.seq) found++;
+      } catch (err) {
+        log(`rejected served record of ${peerId}: ${(err as Error).message}`);
+      }
+    }
+    log(`${servers.length} servers handed out ${answers.flat().length} records, ${found} new`);
     return found;
   }
 

@@ -27,7 +27,9 @@
 import type { Batch, Datastore, KeyQuery, Pair, Query } from "interface-datastore";
 import { Key } from "interface-datastore";
 import { base32 } from "multiformats/bases/base32";
-import { RECORD_NAMESPACE } from "../record.ts";
+import { Libp2pRecord } from "@libp2p/record";
+import { RECORD_CLOCK_SKEW_MS, RECORD_NAMESPACE } from "../record.ts";
+import type { EntryPointRecord, EntryPointSource } from "./entry_points.ts";
 import {
   chooseProviders,
   entriesOverCap,
@@ -96,24 +98,36 @@ function _providerKey(key: string): { cid: string; peer: string } | undefined {
   return rest.length === 2 && rest[0] && rest[1] ? { cid: rest[0], peer: rest[1] } : undefined;
 }
 
-/** `/dht/record/<base32 of /meshmeet/<scope>/<peer id>>` → the scope, else undefined. */
-function _recordScope(key: string): string | undefined {
+/** `/dht/record/<base32 of /meshmeet/<scope>/<peer id>>` → its parts, else undefined. */
+function _recordKey(key: string): { scope: string; peer: string } | undefined {
   if (!key.startsWith(RECORD_PREFIX)) return undefined;
   try {
     const parts = decoder.decode(base32.baseDecode(key.slice(RECORD_PREFIX.length))).split("/");
     return parts.length === 4 && parts[0] === "" && parts[1] === RECORD_NAMESPACE
-      ? parts[2]
+      ? { scope: parts[2], peer: parts[3] }
       : undefined;
   } catch {
     return undefined; // not base32 or not UTF-8: some other record, not ours to bound
   }
 }
 
+function _recordScope(key: string): string | undefined {
+  return _recordKey(key)?.scope;
+}
+
+/** The expiry of a meshmeet record (its header, unverified), or NaN. */
+function _expiresAt(record: Uint8Array): number {
+  if (record.length < 28 || record[0] !== 0x4d || record[1] !== 0x4d || record[2] !== 0x52) {
+    return NaN;
+  }
+  return Number(new DataView(record.buffer, record.byteOffset, 28).getBigUint64(20));
+}
+
 /**
  * A datastore that bounds a DHT server's provider answers, provider entries and meshmeet
  * records per key (see the module documentation).
  */
-export class RendezvousDatastore implements Datastore {
+export class RendezvousDatastore implements Datastore, EntryPointSource {
   /** The limits in force. */
   readonly limits: ResolvedRendezvousLimits;
   /** Counters. */
@@ -379,6 +393,41 @@ export class RendezvousDatastore implements Datastore {
     for (const { peer, entry } of chosen) {
       yield { key: new Key(`${PROVIDER_PREFIX}${cid}/${peer}`), value: entry.value };
     }
+  }
+
+  /**
+   * Up to `max` presence records of one meeting, for the entry-points protocol
+   * (`entry_points.ts`): a random subset, records that have not expired (by this server's
+   * clock) first, then ones expired less than {@linkcode RECORD_CLOCK_SKEW_MS} ago.
+   *
+   * @param scope The meeting's topic id.
+   * @param max How many at most.
+   * @returns Peer ids and record bytes (unverified: readers verify).
+   */
+  async sampleRecords(scope: string, max: number): Promise<EntryPointRecord[]> {
+    const index = (await this.#recordIndex()).get(scope);
+    if (!index || max < 1) return [];
+    const keys = [...index.keys()];
+    const now = this.#now();
+    const fresh: EntryPointRecord[] = [];
+    const stale: EntryPointRecord[] = [];
+    for (let i = 0; i < keys.length && fresh.length < max; i++) {
+      const j = i + Math.floor(this.#random() * (keys.length - i));
+      [keys[i], keys[j]] = [keys[j], keys[i]];
+      const parsed = _recordKey(keys[i]);
+      let record: Uint8Array;
+      try {
+        record = Libp2pRecord.deserialize(await this.#inner.get(new Key(keys[i], false))).value;
+      } catch {
+        continue; // deleted meanwhile, or not a libp2p record
+      }
+      const expiresAt = _expiresAt(record);
+      if (!parsed || !Number.isFinite(expiresAt)) continue;
+      const entry = { peerId: parsed.peer, record };
+      if (expiresAt > now) fresh.push(entry);
+      else if (expiresAt + RECORD_CLOCK_SKEW_MS > now && stale.length < max) stale.push(entry);
+    }
+    return [...fresh, ...stale].slice(0, max);
   }
 
   /**

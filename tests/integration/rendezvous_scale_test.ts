@@ -2,7 +2,7 @@
  * The rendezvous at scale (issue 11, part 4) with real DHT servers on loopback: three
  * meshmeet bootstrap nodes hold 200 presence records of one meeting, and answer at most 32
  * providers per GET_PROVIDERS (random each time); a newcomer's lookup asked for 8 entry
- * points verifies 8 and stops early.
+ * points gets them from the servers' entry-point answers, verifies 8 and stops there.
  */
 import { assert, assertEquals, assertLessOrEqual, assertNotEquals } from "@std/assert";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -23,6 +23,7 @@ import { createParticipantLibp2p, type ParticipantLibp2p } from "../../src/node.
 import { sealPresence } from "../../src/presence.ts";
 import { Rendezvous, topicCid } from "../../src/rendezvous.ts";
 import { RendezvousDatastore } from "../../src/rendezvous/rendezvous_datastore.ts";
+import { ENTRY_POINTS_PROTOCOL } from "../../src/rendezvous/entry_points.ts";
 import type { TopicKeys } from "../../src/topic.ts";
 import { LOOPBACK_RTC, startLoopbackBootstrap, waitUntil } from "./_harness.ts";
 
@@ -182,14 +183,25 @@ Deno.test("DHT servers answer at most 32 random providers of 200, and lookup({ e
       isKnown: () => false,
     });
     rendezvous.push(lookup);
+    // The servers hand out records in one round trip: no provider query, no GET.
     const t0 = performance.now();
     const found = await lookup.lookup({ enough: 8 });
     const ms = performance.now() - t0;
     assert(found >= 8, `found ${found}`);
     assert(seen.size >= 8, `verified ${seen.size}`);
-    // At most 8 + 4 GETs at once: it stopped before fetching all ~32 providers answered.
+    assertEquals(lookup.stats.lastLookupServed, found);
+    assertEquals(lookup.stats.lastLookupFetches, 0);
+    assert(ms < 5_000, `lookup took ${ms} ms`);
+
+    // Servers that do not hand out entry points (older ones): the lookup falls back to the
+    // provider answer and stops after at most 8 + 4 GETs of the ~32 providers answered.
+    for (const { boot } of servers) await boot.libp2p.unhandle(ENTRY_POINTS_PROTOCOL);
+    seen.clear();
+    const viaDht = await lookup.lookup({ enough: 8 });
+    assert(viaDht >= 8, `found ${viaDht} through the DHT`);
+    assertEquals(lookup.stats.lastLookupServed, 0);
+    assert(lookup.stats.lastLookupFetches >= 8, String(lookup.stats.lastLookupFetches));
     assertLessOrEqual(lookup.stats.lastLookupFetches, 12);
-    assert(ms < 10_000, `lookup took ${ms} ms`);
 
     // Without `enough`, a lookup fetches every provider answered (as small meetings do).
     const all = await lookup.lookup();
