@@ -106,7 +106,11 @@ function _dht(clientMode: boolean, providerTtlMs = PROVIDER_TTL_MS) {
     // hour), so a topic nobody announces any more is forgotten. Its `providers.provideValidity`
     // option, set here before, is read by nothing in kad-dht 16.4.5; answers leave expired
     // entries out through RendezvousDatastore, which also deletes them on the way.
-    ...(clientMode ? {} : { reprovide: { validity: providerTtlMs, interval: providerTtlMs } }),
+    // The sweep's interval is a setTimeout delay: above 2^31 - 1 ms it would fire at once, and
+    // again and again (a sweep over every provider entry each time): at most an hour.
+    ...(clientMode ? {} : {
+      reprovide: { validity: providerTtlMs, interval: Math.min(providerTtlMs, 3_600_000) },
+    }),
   });
 }
 
