@@ -66,6 +66,7 @@ export {
   ANNOUNCERS_TARGET,
 } from "./src/rendezvous/announcers.ts";
 export type { RendezvousDatastoreStats } from "./src/rendezvous/rendezvous_datastore.ts";
+export type { OverlayOptions } from "./src/overlay/types.ts";
 export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";
 export {
   BOOTSTRAP_ENV,
