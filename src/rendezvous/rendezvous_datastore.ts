@@ -18,9 +18,10 @@
  *   deleted on the way. Other queries (kad-dht's hourly sweep over all providers, the peer
  *   store) pass through untouched.
  * - a `put` of a provider entry beyond `providersKept` for its key deletes the oldest.
- * - a `put` of a meshmeet record (`/dht/record/<base32 of /meshmeet/<scope>/<peer id>>`)
- *   beyond `recordsKeptPerScope` records of its scope (a meeting's topic) deletes the
- *   oldest (entries already in a persistent store when the server started count as oldest).
+ * - a `put` of a presence record (`/dht/record/<base32 of /meshmeet/<topic id>/<peer id>>`)
+ *   beyond `recordsKeptPerScope` records of its meeting deletes the oldest (entries already
+ *   in a persistent store when the server started count as oldest). Other meshmeet records
+ *   (`/meshmeet/peer/<peer id>`, see `peer_record.ts`) are not bounded.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import { Key } from "interface-datastore";
 import { base32 } from "multiformats/bases/base32";
 import { Libp2pRecord } from "@libp2p/record";
 import { RECORD_CLOCK_SKEW_MS, RECORD_NAMESPACE } from "../record.ts";
+import { isTopicId } from "../topic.ts";
 import type { EntryPointRecord, EntryPointSource } from "./entry_points.ts";
 import {
   chooseProviders,
@@ -103,7 +105,10 @@ function _recordKey(key: string): { scope: string; peer: string } | undefined {
   if (!key.startsWith(RECORD_PREFIX)) return undefined;
   try {
     const parts = decoder.decode(base32.baseDecode(key.slice(RECORD_PREFIX.length))).split("/");
-    return parts.length === 4 && parts[0] === "" && parts[1] === RECORD_NAMESPACE
+    // Only meetings' presence records (scope = a topic id) are bounded: `/meshmeet/peer/<id>`
+    // (findPeer's records) share one scope across every meeting and stay unbounded.
+    return parts.length === 4 && parts[0] === "" && parts[1] === RECORD_NAMESPACE &&
+        isTopicId(parts[2])
       ? { scope: parts[2], peer: parts[3] }
       : undefined;
   } catch {

@@ -113,9 +113,10 @@ Deno.test("RendezvousDatastore keeps at most recordsKeptPerScope meshmeet record
     await store.put(recordKey(`/meshmeet/${topicA}/peer${i}`), new Uint8Array([i]));
   }
   await store.put(recordKey(`/meshmeet/${topicB}/peer0`), new Uint8Array([9]));
-  // Other namespaces are not bounded.
+  // Other namespaces, and findPeer's records (scope "peer"), are not bounded.
   for (let i = 0; i < 5; i++) {
     await store.put(recordKey(`/pk/peer${i}`), new Uint8Array([i]));
+    await store.put(recordKey(`/meshmeet/peer/peer${i}`), new Uint8Array([i]));
   }
   const has = (k: string) => inner.has(recordKey(k));
   assertEquals(await has(`/meshmeet/${topicA}/peer0`), false);
@@ -123,6 +124,7 @@ Deno.test("RendezvousDatastore keeps at most recordsKeptPerScope meshmeet record
   for (const i of [2, 3, 4]) assert(await has(`/meshmeet/${topicA}/peer${i}`));
   assert(await has(`/meshmeet/${topicB}/peer0`));
   for (let i = 0; i < 5; i++) assert(await has(`/pk/peer${i}`));
+  for (let i = 0; i < 5; i++) assert(await has(`/meshmeet/peer/peer${i}`));
   assertEquals(store.stats.recordsEvicted, 2);
   // Deleting a record frees its place.
   await store.delete(recordKey(`/meshmeet/${topicA}/peer2`));
