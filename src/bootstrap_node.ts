@@ -38,7 +38,8 @@ export interface BootstrapNodeOptions {
    */
   privateKey?: Uint8Array;
   /**
-   * Where DHT and provider records are kept (an `interface-datastore` Datastore).
+   * Where DHT and provider records are kept (an `interface-datastore` Datastore). It is used
+   * through meshmeet's per-key limits (`rendezvousLimits`).
    * @default {in memory}
    */
   datastore?: unknown;
