@@ -394,7 +394,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * join order; with it, every member of the roster (`linked` tells the neighbours).
    */
   get participants(): Participant[] {
-    if (this.#overlay) {
+    if (this.#overlay && !this.left) {
       return this.#overlay.node.members().map((e) => this.#memberSnapshot(e.peerId)!);
     }
     return this.neighbours;
