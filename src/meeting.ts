@@ -45,6 +45,9 @@ import type {
   SelfInfo,
 } from "./meeting_types.ts";
 
+/** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
+const ENTRY_POINTS = 8;
+
 /** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
 const MAX_ON_DEMAND = 8;
 /** A link outside the mesh closes after this long without application traffic. */
@@ -274,7 +277,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       refuse: (peerId) => this.#refuse(peerId),
     });
     this.#rendezvous = new Rendezvous({
+      // With the overlay a lookup needs a few verified entry points, not every record; and
+      // in a large meeting only a rotating subset keeps its record fresh.
+      ...(options.overlay ? { lookupEnough: ENTRY_POINTS } : {}),
       ...options.rendezvous,
+      rosterSize: () => this.#overlay?.node.rosterSize() ?? 1,
       libp2p: components.libp2p,
       keys: components.keys,
       privateKey: components.privateKey,
