@@ -279,7 +279,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#rendezvous = new Rendezvous({
       // With the overlay a lookup needs a few verified entry points, not every record; and
       // in a large meeting only a rotating subset keeps its record fresh.
-      ...(options.overlay ? { lookupEnough: ENTRY_POINTS } : {}),
+      ...(options.overlay !== false ? { lookupEnough: ENTRY_POINTS } : {}),
       ...options.rendezvous,
       rosterSize: () => this.#overlay?.node.rosterSize() ?? 1,
       libp2p: components.libp2p,
@@ -299,8 +299,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         this.#links.has(peerId) || this.#connector.dialing(peerId) ||
         this.#overlay?.node.has(peerId) === true,
     });
-    if (options.overlay) {
-      this.#overlay = this.#startOverlay(options.overlay);
+    if (options.overlay !== false) {
+      this.#overlay = this.#startOverlay(options.overlay ?? true);
       this.#contactWatcher = new RelayAddressWatcher({
         libp2p: components.libp2p,
         onChange: () => this.#overlay?.updateContact(this.#presenceInfo().addresses),
