@@ -45,6 +45,9 @@ import type {
   SelfInfo,
 } from "./meeting_types.ts";
 
+/** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
+const ENTRY_POINTS = 8;
+
 /** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
 const MAX_ON_DEMAND = 8;
 /** A link outside the mesh closes after this long without application traffic. */
@@ -274,7 +277,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       refuse: (peerId) => this.#refuse(peerId),
     });
     this.#rendezvous = new Rendezvous({
+      // With the overlay a lookup needs a few verified entry points, not every record; and
+      // in a large meeting only a rotating subset keeps its record fresh.
+      ...(options.overlay !== false ? { lookupEnough: ENTRY_POINTS } : {}),
       ...options.rendezvous,
+      rosterSize: () => this.#overlay?.node.rosterSize() ?? 1,
       libp2p: components.libp2p,
       keys: components.keys,
       privateKey: components.privateKey,
@@ -292,8 +299,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         this.#links.has(peerId) || this.#connector.dialing(peerId) ||
         this.#overlay?.node.has(peerId) === true,
     });
-    if (options.overlay) {
-      this.#overlay = this.#startOverlay(options.overlay);
+    if (options.overlay !== false) {
+      this.#overlay = this.#startOverlay(options.overlay ?? true);
       this.#contactWatcher = new RelayAddressWatcher({
         libp2p: components.libp2p,
         onChange: () => this.#overlay?.updateContact(this.#presenceInfo().addresses),
@@ -394,7 +401,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * join order; with it, every member of the roster (`linked` tells the neighbours).
    */
   get participants(): Participant[] {
-    if (this.#overlay) {
+    if (this.#overlay && !this.left) {
       return this.#overlay.node.members().map((e) => this.#memberSnapshot(e.peerId)!);
     }
     return this.neighbours;
