@@ -137,6 +137,18 @@ async function handle(cmd: Record<string, unknown>): Promise<unknown> {
       const count = Number(cmd.count ?? 1);
       const bytes = Number(cmd.bytes ?? 100);
       const sends: Promise<unknown>[] = [];
+      if (cmd.sequential === true) {
+        // One at a time (each waits for its acknowledgement): a transfer that lasts.
+        for (let i = 0; i < count; i++) {
+          const index = nextIndex++;
+          const ok = await meeting.send(to, makePayload(index, bytes)).then(
+            () => (write({ event: "acked", to, index }), true),
+            (err) => (write({ event: "send-failed", to, index, error: err?.name }), false),
+          );
+          if (!ok) break;
+        }
+        return { sent: count };
+      }
       for (let i = 0; i < count; i++) {
         const index = nextIndex++;
         sends.push(
