@@ -120,8 +120,7 @@ if (onlyBig) {
     durationSeconds: Math.round((performance.now() - t0) / 1000),
     big: scale.big,
   };
-  await Deno.writeTextFile(`${outDir}overlay_6b.json`, JSON.stringify(saved, null, 1) + "
-");
+  await Deno.writeTextFile(`${outDir}overlay_6b.json`, JSON.stringify(saved, null, 1) + "\n");
   progress("bench", `wrote ${outDir.replace(ROOT, "")}overlay_6b.json`);
   console.log(JSON.stringify(scale.big, null, 1));
   Deno.exit(0);
