@@ -474,7 +474,7 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
     }
     out.push(
       "",
-      "6b. One meeting of N peers (one process; converged = every peer has min(N−1, 32) direct participants):",
+      "6b. One meeting of N peers (one process, the overlay; converged = every peer's roster holds all N−1 others; degree = links):",
       "",
       "| N | joined in budget | at target | converged after s | per peer p50 / p95 s | degree min / p50 / max | components | KiB / peer | packets / peer | CPU s / peer | lookups / peer | records fetched / peer | dial attempts (failures) / peer |",
       "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -31,7 +31,8 @@ const quick = args.includes("--quick");
 const json = args.includes("--json");
 const replot = args.includes("--replot");
 const onlyRecords = args.includes("--only=6c");
-const only = onlyRecords
+const onlyBig = args.includes("--only=6b");
+const only = onlyRecords || onlyBig
   ? undefined
   : args.find((a) => a.startsWith("--only="))?.slice(7).split(",").map(Number);
 const unknown = args.filter((a) =>
@@ -39,7 +40,7 @@ const unknown = args.filter((a) =>
 );
 if (unknown.length > 0 || args.includes("--help")) {
   console.error(
-    "usage: deno task bench [--quick] [--json] [--only=1,2,3,4,5,6 | --only=6c] [--replot]",
+    "usage: deno task bench [--quick] [--json] [--only=1,2,3,4,5,6 | --only=6b | --only=6c] [--replot]",
   );
   Deno.exit(unknown.length > 0 ? 2 : 0);
 }
@@ -97,6 +98,33 @@ const CONFIG = quick
 const outDir = quick ? `${BENCH_DIR}results/quick/` : `${BENCH_DIR}results/`;
 await Deno.mkdir(outDir, { recursive: true });
 
+if (onlyBig) {
+  // Part 6b alone (one meeting of N peers over the overlay, real WebRTC, one process); its
+  // own file, like --only=6c.
+  const t0 = performance.now();
+  const scale = await runScale({
+    meetings: [],
+    discoveryMeetings: [],
+    bigN: CONFIG.bigN,
+    discoveryN: [],
+    records: [],
+    concurrency: CONFIG.concurrency,
+    joinRate: 5,
+    timeoutMs: (n) => Math.max(120_000, n * 4_000),
+  });
+  const saved = {
+    mode: quick ? "quick" : "full",
+    command: `deno task bench ${args.join(" ")}`.trim(),
+    startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+    machine: await machineInfo(),
+    durationSeconds: Math.round((performance.now() - t0) / 1000),
+    big: scale.big,
+  };
+  await Deno.writeTextFile(`${outDir}overlay_6b.json`, JSON.stringify(saved, null, 1) + "\n");
+  progress("bench", `wrote ${outDir.replace(ROOT, "")}overlay_6b.json`);
+  console.log(JSON.stringify(scale.big, null, 1));
+  Deno.exit(0);
+}
 if (onlyRecords) {
   // Part 6c alone, with and without the servers' limits; its own file, so that the last full
   // run's results (and the tables in BENCHMARKS.md made from them) stay as they are.

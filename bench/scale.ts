@@ -8,9 +8,9 @@
  *   At sizes beyond what one process can run with WebRTC on this machine, the same with
  *   discovery only (meshmeet's real rendezvous on real participant nodes, no WebRTC).
  * Peers arrive at a fixed join rate (as people do), at most `concurrency` joins in flight.
- * - 6b: one meeting of N peers; converged means every peer has min(N - 1, 32) direct
- *   participants (32 = maxPeers, the target degree: beyond it peers are discovered but
- *   not dialed); degree, overlay components, traffic and CPU per peer.
+ * - 6b: one meeting of N peers over the overlay (the default); converged means every
+ *   peer's roster holds all N - 1 others; degree (links, bounded by the overlay), components
+ *   of the link graph, traffic and CPU per peer.
  * - 6c: R presence records under one topic on S DHT servers; a newcomer's lookup: the
  *   provider list alone, the lookup for 8 entry points (issue 11), and the lookup that
  *   fetches every provider answered (as before issue 11). `caps: false` runs the servers
