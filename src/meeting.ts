@@ -167,6 +167,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   readonly #onDemand = new Set<string>();
   /** When the application last used each link (links outside the mesh close when idle). */
   readonly #lastUsed = new Map<string, number>();
+  /**
+   * Members of a full-mesh meeting that the roster announced before their link was up:
+   * `peer:join` waits for the link (or for the ladder to give up), so that a small meeting's
+   * application can talk to whoever `peer:join` names, as before the overlay.
+   */
+  readonly #pendingJoins = new Map<string, ReturnType<typeof setTimeout>>();
   #rendezvous: Rendezvous;
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
@@ -261,6 +267,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       refuse: (peerId) => this.#refuse(peerId),
       onConnectionFailed: (peerId, name, error) => {
         this.#overlay?.connectFailed(peerId);
+        this.#joined(peerId); // shown unlinked: every rung failed
         this.#emit("connection:failed", { peerId, name, error });
       },
     }, this.#options);
@@ -335,11 +342,26 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       },
       onJoin: (entry) => {
         this.#contacts.set(entry.peerId, entry.contact);
-        this.#emit("peer:join", this.#memberSnapshot(entry.peerId)!);
+        const linked = this.#links.get(entry.peerId)?.connected === true;
+        if (linked || !this.#overlay?.node.fullMesh) {
+          this.#emit("peer:join", this.#memberSnapshot(entry.peerId)!);
+          return;
+        }
+        const { dialTimeoutMs, turnTimeoutMs, relayTimeoutMs } = this.#options;
+        const wait = dialTimeoutMs + turnTimeoutMs + relayTimeoutMs;
+        clearTimeout(this.#pendingJoins.get(entry.peerId));
+        this.#pendingJoins.set(entry.peerId, setTimeout(() => this.#joined(entry.peerId), wait));
       },
       onLeave: (peerId, name, reason) => {
         this.#contacts.delete(peerId);
         this.#known.delete(peerId);
+        const pending = this.#pendingJoins.get(peerId);
+        if (pending !== undefined) {
+          // Its join was never shown: neither is its leave.
+          clearTimeout(pending);
+          this.#pendingJoins.delete(peerId);
+          return;
+        }
         this.#emit("peer:leave", { peerId, name, reason: reason === "left" ? "left" : "timeout" });
       },
       onDeliver: (origin, channel, payload) => {
@@ -347,6 +369,16 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         this.#deliver(origin, name, channel, payload);
       },
     });
+  }
+
+  /** Show a member's join that waited for its link (see `#pendingJoins`). */
+  #joined(peerId: string): void {
+    const pending = this.#pendingJoins.get(peerId);
+    if (pending === undefined) return;
+    clearTimeout(pending);
+    this.#pendingJoins.delete(peerId);
+    const snapshot = this.#memberSnapshot(peerId);
+    if (snapshot && !this.left) this.#emit("peer:join", snapshot);
   }
 
   /** Open a link to a member: the lower peer id dials, the higher one knocks. */
@@ -608,6 +640,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#rendezvous.stop();
     this.#contactWatcher?.stop();
     this.#overlay?.leave();
+    for (const timer of this.#pendingJoins.values()) clearTimeout(timer);
+    this.#pendingJoins.clear();
     for (const wake of [...this.#linkWaiters.values()].flatMap((s) => [...s])) wake();
     await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
@@ -934,6 +968,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       this.#overlay.linkUp(peerId, direction === "inbound", this.#onDemand.delete(peerId));
       for (const wake of this.#linkWaiters.get(peerId) ?? []) wake();
       this.#linkWaiters.delete(peerId);
+      this.#joined(peerId);
     } else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
     this.#emit("connection:state", {
       peerId,

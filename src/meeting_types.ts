@@ -133,9 +133,13 @@ export interface ConnectionFailedDetail {
 export interface MeetingEventMap {
   /** Every rung of the connection ladder failed for a discovered peer. */
   "connection:failed": CustomEvent<ConnectionFailedDetail>;
-  /** A participant passed the handshake and is connected. */
+  /**
+   * A member entered the roster. In a meeting small enough to be a full mesh (up to
+   * `maxDegree + 1`, 17) it fires once its link is up (or once every rung failed, unlinked);
+   * in a larger one as soon as the roster learns of it (`linked` tells).
+   */
   "peer:join": CustomEvent<PeerJoinDetail>;
-  /** A participant left, timed out, or we left. */
+  /** A member left the roster (said goodbye, or failed), or we left. */
   "peer:leave": CustomEvent<PeerLeaveDetail>;
   /** A message arrived. */
   "message": CustomEvent<MessageDetail>;
