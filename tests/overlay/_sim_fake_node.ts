@@ -54,6 +54,14 @@ export class FakeNode implements SimNode {
     this.#next = init.now + 1000;
   }
 
+  /**
+   * Queue an action as if the node had decided it (for engine tests).
+   * @param action The action.
+   */
+  push(action: OverlayAction): void {
+    this.#actions.push(action);
+  }
+
   addEntryPoints(points: { peerId: PeerId; contact: string[] }[], _now: number): void {
     for (const p of points.slice(0, this.degree)) this.#connect(p.peerId);
   }
