@@ -159,6 +159,14 @@ export interface OverlayOptions {
    */
   heartbeatMs?: number;
   /**
+   * How often a member in a large meeting links to one random member beyond its
+   * neighbours (the surplus link is dropped again at the next heartbeat over
+   * `highDegree`). This keeps the mesh a random graph, heals partitions and lets members
+   * trade slow neighbours for faster ones.
+   * @default {30_000}
+   */
+  rewireIntervalMs?: number;
+  /**
    * How long a suspicion may stand before the member is declared dead.
    * @default {6_000}
    */

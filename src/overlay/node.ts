@@ -1,0 +1,853 @@
+/**
+ * One member's overlay, sans I/O: a bounded mesh of neighbours (degree between
+ * `lowDegree` and `highDegree`, hard cap `maxDegree`, peer exchange on refusal), the
+ * roster every member holds (signed entries, SWIM-style suspicion raised by neighbours and
+ * refuted by the member itself, snapshots for newcomers, digest repair), and Plumtree
+ * broadcast (eager push along a tree, lazy `ihave` on the other links, graft on a gap).
+ *
+ * It takes events and a clock and returns actions: `src/meeting.ts` drives it over real
+ * WebRTC links, `bench/sim/` over a simulated network with 10,000 members, unit tests with
+ * a fake clock. Models: HyParView/Plumtree as in iroh-gossip, SWIM/Lifeguard as in
+ * hashicorp/memberlist, gossipsub's degree bounds and peer exchange on prune.
+ *
+ * @module
+ */
+import { MemberIndex, Roster, type RosterChange } from "./roster.ts";
+import { appBytes, rumorId, signEntry, verdictBytes, verifyEntry, verifyRumor } from "./signing.ts";
+import type {
+  MemberEntry,
+  OverlayAction,
+  OverlayCrypto,
+  OverlayMessage,
+  OverlayOptions,
+  PeerId,
+  RosterItem,
+  Rumor,
+} from "./types.ts";
+
+export { MemberIndex };
+
+/** The defaults of {@linkcode OverlayOptions}. */
+export const OVERLAY_DEFAULTS: Readonly<Required<OverlayOptions>> = Object.freeze({
+  lowDegree: 6,
+  targetDegree: 8,
+  highDegree: 12,
+  maxDegree: 16,
+  heartbeatMs: 1_000,
+  rewireIntervalMs: 30_000,
+  suspicionMs: 6_000,
+  graftTimeoutMs: 400,
+  lazyFlushMs: 100,
+  digestIntervalMs: 10_000,
+  tombstoneMs: 120_000,
+  seenMs: 120_000,
+});
+
+/** Items per `roster` message (about 250 bytes each on the wire). */
+const ROSTER_CHUNK = 200;
+/** Members handed over in a `prune`. */
+const PEER_EXCHANGE = 8;
+/** Connects in flight at once. */
+const MAX_PENDING = 4;
+/** A connect that got no answer is forgotten after this long. */
+const PENDING_MS = 20_000;
+/** After a failed connect or a prune, that member is not tried again for this long. */
+const BACKOFF_MS = 30_000;
+/** A member at its cap waits this long for the other side's hello before pruning it. */
+const REFUSE_WAIT_MS = 2_000;
+/** Neighbours younger than this are not dropped for being one too many. */
+const MIN_LINK_AGE_MS = 10_000;
+/** Application rumors kept to answer grafts. */
+const APP_CACHE = 512;
+/** Ids per `ihave`. */
+const IHAVE_MAX = 256;
+
+/** What an {@linkcode OverlayNode} is built from. */
+export interface OverlayNodeInit {
+  /** Ourselves (the entry is signed by the node). */
+  self: { peerId: PeerId; name: string; joinedAt: number; contact: string[] };
+  /** The meeting's topic id: the signing domain. */
+  topic: string;
+  /** Signs and verifies statements. */
+  crypto: OverlayCrypto;
+  /** Limits and timers. */
+  options?: OverlayOptions;
+  /** Uniform [0, 1) randomness (seeded in the simulator). */
+  random?: () => number;
+  /** Peer ids ↔ indices (shared by simulated members to save memory). */
+  index?: MemberIndex;
+  /** The clock at creation (ms). */
+  now: number;
+}
+
+interface Neighbour {
+  inbound: boolean;
+  since: number;
+  rttMs: number | undefined;
+  eager: boolean;
+  /** Their degree, from their hello. */
+  degree: number;
+  hello: boolean;
+  /** Set when we are over our cap: prune them at this time (or at their hello). */
+  refuseAt: number | undefined;
+  /** Rumor ids to announce lazily. */
+  lazy: string[];
+}
+
+/** Counters of one overlay node. */
+export interface OverlayStats {
+  /** Rumors accepted (roster and application). */
+  rumorsAccepted: number;
+  /** Rumors that arrived again (after the first copy). */
+  duplicates: number;
+  /** Rumors or entries whose signature failed. */
+  invalid: number;
+  /** Grafts sent (gaps repaired from an `ihave`). */
+  grafts: number;
+  /** Prunes sent (refusals and drops). */
+  prunes: number;
+  /** Digest rounds that found a difference. */
+  repairs: number;
+  /** Suspicions we raised. */
+  suspicionsRaised: number;
+  /** Times we refuted a suspicion of ourselves. */
+  refutations: number;
+}
+
+/** One member's overlay: call its inputs, then drain {@linkcode OverlayNode.takeActions}. */
+export class OverlayNode {
+  readonly peerId: PeerId;
+  readonly #topic: string;
+  readonly #crypto: OverlayCrypto;
+  readonly #o: Required<OverlayOptions>;
+  readonly #random: () => number;
+  readonly #roster: Roster;
+  readonly #neighbours = new Map<PeerId, Neighbour>();
+  readonly #pending = new Map<PeerId, number>();
+  readonly #backoff = new Map<PeerId, number>();
+  readonly #entryPoints = new Map<PeerId, string[]>();
+  #suggested: MemberEntry[] = [];
+  readonly #missing = new Map<string, { deadline: number; from: PeerId[] }>();
+  readonly #seenApp = new Map<string, number>();
+  readonly #appCache = new Map<string, Rumor>();
+  #out: OverlayAction[] = [];
+  #seq: number;
+  #nextHeartbeat: number;
+  #nextDigest: number;
+  #nextRewire: number;
+  #nextFlush = Infinity;
+  #nextGraft = Infinity;
+  #hasRoster = false;
+  #left = false;
+  readonly stats: OverlayStats = {
+    rumorsAccepted: 0,
+    duplicates: 0,
+    invalid: 0,
+    grafts: 0,
+    prunes: 0,
+    repairs: 0,
+    suspicionsRaised: 0,
+    refutations: 0,
+  };
+
+  /**
+   * @param init Who we are, crypto, options, randomness and the clock.
+   */
+  constructor(init: OverlayNodeInit) {
+    this.peerId = init.self.peerId;
+    this.#topic = init.topic;
+    this.#crypto = init.crypto;
+    this.#o = { ...OVERLAY_DEFAULTS, ...dropUndefined(init.options ?? {}) };
+    checkOptions(this.#o);
+    this.#random = init.random ?? Math.random;
+    const entry = signEntry(this.#topic, this.#crypto, {
+      ...init.self,
+      // Incarnations start at the join time: a later life outranks an earlier one.
+      incarnation: init.self.joinedAt,
+    });
+    this.#roster = new Roster(init.index ?? new MemberIndex(), entry);
+    this.#seq = init.now;
+    this.#nextHeartbeat = init.now + this.#jitter(this.#o.heartbeatMs);
+    this.#nextDigest = init.now + this.#jitter(this.#o.digestIntervalMs);
+    this.#nextRewire = init.now + this.#jitter(this.#o.rewireIntervalMs);
+  }
+
+  // ---- queries ------------------------------------------------------------------------
+
+  /** The options in force. */
+  get options(): Readonly<Required<OverlayOptions>> {
+    return this.#o;
+  }
+
+  /** Our current signed entry. */
+  get entry(): MemberEntry {
+    return this.#roster.self;
+  }
+
+  /** Linked neighbours. */
+  neighbours(): PeerId[] {
+    return [...this.#neighbours.keys()];
+  }
+
+  /**
+   * Whether a member is our neighbour.
+   * @param peerId The member.
+   * @returns True when linked in the overlay.
+   */
+  isNeighbour(peerId: PeerId): boolean {
+    return this.#neighbours.has(peerId);
+  }
+
+  /** Live members (alive or suspect), ourselves included. */
+  rosterSize(): number {
+    return this.#roster.size;
+  }
+
+  /**
+   * Whether a member is live in our roster.
+   * @param peerId The member.
+   * @returns True when alive or suspect.
+   */
+  has(peerId: PeerId): boolean {
+    return this.#roster.isLive(peerId);
+  }
+
+  /**
+   * A member's entry and state.
+   * @param peerId The member.
+   * @returns Entry and status, or undefined.
+   */
+  member(peerId: PeerId): ReturnType<Roster["get"]> {
+    return this.#roster.get(peerId);
+  }
+
+  /** Every live member but ourselves. */
+  members(): MemberEntry[] {
+    return this.#roster.liveEntries();
+  }
+
+  /** Whether the meeting is small enough to be a full mesh (everyone linked to everyone). */
+  get fullMesh(): boolean {
+    return this.#roster.size - 1 <= this.#o.maxDegree;
+  }
+
+  /** Whether we want more neighbours (the driver keeps looking up entry points). */
+  get wantsPeers(): boolean {
+    const have = this.#neighbours.size;
+    return this.fullMesh ? have < this.#roster.size - 1 || have === 0 : have < this.#o.lowDegree;
+  }
+
+  // ---- inputs -------------------------------------------------------------------------
+
+  /**
+   * Members found outside the mesh (DHT, LAN, a knock): tried when we need neighbours.
+   * @param points Their peer ids and contacts.
+   * @param now The clock.
+   */
+  addEntryPoints(points: { peerId: PeerId; contact: string[] }[], now: number): void {
+    if (this.#left) return;
+    for (const p of points) {
+      if (p.peerId !== this.peerId) this.#entryPoints.set(p.peerId, p.contact);
+    }
+    this.#maintain(now);
+  }
+
+  /**
+   * A link to a member is up (either side opened it).
+   * @param peer The member.
+   * @param now The clock.
+   * @param info Who opened it, and its round-trip time if known.
+   */
+  linkUp(peer: PeerId, now: number, info: { inbound: boolean; rttMs?: number }): void {
+    if (this.#left || peer === this.peerId || this.#neighbours.has(peer)) return;
+    this.#pending.delete(peer);
+    const n: Neighbour = {
+      inbound: info.inbound,
+      since: now,
+      rttMs: info.rttMs,
+      eager: true,
+      degree: 0,
+      hello: false,
+      refuseAt: undefined,
+      lazy: [],
+    };
+    this.#neighbours.set(peer, n);
+    this.#send(peer, {
+      t: "hello",
+      entry: this.#roster.self,
+      degree: this.#neighbours.size,
+      wantRoster: !this.#hasRoster,
+    });
+    // A new link compares rosters at once: a rumor that could not cross before (the mesh
+    // was split, or it was spreading while this link formed) crosses now, not at the next
+    // digest round.
+    if (this.#hasRoster) this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
+    if (this.#neighbours.size > this.#o.maxDegree) n.refuseAt = now + REFUSE_WAIT_MS;
+  }
+
+  /**
+   * A link is gone.
+   * @param peer The member.
+   * @param now The clock.
+   * @param info `failed` when its lease expired or it broke (not closed on purpose).
+   */
+  linkDown(peer: PeerId, now: number, info: { failed: boolean }): void {
+    if (!this.#neighbours.delete(peer) || this.#left) return;
+    const m = this.#roster.get(peer);
+    if (info.failed && m?.status === "alive") {
+      this.stats.suspicionsRaised++;
+      const inc = m.entry.incarnation;
+      const sig = this.#crypto.sign(verdictBytes(this.#topic, "suspect", peer, inc, this.peerId));
+      this.#originate({ k: "suspect", peer, inc, by: this.peerId, sig }, now);
+    }
+    this.#maintain(now);
+  }
+
+  /**
+   * A `connect` action did not produce a link.
+   * @param peer The member.
+   * @param now The clock.
+   */
+  connectFailed(peer: PeerId, now: number): void {
+    this.#pending.delete(peer);
+    this.#backoff.set(peer, now + BACKOFF_MS);
+    this.#entryPoints.delete(peer);
+    if (!this.#left) this.#maintain(now);
+  }
+
+  /**
+   * A round-trip time measured on a neighbour's link.
+   * @param peer The neighbour.
+   * @param rttMs The round-trip time.
+   */
+  setRtt(peer: PeerId, rttMs: number): void {
+    const n = this.#neighbours.get(peer);
+    if (n) n.rttMs = rttMs;
+  }
+
+  /**
+   * A message from a neighbour (decoded and shape-checked by the driver).
+   * @param from The neighbour.
+   * @param msg The message.
+   * @param now The clock.
+   */
+  receive(from: PeerId, msg: OverlayMessage, now: number): void {
+    if (this.#left) return;
+    const n = this.#neighbours.get(from);
+    if (!n) return; // not (or no longer) linked: ignore
+    switch (msg.t) {
+      case "hello":
+        return this.#onHello(from, n, msg, now);
+      case "roster":
+        for (const item of msg.entries) this.#mergeItem(item, now);
+        if (msg.last) this.#hasRoster = true;
+        return this.#maintain(now);
+      case "prune":
+        this.#backoff.set(from, now + BACKOFF_MS);
+        for (const entry of msg.peers) {
+          if (!this.#verifyEntry(entry)) continue;
+          this.#changed(this.#roster.applyAlive(entry), now);
+          if (entry.peerId !== this.peerId) this.#suggested.push(entry);
+        }
+        this.#suggested = this.#suggested.slice(-32);
+        return;
+      case "gossip":
+        return this.#onGossip(from, n, msg.id, msg.rumor, msg.hops, now);
+      case "ihave":
+        for (const id of msg.ids) {
+          if (this.#known(id)) continue;
+          const m = this.#missing.get(id);
+          if (m) {
+            if (!m.from.includes(from)) m.from.push(from);
+          } else {
+            const deadline = now + this.#o.graftTimeoutMs;
+            this.#missing.set(id, { deadline, from: [from] });
+            this.#nextGraft = Math.min(this.#nextGraft, deadline);
+          }
+        }
+        return;
+      case "graft": {
+        n.eager = true;
+        for (const id of msg.ids) {
+          const rumor = this.#appCache.get(id) ?? this.#roster.rumorFor(id);
+          if (rumor) this.#send(from, { t: "gossip", id, hops: 0, rumor });
+        }
+        return;
+      }
+      case "lazy":
+        n.eager = false;
+        return;
+      case "digest": {
+        const differ = this.#roster.differingBuckets(msg.buckets);
+        if (differ.length === 0) return;
+        this.stats.repairs++;
+        this.#sendItems(from, this.#roster.items(new Set(differ)), false);
+        this.#send(from, { t: "pull", buckets: differ });
+        return;
+      }
+      case "pull":
+        this.#sendItems(
+          from,
+          this.#roster.items(new Set(msg.buckets.filter((b) => Number.isInteger(b)))),
+          false,
+        );
+        return;
+    }
+  }
+
+  /**
+   * Send an application message to every member through the mesh.
+   * @param channel Application channel (0–255).
+   * @param payload The bytes.
+   * @param now The clock.
+   * @returns The rumor's id.
+   */
+  broadcast(channel: number, payload: Uint8Array, now: number): string {
+    const seq = ++this.#seq;
+    const sig = this.#crypto.sign(appBytes(this.#topic, this.peerId, seq, channel, payload));
+    const rumor: Rumor = { k: "app", origin: this.peerId, seq, channel, payload, sig };
+    return this.#originate(rumor, now);
+  }
+
+  /**
+   * Our contact changed (new relay addresses): a new incarnation tells everyone.
+   * @param contact The new contact.
+   * @param now The clock.
+   */
+  updateContact(contact: string[], now: number): void {
+    if (this.#left) return;
+    this.#reincarnate(this.#roster.self.incarnation + 1, now, contact);
+  }
+
+  /**
+   * Leave: tell every neighbour (signed), then close every link. Takes the clock like
+   * every input, though leaving needs no timer.
+   * @param _now The clock.
+   */
+  leave(_now: number): void {
+    if (this.#left) return;
+    const inc = this.#roster.self.incarnation;
+    const sig = this.#crypto.sign(verdictBytes(this.#topic, "left", this.peerId, inc, this.peerId));
+    const rumor: Rumor = { k: "left", peer: this.peerId, inc, sig };
+    const id = rumorId(rumor);
+    for (const peer of this.#neighbours.keys()) {
+      this.#send(peer, { t: "gossip", id, hops: 0, rumor });
+      this.#out.push({ type: "disconnect", peer });
+    }
+    this.#left = true;
+    this.#neighbours.clear();
+    this.#missing.clear();
+  }
+
+  /**
+   * Run what is due: mesh upkeep, suspicion timeouts, lazy announcements, grafts, digests.
+   * @param now The clock.
+   */
+  tick(now: number): void {
+    if (this.#left) return;
+    if (now >= this.#nextFlush) this.#flushLazy(now);
+    if (now >= this.#nextGraft) this.#graft(now);
+    if (now >= this.#nextHeartbeat) {
+      this.#nextHeartbeat = now + this.#jitter(this.#o.heartbeatMs);
+      this.#heartbeat(now);
+    }
+  }
+
+  /** When {@linkcode OverlayNode.tick} must run next (absolute ms). */
+  nextDeadline(): number {
+    if (this.#left) return Infinity;
+    return Math.min(this.#nextHeartbeat, this.#nextFlush, this.#nextGraft);
+  }
+
+  /** The actions collected since the last call. */
+  takeActions(): OverlayAction[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  // ---- handlers -----------------------------------------------------------------------
+
+  #onHello(
+    from: PeerId,
+    n: Neighbour,
+    msg: Extract<OverlayMessage, { t: "hello" }>,
+    now: number,
+  ): void {
+    if (msg.entry.peerId !== from || !this.#verifyEntry(msg.entry)) {
+      // The link's authenticated peer must sign its own entry.
+      this.stats.invalid++;
+      this.#drop(from);
+      return;
+    }
+    n.hello = true;
+    n.degree = msg.degree;
+    // A hello works as the alive rumor of its sender: a newcomer's first neighbours spread
+    // its join, so the newcomer need not broadcast it (and no copy comes back as duplicate).
+    const rumor: Rumor = { k: "alive", entry: msg.entry };
+    const id = rumorId(rumor);
+    if (!this.#roster.knows(id)) this.#accept(from, id, rumor, 0, now);
+    if (msg.wantRoster) this.#sendItems(from, this.#roster.items(), true);
+    if (n.refuseAt !== undefined) this.#prune(from);
+    else this.#maintain(now);
+  }
+
+  #onGossip(from: PeerId, n: Neighbour, id: string, rumor: Rumor, hops: number, now: number): void {
+    if (id !== rumorId(rumor)) {
+      this.stats.invalid++;
+      return;
+    }
+    if (this.#known(id)) {
+      this.stats.duplicates++;
+      // Plumtree: a second copy means this link is not needed in the tree.
+      if (n.eager && rumor.k !== "left") {
+        n.eager = false;
+        this.#send(from, { t: "lazy" });
+      }
+      return;
+    }
+    if (!verifyRumor(this.#topic, this.#crypto, rumor)) {
+      this.stats.invalid++;
+      return;
+    }
+    n.eager = true;
+    this.#accept(from, id, rumor, hops + 1, now);
+  }
+
+  /** A new, verified rumor: apply it, then pass it on (eager links) and announce it (lazy). */
+  #accept(from: PeerId | undefined, id: string, rumor: Rumor, hops: number, now: number): void {
+    this.stats.rumorsAccepted++;
+    this.#missing.delete(id);
+    switch (rumor.k) {
+      case "alive":
+        this.#changed(this.#roster.applyAlive(rumor.entry), now);
+        break;
+      case "suspect":
+      case "dead":
+      case "left":
+        this.#changed(
+          this.#roster.applyVerdict(rumor, now, this.#o.suspicionMs, this.#o.tombstoneMs),
+          now,
+        );
+        break;
+      case "app":
+        this.#seenApp.set(id, now + this.#o.seenMs);
+        this.#cache(id, rumor);
+        if (rumor.origin !== this.peerId) {
+          this.#out.push({
+            type: "deliver",
+            origin: rumor.origin,
+            seq: rumor.seq,
+            channel: rumor.channel,
+            payload: rumor.payload,
+            hops,
+          });
+        }
+        break;
+    }
+    this.#spread(from, id, rumor, hops, now);
+  }
+
+  #spread(from: PeerId | undefined, id: string, rumor: Rumor, hops: number, now: number): void {
+    for (const [peer, n] of this.#neighbours) {
+      if (peer === from) continue;
+      if (n.eager) this.#send(peer, { t: "gossip", id, hops, rumor });
+      else {
+        n.lazy.push(id);
+        if (this.#nextFlush === Infinity) this.#nextFlush = now + this.#o.lazyFlushMs;
+      }
+    }
+  }
+
+  /** A rumor of ours: apply it and push it to every neighbour. */
+  #originate(rumor: Rumor, now: number): string {
+    const id = rumorId(rumor);
+    this.#accept(undefined, id, rumor, 0, now);
+    return id;
+  }
+
+  #mergeItem(item: RosterItem, now: number): void {
+    if (!this.#verifyEntry(item.entry)) return;
+    this.#changed(
+      this.#roster.applyItem(item, now, this.#o.suspicionMs, this.#o.tombstoneMs),
+      now,
+    );
+  }
+
+  /** Turn a roster change into events (and a refutation when it was about us). */
+  #changed(change: RosterChange | undefined, now: number): void {
+    if (!change) return;
+    switch (change.kind) {
+      case "join":
+        this.#out.push({ type: "member:join", entry: change.entry });
+        return;
+      case "update":
+        this.#out.push({ type: "member:update", entry: change.entry });
+        return;
+      case "leave":
+        this.#suggested = this.#suggested.filter((e) => e.peerId !== change.entry.peerId);
+        this.#out.push({
+          type: "member:leave",
+          peerId: change.entry.peerId,
+          name: change.entry.name,
+          reason: change.reason,
+        });
+        // A neighbour the roster calls dead keeps its link: the verdict reaches it through
+        // `#spread`, and it refutes if it is alive.
+        return;
+      case "suspect":
+        return;
+      case "refute":
+        this.stats.refutations++;
+        this.#reincarnate(Math.max(change.inc, this.#roster.self.incarnation) + 1, now);
+        return;
+    }
+  }
+
+  #reincarnate(inc: number, now: number, contact = this.#roster.self.contact): void {
+    const self = this.#roster.self;
+    const entry = signEntry(this.#topic, this.#crypto, {
+      peerId: self.peerId,
+      name: self.name,
+      joinedAt: self.joinedAt,
+      incarnation: inc,
+      contact,
+    });
+    this.#roster.setSelf(entry);
+    // Pushed to every neighbour (not only eager ones): a refutation must not wait for grafts.
+    const rumor: Rumor = { k: "alive", entry };
+    const id = rumorId(rumor);
+    this.stats.rumorsAccepted++;
+    for (const peer of this.#neighbours.keys()) {
+      this.#send(peer, { t: "gossip", id, hops: 0, rumor });
+    }
+    void now;
+  }
+
+  // ---- upkeep -------------------------------------------------------------------------
+
+  #heartbeat(now: number): void {
+    for (const { peer, inc, rumor } of this.#roster.expired(now)) {
+      // Whoever's suspicion runs out first declares the death (same id for everyone).
+      void rumor;
+      const sig = this.#crypto.sign(verdictBytes(this.#topic, "dead", peer, inc, this.peerId));
+      this.#originate({ k: "dead", peer, inc, by: this.peerId, sig }, now);
+    }
+    for (const [id, until] of this.#seenApp) {
+      if (until > now) break; // insertion order is expiry order
+      this.#seenApp.delete(id);
+    }
+    for (const [peer, until] of this.#backoff) if (until <= now) this.#backoff.delete(peer);
+    for (const [peer, since] of this.#pending) {
+      if (now - since > PENDING_MS) this.#pending.delete(peer);
+    }
+    for (const [peer, n] of this.#neighbours) {
+      if (n.refuseAt !== undefined && n.refuseAt <= now) this.#prune(peer);
+    }
+    this.#maintain(now);
+    if (!this.fullMesh && this.#neighbours.size > this.#o.highDegree) this.#dropOne(now);
+    if (now >= this.#nextRewire) {
+      this.#nextRewire = now + this.#jitter(this.#o.rewireIntervalMs);
+      this.#rewire(now);
+    }
+    if (now >= this.#nextDigest) {
+      this.#nextDigest = now + this.#jitter(this.#o.digestIntervalMs);
+      const peers = [...this.#neighbours.keys()];
+      if (peers.length > 0) {
+        const peer = peers[Math.floor(this.#random() * peers.length)];
+        this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
+      }
+    }
+  }
+
+  /** Open links while below the low mark (or, in a small meeting, to everyone). */
+  #maintain(now: number): void {
+    if (this.#left) return;
+    const have = this.#neighbours.size + this.#pending.size;
+    const full = this.fullMesh;
+    const others = this.#roster.size - 1;
+    if (!full && this.#neighbours.size >= this.#o.lowDegree) return;
+    // A newcomer without the roster yet tries several entry points at once.
+    const want = !this.#hasRoster && others === 0
+      ? this.#o.targetDegree
+      : full
+      ? Math.min(others, this.#o.maxDegree)
+      : this.#o.targetDegree;
+    let room = Math.min(want - have, MAX_PENDING - this.#pending.size);
+    const skip = (peer: PeerId) =>
+      peer === this.peerId || this.#neighbours.has(peer) || this.#pending.has(peer) ||
+      this.#backoff.has(peer);
+    const connect = (peer: PeerId, contact: string[]) => {
+      this.#pending.set(peer, now);
+      this.#out.push({ type: "connect", peer, contact });
+      room--;
+    };
+    while (room > 0 && this.#suggested.length > 0) {
+      const e = this.#suggested.pop()!;
+      if (!skip(e.peerId) && this.#roster.isLive(e.peerId)) connect(e.peerId, e.contact);
+    }
+    if (full) {
+      for (const e of this.#roster.liveEntries()) {
+        if (room <= 0) break;
+        if (!skip(e.peerId) && this.#roster.get(e.peerId)?.status === "alive") {
+          connect(e.peerId, e.contact);
+        }
+      }
+    } else {
+      while (room > 0) {
+        const e = this.#roster.sample(this.#random, skip);
+        if (!e) break;
+        connect(e.peerId, e.contact);
+      }
+    }
+    for (const [peer, contact] of this.#entryPoints) {
+      if (room <= 0) break;
+      if (!skip(peer) && !this.#roster.get(peer)) connect(peer, contact);
+      else if (this.#roster.get(peer)) this.#entryPoints.delete(peer);
+    }
+  }
+
+  /** One random link beyond our neighbours (see `rewireIntervalMs`). */
+  #rewire(now: number): void {
+    if (this.fullMesh || this.#pending.size > 0) return;
+    if (this.#neighbours.size >= this.#o.maxDegree - 1) return;
+    const skip = (peer: PeerId) =>
+      this.#neighbours.has(peer) || this.#pending.has(peer) || this.#backoff.has(peer);
+    const e = this.#roster.sample(this.#random, skip);
+    if (!e) return;
+    this.#pending.set(e.peerId, now);
+    this.#out.push({ type: "connect", peer: e.peerId, contact: e.contact });
+  }
+
+  /**
+   * One neighbour too many: drop a settled one that can spare the link (its own degree
+   * above the low mark), half the time the slowest, else at random.
+   */
+  #dropOne(now: number): void {
+    const all = [...this.#neighbours].filter(([, n]) =>
+      n.hello && now - n.since >= MIN_LINK_AGE_MS
+    );
+    const spare = all.filter(([, n]) => n.degree > this.#o.lowDegree);
+    const settled = spare.length > 0 ? spare : all;
+    if (settled.length === 0) return;
+    let pick = settled[Math.floor(this.#random() * settled.length)];
+    if (this.#random() < 0.5) {
+      for (const c of settled) if ((c[1].rttMs ?? 0) > (pick[1].rttMs ?? 0)) pick = c;
+    }
+    this.#prune(pick[0]);
+  }
+
+  /** Refuse or drop a neighbour politely: hand it other members to try, then close. */
+  #prune(peer: PeerId): void {
+    const peers: MemberEntry[] = [];
+    const chosen = new Set<PeerId>([peer]);
+    for (let i = 0; i < PEER_EXCHANGE * 2 && peers.length < PEER_EXCHANGE; i++) {
+      const e = this.#roster.sample(this.#random, (p) => chosen.has(p));
+      if (!e) break;
+      chosen.add(e.peerId);
+      peers.push(e);
+    }
+    this.stats.prunes++;
+    this.#send(peer, { t: "prune", peers });
+    this.#drop(peer);
+  }
+
+  #drop(peer: PeerId): void {
+    this.#neighbours.delete(peer);
+    this.#out.push({ type: "disconnect", peer });
+  }
+
+  #flushLazy(now: number): void {
+    this.#nextFlush = Infinity;
+    for (const [peer, n] of this.#neighbours) {
+      if (n.lazy.length === 0) continue;
+      for (let i = 0; i < n.lazy.length; i += IHAVE_MAX) {
+        this.#send(peer, { t: "ihave", ids: n.lazy.slice(i, i + IHAVE_MAX) });
+      }
+      n.lazy = [];
+    }
+    void now;
+  }
+
+  #graft(now: number): void {
+    let next = Infinity;
+    for (const [id, m] of this.#missing) {
+      if (m.deadline > now) {
+        next = Math.min(next, m.deadline);
+        continue;
+      }
+      if (this.#known(id)) {
+        this.#missing.delete(id);
+        continue;
+      }
+      let peer: PeerId | undefined;
+      while (m.from.length > 0 && !this.#neighbours.has(peer = m.from.shift()!)) peer = undefined;
+      if (peer === undefined) {
+        this.#missing.delete(id);
+        continue;
+      }
+      this.stats.grafts++;
+      this.#neighbours.get(peer)!.eager = true;
+      this.#send(peer, { t: "graft", ids: [id] });
+      m.deadline = now + this.#o.graftTimeoutMs;
+      next = Math.min(next, m.deadline);
+    }
+    this.#nextGraft = next;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  #known(id: string): boolean {
+    return id.startsWith("m/") ? this.#seenApp.has(id) : this.#roster.knows(id);
+  }
+
+  #verifyEntry(entry: MemberEntry): boolean {
+    if (verifyEntry(this.#topic, this.#crypto, entry)) return true;
+    this.stats.invalid++;
+    return false;
+  }
+
+  #sendItems(to: PeerId, items: RosterItem[], snapshot: boolean): void {
+    if (items.length === 0 && !snapshot) return;
+    for (let i = 0; i < items.length || i === 0; i += ROSTER_CHUNK) {
+      const entries = items.slice(i, i + ROSTER_CHUNK);
+      this.#send(to, { t: "roster", entries, last: snapshot && i + ROSTER_CHUNK >= items.length });
+    }
+  }
+
+  #cache(id: string, rumor: Rumor): void {
+    this.#appCache.set(id, rumor);
+    if (this.#appCache.size > APP_CACHE) {
+      this.#appCache.delete(this.#appCache.keys().next().value!);
+    }
+  }
+
+  #send(to: PeerId, msg: OverlayMessage): void {
+    this.#out.push({ type: "send", to, msg });
+  }
+
+  #jitter(ms: number): number {
+    return ms * (0.75 + this.#random() * 0.5);
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function checkOptions(o: Required<OverlayOptions>): void {
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+      throw new RangeError(`Invalid overlay option ${k}: ${v} (expected a positive number)`);
+    }
+  }
+  if (
+    !(o.lowDegree <= o.targetDegree && o.targetDegree <= o.highDegree &&
+      o.highDegree <= o.maxDegree)
+  ) {
+    throw new RangeError(
+      `Invalid overlay degrees: need lowDegree ≤ targetDegree ≤ highDegree ≤ maxDegree, got ` +
+        `${o.lowDegree} / ${o.targetDegree} / ${o.highDegree} / ${o.maxDegree}`,
+    );
+  }
+}
