@@ -122,12 +122,15 @@ export interface GraphSample {
   t: number;
   /** Live members. */
   live: number;
-  /** Connected components among live members (links between live members only). */
+  /** Connected components of settled members (links between live members only). */
   components: number;
-  /** Share of live members in the largest component. */
+  /** Share of settled members in the largest component. */
   largest: number;
-  /** Members without any link. */
+  /** Settled members without any link. */
   isolated: number;
+  /** Members that joined less than `settledMs` ago, and how many of them have no link yet. */
+  young: number;
+  youngIsolated: number;
   /** Degree (links counted by the simulator, to live or not-yet-failed members). */
   maxDegree: number;
   meanDegree: number;
@@ -199,6 +202,7 @@ export class Metrics implements NetworkObserver {
    */
   joined(m: Member, phase: string): void {
     const now = this.#net.now;
+    if (this.#net.live.length <= 1) return; // the first member: nobody to see it, nothing to learn
     const cohort = new Bits(m.slot + 1);
     const reached = new Bits(m.slot + 1);
     const live = this.#net.live;
@@ -379,8 +383,15 @@ export class Metrics implements NetworkObserver {
         if (a !== b) parent[a] = b;
       }
     }
+    // Components are counted over settled members (in the meeting for `settledMs`): a
+    // newcomer is alone until its first link is up (two round trips), which is not a split.
+    const now = this.#net.now;
     const sizes = new Map<number, number>();
+    let settled = 0, settledIsolated = 0;
     for (const m of live) {
+      if (now - m.startedAt < this.settledMs) continue;
+      settled++;
+      if (m.links.size === 0) settledIsolated++;
       const r = find(m.slot);
       sizes.set(r, (sizes.get(r) ?? 0) + 1);
     }
@@ -390,8 +401,10 @@ export class Metrics implements NetworkObserver {
       t: Math.round(this.#net.now / 100) / 10,
       live: live.length,
       components: sizes.size,
-      largest: live.length ? largest / live.length : 1,
-      isolated,
+      largest: settled ? largest / settled : 1,
+      isolated: settledIsolated,
+      young: live.length - settled,
+      youngIsolated: isolated - settledIsolated,
       maxDegree,
       meanDegree: live.length ? Math.round((sumDegree / live.length) * 100) / 100 : 0,
       maxNeighbours,
@@ -603,11 +616,18 @@ export class Metrics implements NetworkObserver {
       resurrections: this.resurrections,
       falseFailures: this.falseFailures,
       samples: {
-        newcomerMs: thin(
-          this.newcomersDone.map((x) => x.ms ?? NaN).filter(Number.isFinite),
-          600,
+        newcomerMs: Object.fromEntries(
+          [...byPhase(this.newcomersDone)].map(([phase, list]) => [
+            phase,
+            thin(list.map((x) => x.ms ?? NaN).filter(Number.isFinite), 600),
+          ]),
         ),
-        join99Ms: thin(this.joinsDone.map((t) => t.t99 ?? NaN).filter(Number.isFinite), 600),
+        join99Ms: Object.fromEntries(
+          [...byPhase(this.joinsDone)].map(([phase, list]) => [
+            phase,
+            thin(list.map((t) => t.t99 ?? NaN).filter(Number.isFinite), 600),
+          ]),
+        ),
         crash99Ms: this.goneDone.filter((t) => t.kind === "crash").map((t) => t.t99 ?? NaN)
           .filter(Number.isFinite),
         leave99Ms: this.goneDone.filter((t) => t.kind === "leave").map((t) => t.t99 ?? NaN)
@@ -651,7 +671,12 @@ export interface MetricsResult {
   resurrections: number;
   falseFailures: number;
   /** Thinned samples for plots. */
-  samples: { newcomerMs: number[]; join99Ms: number[]; crash99Ms: number[]; leave99Ms: number[] };
+  samples: {
+    newcomerMs: Record<string, number[]>;
+    join99Ms: Record<string, number[]>;
+    crash99Ms: number[];
+    leave99Ms: number[];
+  };
 }
 
 /** At most `k` values of a sample, evenly spaced in sorted order (for plots). */

@@ -730,12 +730,13 @@ export function linkKey(x: number, y: number): number {
 }
 
 /**
- * The peer id of simulated member `slot` (readable, and free of "/" which rumor ids use).
+ * The peer id of simulated member `slot`: as long as a real one (52 characters, so that
+ * byte estimates and rumor ids have their real size), readable, free of "/".
  * @param slot Member number.
  * @returns Its peer id.
  */
 export function simPeerId(slot: number): PeerId {
-  return `sim${slot.toString().padStart(6, "0")}`;
+  return `12D3KooWSim${slot.toString().padStart(41, "0")}`;
 }
 
 // One shared string of a realistic length: a member's contact in a real meeting is a circuit
