@@ -3,6 +3,10 @@
  * (so that two events at the same virtual millisecond run in the order they were
  * scheduled, which keeps runs deterministic and messages on a link in order).
  *
+ * Keys live in typed arrays beside the items: comparing them never touches the event
+ * objects, which are scattered over the heap (a profile of a 1,500-member run spent 14% of
+ * its time comparing `a.at`/`b.at` on objects before this layout).
+ *
  * @module
  */
 
@@ -16,12 +20,15 @@ export interface Timed {
 
 /** A binary min-heap of events. */
 export class EventQueue<T extends Timed> {
-  #items: T[] = [];
-  #seq = 0;
+  #items: (T | undefined)[] = [];
+  #at = new Float64Array(1024);
+  #seq = new Float64Array(1024);
+  #size = 0;
+  #next = 0;
 
   /** How many events are queued. */
   get size(): number {
-    return this.#items.length;
+    return this.#size;
   }
 
   /**
@@ -29,17 +36,23 @@ export class EventQueue<T extends Timed> {
    * @param item The event (its `seq` is overwritten).
    */
   push(item: T): void {
-    item.seq = this.#seq++;
-    const a = this.#items;
-    let i = a.length;
-    a.push(item);
+    const seq = item.seq = this.#next++;
+    const at = item.at;
+    if (this.#size === this.#at.length) this.#grow();
+    const A = this.#at, S = this.#seq, I = this.#items;
+    let i = this.#size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(item, a[p])) break;
-      a[i] = a[p];
+      const pa = A[p];
+      if (pa < at || (pa === at && S[p] < seq)) break;
+      A[i] = pa;
+      S[i] = S[p];
+      I[i] = I[p];
       i = p;
     }
-    a[i] = item;
+    A[i] = at;
+    S[i] = seq;
+    I[i] = item;
   }
 
   /**
@@ -47,7 +60,7 @@ export class EventQueue<T extends Timed> {
    * @returns The event or undefined when empty.
    */
   peek(): T | undefined {
-    return this.#items[0];
+    return this.#size > 0 ? this.#items[0] : undefined;
   }
 
   /**
@@ -55,28 +68,39 @@ export class EventQueue<T extends Timed> {
    * @returns The event or undefined when empty.
    */
   pop(): T | undefined {
-    const a = this.#items;
-    if (a.length === 0) return undefined;
-    const top = a[0];
-    const last = a.pop()!;
-    const n = a.length;
+    if (this.#size === 0) return undefined;
+    const A = this.#at, S = this.#seq, I = this.#items;
+    const top = I[0];
+    const n = --this.#size;
     if (n > 0) {
+      const at = A[n], seq = S[n], last = I[n];
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        const c = r < n && before(a[r], a[l]) ? r : l;
-        if (!before(a[c], last)) break;
-        a[i] = a[c];
+        let c = l;
+        if (r < n && (A[r] < A[l] || (A[r] === A[l] && S[r] < S[l]))) c = r;
+        if (at < A[c] || (at === A[c] && seq < S[c])) break;
+        A[i] = A[c];
+        S[i] = S[c];
+        I[i] = I[c];
         i = c;
       }
-      a[i] = last;
+      A[i] = at;
+      S[i] = seq;
+      I[i] = last;
     }
+    I[n] = undefined;
     return top;
   }
-}
 
-function before(x: Timed, y: Timed): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  #grow(): void {
+    const at = new Float64Array(this.#at.length * 2);
+    at.set(this.#at);
+    this.#at = at;
+    const seq = new Float64Array(this.#seq.length * 2);
+    seq.set(this.#seq);
+    this.#seq = seq;
+  }
 }

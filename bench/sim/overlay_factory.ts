@@ -34,6 +34,15 @@ function sigHash(peerId: PeerId, bytes: Uint8Array): number {
 }
 
 /**
+ * Verified signatures, by signature object: in the simulator a message is passed by
+ * reference, so 10,000 members verify the very same entry object. A second verification of
+ * the same signature object by the same claimed signer over as many bytes returns the first
+ * answer without hashing again (nothing in the simulator tampers with bytes in flight; a
+ * statement attributed to another member still fails).
+ */
+const verified = new WeakMap<Uint8Array, { peerId: PeerId; length: number; ok: boolean }>();
+
+/**
  * The simulator's signer for one member.
  * @param self The member's peer id.
  * @returns Sign and verify.
@@ -46,8 +55,12 @@ export function simCrypto(self: PeerId): OverlayCrypto {
       return sig;
     },
     verify(peerId: PeerId, bytes: Uint8Array, sig: Uint8Array): boolean {
-      return sig.length === 64 &&
-        new DataView(sig.buffer, sig.byteOffset, 4).getUint32(0) === sigHash(peerId, bytes);
+      const seen = verified.get(sig);
+      if (seen && seen.peerId === peerId && seen.length === bytes.length) return seen.ok;
+      const ok = sig.length === 64 &&
+        ((sig[0] << 24) | (sig[1] << 16) | (sig[2] << 8) | sig[3]) >>> 0 === sigHash(peerId, bytes);
+      verified.set(sig, { peerId, length: bytes.length, ok });
+      return ok;
     },
   };
 }
