@@ -230,7 +230,8 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
  */
 export async function writeSimPlots(docs: SimDoc[], dir: string): Promise<string[]> {
   const files: Record<string, string> = {};
-  const short = (d: SimDoc) => `${(d.options.members / 1000).toLocaleString("en-US")}k`;
+  const short = (d: SimDoc) =>
+    d.options.members < 1000 ? String(d.options.members) : `${d.options.members / 1000}k`;
   const note = "dots: samples (thinned to 600); box: p25–p75; thick line: p50; dashed: p95";
   files["sim_newcomer_roster.svg"] = distributionPlot({
     title: "Newcomer holds the complete roster (simulator)",
