@@ -4,10 +4,13 @@
  *
  *     deno task sim --members=10000 --seed=1      # writes bench/results/sim/sim_10000_s1.json
  *     deno task sim --members=1000 --churn-per-minute=0.05 --out=/tmp/x.json
+ *     deno task sim --members=10000 --warm-members=9000   # 9,000 start with the roster,
+ *                                                         # 1,000 join at 100/s
  *     deno task sim --report                      # tables and plots from every result in
  *                                                 # bench/results/sim/, into BENCHMARKS.md
  *
  * Options (defaults in brackets): --members [1000], --seed [1], --join-rate [100 /s],
+ * --warm-members [0], --warm-settle-ms [30000],
  * --entry-points [8], --settle-ms [10000], --quiet-ms [30000], --churn-ms [120000],
  * --drain-ms [40000], --churn-per-minute [0.01], --broadcast-every-ms [2000],
  * --broadcast-bytes [1024,16384], --latency-ms [20,150], --loss [0.01],
@@ -41,6 +44,8 @@ const KNOWN = [
   "members",
   "seed",
   "join-rate",
+  "warm-members",
+  "warm-settle-ms",
   "entry-points",
   "settle-ms",
   "quiet-ms",
@@ -103,6 +108,8 @@ const options: Partial<ScenarioOptions> = {
   members: num("members", d.members),
   seed: num("seed", d.seed),
   joinRate: num("join-rate", d.joinRate),
+  warmMembers: num("warm-members", d.warmMembers),
+  warmSettleMs: num("warm-settle-ms", d.warmSettleMs),
   entryPoints: num("entry-points", d.entryPoints),
   settleMs: num("settle-ms", d.settleMs),
   quietMs: num("quiet-ms", d.quietMs),

@@ -27,7 +27,13 @@
  *
  * @module
  */
-import type { OverlayAction, OverlayMessage, PeerId } from "../../src/overlay/types.ts";
+import type {
+  MemberEntry,
+  OverlayAction,
+  OverlayMessage,
+  PeerId,
+  RosterItem,
+} from "../../src/overlay/types.ts";
 import { EventQueue } from "./heap.ts";
 import { pairLatency, type Random, seededRandom } from "./random.ts";
 
@@ -59,6 +65,8 @@ export interface SimNode {
   rosterSize(): number;
   /** Whether a member is alive or suspect in the roster. */
   has(peerId: PeerId): boolean;
+  /** The member's own signed entry. */
+  readonly entry: MemberEntry;
 }
 
 /** What a factory gets to build one member's node. */
@@ -259,6 +267,8 @@ export class Network {
   readonly #factory: NodeFactory;
   #observer: NetworkObserver;
   #now = 0;
+  /** During a warm start: the stand-in peer that hands out the snapshot. */
+  #virtual: PeerId | null = null;
 
   /**
    * @param factory Builds each member's node.
@@ -418,6 +428,66 @@ export class Network {
         if (link.state === UP) this.#close(link);
       }
     });
+  }
+
+  /**
+   * Warm start: create `count` members now and hand each the roster of all of them, as if a
+   * neighbour had sent the snapshot (a stand-in peer links up, sends the `roster` chunks and
+   * closes; observations and what the nodes send it are not counted). Each node then builds
+   * its links itself, through the real protocol. This skips the O(N²) join traffic of
+   * building a large meeting; the members' rosters are the same as after a join wave.
+   *
+   * @param count Members to create.
+   * @param chunk Entries per `roster` message.
+   * @returns The members.
+   */
+  warmStart(count: number, chunk = 200): Member[] {
+    const created: Member[] = [];
+    for (let i = 0; i < count; i++) {
+      const slot = this.members.length;
+      const peerId = simPeerId(slot);
+      const abs = this.#abs();
+      const node = this.#factory({
+        peerId,
+        name: `member ${slot}`,
+        joinedAt: abs,
+        contact: simContact(peerId),
+        random: seededRandom((this.options.seed * 1_000_003) ^ (slot * 7919 + 17)),
+        now: abs,
+      });
+      const m = new Member(slot, peerId, node, this.#now);
+      this.members.push(m);
+      this.#bySlot.set(peerId, slot);
+      this.#livePos[slot] = this.live.length;
+      this.live.push(m);
+      created.push(m);
+      node.takeActions();
+    }
+    const items: RosterItem[] = created.map((m) => ({ entry: m.node.entry, status: "alive" }));
+    const chunks: RosterItem[][] = [];
+    for (let i = 0; i < items.length; i += chunk) chunks.push(items.slice(i, i + chunk));
+    const observer = this.#observer;
+    this.#observer = {};
+    this.#virtual = simPeerId(2_000_000);
+    try {
+      for (const m of created) {
+        const abs = this.#abs();
+        m.node.linkUp(this.#virtual, abs, { inbound: true });
+        chunks.forEach((entries, i) =>
+          m.node.receive(
+            this.#virtual!,
+            { t: "roster", entries, last: i === chunks.length - 1 },
+            abs,
+          )
+        );
+        m.node.linkDown(this.#virtual, abs, { failed: false });
+        this.#after(m);
+      }
+    } finally {
+      this.#virtual = null;
+      this.#observer = observer;
+    }
+    return created;
   }
 
   /**
@@ -591,6 +661,7 @@ export class Network {
   }
 
   #send(from: Member, toPeer: PeerId, msg: OverlayMessage): void {
+    if (toPeer === this.#virtual) return;
     this.counters.sent++;
     const toSlot = this.#bySlot.get(toPeer);
     const link = toSlot === undefined ? undefined : this.#links.get(linkKey(from.slot, toSlot));
@@ -638,6 +709,7 @@ export class Network {
   }
 
   #connect(from: Member, toPeer: PeerId): void {
+    if (toPeer === this.#virtual) return;
     const toSlot = this.#bySlot.get(toPeer);
     if (toSlot === from.slot) return;
     this.counters.connects++;

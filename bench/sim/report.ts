@@ -34,8 +34,12 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
     a,
     b,
   ) => a - b);
-  const afterBuild = (d: SimDoc) =>
-    d.metrics.graph.filter((g) => g.t * 1000 >= (d.options.members / d.options.joinRate) * 1000);
+  const afterBuild = (d: SimDoc) => {
+    const warm = d.options.warmMembers ?? 0;
+    const end = (warm > 0 ? d.options.warmSettleMs : 0) +
+      ((d.options.members - warm) / d.options.joinRate) * 1000;
+    return d.metrics.graph.filter((g) => g.t * 1000 >= end);
+  };
   const traffic = (d: SimDoc, name: string) => d.metrics.traffic.find((t) => t.name === name);
   const rows = [
     row("newcomer holds the complete roster (churn phase), p50 / p99", "p99 ≤ 5 s", (d) => {
@@ -144,10 +148,21 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
     `| run | ${docs.map(label).join(" | ")} |`,
     `| --- |${docs.map(() => " --- |").join("")}`,
     `| command | ${docs.map((d) => `\`${d.command}\``).join(" | ")} |`,
-    `| wall clock: build / settle / quiet / churn / drain / total | ${
+    `| how the meeting was built | ${
+      docs.map((d) =>
+        d.options.warmMembers
+          ? `warm start of ${d.options.warmMembers.toLocaleString("en-US")}, then ${
+            (d.options.members - d.options.warmMembers).toLocaleString("en-US")
+          } joined at ${d.options.joinRate}/s`
+          : `all joined at ${d.options.joinRate}/s`
+      ).join(" | ")
+    } |`,
+    `| wall clock: warm / build / settle / quiet / churn / drain / total | ${
       docs.map((d) => {
         const w = d.wallSeconds;
-        return `${w.build} / ${w.settle} / ${w.quiet} / ${w.churn} / ${w.drain} / **${w.total} s**`;
+        return `${
+          w.warm ?? "–"
+        } / ${w.build} / ${w.settle} / ${w.quiet} / ${w.churn} / ${w.drain} / **${w.total} s**`;
       }).join(" | ")
     } |`,
     `| virtual time | ${docs.map((d) => `${d.virtualSeconds} s`).join(" | ")} |`,

@@ -37,6 +37,15 @@ export interface ScenarioOptions {
   seed: number;
   /** Joins per second while building. */
   joinRate: number;
+  /**
+   * Warm start: this many of the `members` are created at once, each handed the roster of
+   * all of them as a snapshot, then given `warmSettleMs` to build their links through the
+   * protocol; the rest join in waves of `joinRate`. 0 (the default) builds every member by
+   * joining. See `Network.warmStart()`.
+   */
+  warmMembers: number;
+  /** Time for the warm-started members to link up before the join wave (ms). */
+  warmSettleMs: number;
   /** Entry points a newcomer gets (random live members). */
   entryPoints: number;
   /** Phase lengths (ms). */
@@ -67,6 +76,8 @@ export const SCENARIO_DEFAULTS: ScenarioOptions = {
   members: 1_000,
   seed: 1,
   joinRate: 100,
+  warmMembers: 0,
+  warmSettleMs: 30_000,
   entryPoints: 8,
   settleMs: 10_000,
   quietMs: 30_000,
@@ -186,17 +197,27 @@ export function runScenario(
     );
   };
 
+  // 0. warm start (optional)
+  const warm = Math.min(o.warmMembers, o.members);
+  if (warm > 0) {
+    phase("warm", o.warmSettleMs, () => {
+      net.warmStart(warm);
+      log(`  warm start: ${warm} members created with the full roster`);
+    });
+  }
   // 1. build
-  const buildMs = Math.ceil((o.members / o.joinRate) * 1000);
+  const joining = o.members - warm;
+  const buildMs = Math.ceil((joining / o.joinRate) * 1000);
   phase("build", buildMs, () => {
     let spawned = 0;
     const gap = 1000 / o.joinRate;
-    for (let i = 0; i < o.members; i++) {
-      net.at(i * gap, () => {
+    const start = net.now;
+    for (let i = 0; i < joining; i++) {
+      net.at(start + i * gap, () => {
         spawn("wave");
         spawned++;
-        if (spawned % Math.max(1, Math.round(o.members / 10)) === 0) {
-          log(`  build: ${spawned} members at ${(net.now / 1000).toFixed(1)} s`);
+        if (spawned % Math.max(1, Math.round(joining / 10)) === 0) {
+          log(`  build: ${net.live.length} members at ${(net.now / 1000).toFixed(1)} s`);
         }
       });
     }

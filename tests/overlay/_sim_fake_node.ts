@@ -54,6 +54,11 @@ export class FakeNode implements SimNode {
     this.#next = init.now + 1000;
   }
 
+  /** The member's own entry. */
+  get entry(): MemberEntry {
+    return this.self;
+  }
+
   /**
    * Queue an action as if the node had decided it (for engine tests).
    * @param action The action.

@@ -165,3 +165,21 @@ Deno.test("runScenario() with the fake node: deterministic for a seed, and its m
   assertEquals(x.metrics.newcomers.wave.events, 149, "every member but the first is tracked");
   assert(x.metrics.graph.every((g) => g.components === 1));
 });
+
+Deno.test("runScenario() warm start: members created with the roster link up through the protocol", () => {
+  const r = runScenario((init) => new FakeNode(init), {
+    members: 120,
+    warmMembers: 100,
+    warmSettleMs: 10_000,
+    settleMs: 5_000,
+    quietMs: 5_000,
+    churnMs: 0,
+    drainMs: 0,
+  }, estimateBytes);
+  assertEquals(r.population.spawned, 120);
+  assertEquals(r.metrics.newcomers.wave.events, 20, "only the members that joined are tracked");
+  assertEquals(r.roster.complete, r.roster.checked);
+  assertEquals(r.counters.sentWithoutLink, 0, "sends to the stand-in peer are not counted");
+  assert(r.metrics.graph.length > 0 && r.metrics.graph.every((g) => g.components === 1));
+  assert(r.wallSeconds.warm !== undefined);
+});
