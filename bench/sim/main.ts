@@ -2,7 +2,7 @@
  * `deno task sim`: one simulated meeting of the real overlay (`src/overlay/node.ts`) in
  * virtual time, with the network model of `network.ts` and the phases of `scenario.ts`.
  *
- *     deno task sim --members=10000 --seed=1      # writes bench/results/sim/sim_10000_s1.json
+ *     deno task sim --members=1000 --seed=1       # writes bench/results/sim/sim_1000_s1.json
  *     deno task sim --members=1000 --churn-per-minute=0.05 --out=/tmp/x.json
  *     deno task sim --members=10000 --warm-members=9000   # 9,000 start with the roster,
  *                                                         # 1,000 join at 100/s
@@ -137,7 +137,10 @@ const command = `deno task sim ${args.join(" ")}`.trim();
 console.error(`sim: ${command}`);
 const started = new Date().toISOString();
 const result = runScenario(overlayFactory(), options, estimateMessageBytes);
-const out = flags.get("out") ?? `${DIR}sim_${options.members}_s${options.seed}.json`;
+const out = flags.get("out") ??
+  `${DIR}sim_${options.members}${
+    options.warmMembers ? `w${options.warmMembers}` : ""
+  }_s${options.seed}.json`;
 await Deno.mkdir(out.slice(0, out.lastIndexOf("/") + 1) || ".", { recursive: true });
 const doc = { command, startedAt: started, loadavg: await loadavg(), ...result };
 await Deno.writeTextFile(out, JSON.stringify(doc) + "\n");

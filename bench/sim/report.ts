@@ -14,7 +14,9 @@ const s2 = (ms: number | null | undefined) =>
   ms === null || ms === undefined || !Number.isFinite(ms) ? "–" : `${(ms / 1000).toFixed(2)} s`;
 const int = (x: number) => Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–";
 const pct = (x: number) => Number.isFinite(x) ? `${(x * 100).toFixed(x === 1 ? 0 : 2)}%` : "–";
-const label = (d: SimDoc) => `${d.options.members.toLocaleString("en-US")} members`;
+const label = (d: SimDoc) =>
+  `${d.options.members.toLocaleString("en-US")} members` +
+  (d.options.warmMembers ? ` (${d.options.warmMembers.toLocaleString("en-US")} warm)` : "");
 
 /**
  * The markdown tables of some runs.
@@ -253,7 +255,8 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
 export async function writeSimPlots(docs: SimDoc[], dir: string): Promise<string[]> {
   const files: Record<string, string> = {};
   const short = (d: SimDoc) =>
-    d.options.members < 1000 ? String(d.options.members) : `${d.options.members / 1000}k`;
+    (d.options.members < 1000 ? String(d.options.members) : `${d.options.members / 1000}k`) +
+    (d.options.warmMembers ? "w" : "");
   const note = "dots: samples (thinned to 600); box: p25–p75; thick line: p50; dashed: p95";
   files["sim_newcomer_roster.svg"] = distributionPlot({
     title: "Newcomer holds the complete roster (simulator)",
@@ -347,7 +350,10 @@ export async function writeSimReport(dir: string, docPath: string | null): Promi
       docs.push(JSON.parse(await Deno.readTextFile(dir + e.name)));
     }
   }
-  docs.sort((a, b) => a.options.members - b.options.members || a.options.seed - b.options.seed);
+  docs.sort((a, b) =>
+    a.options.members - b.options.members ||
+    (a.options.warmMembers ?? 0) - (b.options.warmMembers ?? 0) || a.options.seed - b.options.seed
+  );
   if (docs.length === 0) throw new Error(`no sim_*.json in ${dir}: run deno task sim first`);
   const written = await writeSimPlots(docs, dir);
   const tables = simTables(docs, "bench/results/sim/");
