@@ -44,6 +44,7 @@ export type { StunAddress } from "./src/stun.ts";
 export { ICE_SERVERS_PROTOCOL } from "./src/ice_servers.ts";
 export type { LinkState } from "./src/peer_link.ts";
 export type { RendezvousOptions, RendezvousStats } from "./src/rendezvous.ts";
+export type { OverlayOptions } from "./src/overlay/types.ts";
 export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";
 export {
   BOOTSTRAP_ENV,

@@ -66,6 +66,8 @@ export const FrameType = {
   Nack: 11,
   /** WebRTC signaling (offer, answer, ICE candidates) on a signaling stream. */
   Signal: 12,
+  /** A message of the meeting overlay (mesh, roster, relayed broadcast; `src/overlay/`). */
+  Overlay: 13,
 } as const;
 
 /** The name of a frame type, e.g. `"Data"`. */

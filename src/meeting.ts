@@ -28,8 +28,11 @@ import type { Logger } from "./logger.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { PeerLink } from "./peer_link.ts";
+import { OverlayDriver } from "./overlay/driver.ts";
+import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
+import { RelayAddressWatcher } from "./relay_reservations.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
 import type {
@@ -41,6 +44,11 @@ import type {
   PeerLeaveDetail,
   SelfInfo,
 } from "./meeting_types.ts";
+
+/** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
+const MAX_ON_DEMAND = 8;
+/** A link outside the mesh closes after this long without application traffic. */
+const ON_DEMAND_IDLE_MS = 60_000;
 
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
@@ -143,7 +151,19 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   /** Public id of the meeting's topic (safe to log and show; not the code). */
   readonly topicId: string;
   #c: MeetingComponents;
-  #options: Required<Omit<MeetingOptions, "rendezvous">>;
+  #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
+  /** The overlay, when the meeting runs over it (`overlay` option). */
+  #overlay: OverlayDriver | undefined;
+  /** Tells the overlay when our relay addresses (our contact in the roster) change. */
+  #contactWatcher: RelayAddressWatcher | undefined;
+  /** Contacts of roster members (from their signed entries), for signaling. */
+  readonly #contacts = new Map<string, string[]>();
+  /** Links the overlay asked for that `send()` is waiting on. */
+  readonly #linkWaiters = new Map<string, Set<() => void>>();
+  /** Links we open on demand (to members that are not neighbours), until attached. */
+  readonly #onDemand = new Set<string>();
+  /** When the application last used each link (links outside the mesh close when idle). */
+  readonly #lastUsed = new Map<string, number>();
   #rendezvous: Rendezvous;
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
@@ -211,7 +231,15 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       stats: this.#stats,
       known: (peerId) => {
         const known = this.#known.get(peerId);
-        if (!known) return undefined;
+        if (!known) {
+          const member = this.#overlay?.node.member(peerId);
+          if (!member) return undefined;
+          return {
+            discoveredAt: Date.now(),
+            name: member.entry.name,
+            address: this.#signalingAddress(peerId),
+          };
+        }
         return {
           discoveredAt: known.discoveredAt,
           name: known.presence.info.name,
@@ -228,8 +256,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       },
       onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
-      onConnectionFailed: (peerId, name, error) =>
-        this.#emit("connection:failed", { peerId, name, error }),
+      onConnectionFailed: (peerId, name, error) => {
+        this.#overlay?.connectFailed(peerId);
+        this.#emit("connection:failed", { peerId, name, error });
+      },
     }, this.#options);
     this.#knocker = new Knocker({
       libp2p: components.libp2p,
@@ -251,9 +281,72 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       log: components.log.rendezvous,
       selfInfo: () => this.#presenceInfo(),
       onPresence: (presence) => this.#onPresence(presence, "dht"),
-      wantMore: () => this.#links.size < this.#options.maxPeers,
-      isKnown: (peerId) => this.#links.has(peerId) || this.#connector.dialing(peerId),
+      // With the overlay the DHT only supplies entry points: once linked, the mesh brings
+      // the roster, so lookups slow down and skip records of members already held (every
+      // member fetching every record is O(N²) DHT traffic: 60 members took 5 minutes to join).
+      wantMore: () =>
+        this.#overlay
+          ? this.#overlay.node.neighbours().length === 0
+          : this.#links.size < this.#options.maxPeers,
+      isKnown: (peerId) =>
+        this.#links.has(peerId) || this.#connector.dialing(peerId) ||
+        this.#overlay?.node.has(peerId) === true,
     });
+    if (options.overlay) {
+      this.#overlay = this.#startOverlay(options.overlay);
+      this.#contactWatcher = new RelayAddressWatcher({
+        libp2p: components.libp2p,
+        onChange: () => this.#overlay?.updateContact(this.#presenceInfo().addresses),
+      });
+    }
+    // Before start(): they see the events that fire inside joinMeeting() (checked in
+    // checkMeetingOptions()).
+    for (const [type, listener] of Object.entries(options.on ?? {})) {
+      this.addEventListener(type, listener as EventListener);
+    }
+  }
+
+  /** The overlay's driver, wired to this meeting's links and events. */
+  #startOverlay(options: true | OverlayOptions): OverlayDriver {
+    const self = this.self;
+    return new OverlayDriver({
+      self: {
+        peerId: self.peerId,
+        name: self.name,
+        joinedAt: self.joinedAt,
+        contact: this.#presenceInfo().addresses,
+      },
+      topic: this.topicId,
+      privateKey: this.#c.privateKey,
+      options: options === true ? {} : options,
+      log: this.#c.log.meeting,
+      send: (peer, bytes) => this.#links.get(peer)?.sendOverlay(bytes),
+      connect: (peer, contact) => this.#linkTo(peer, contact),
+      disconnect: (peer) => {
+        const link = this.#links.get(peer);
+        if (link) this.#remove(link, "left"); // closes its peer connection too
+      },
+      onJoin: (entry) => {
+        this.#contacts.set(entry.peerId, entry.contact);
+        this.#emit("peer:join", this.#memberSnapshot(entry.peerId)!);
+      },
+      onLeave: (peerId, name, reason) => {
+        this.#contacts.delete(peerId);
+        this.#known.delete(peerId);
+        this.#emit("peer:leave", { peerId, name, reason: reason === "left" ? "left" : "timeout" });
+      },
+      onDeliver: (origin, channel, payload) => {
+        const name = this.#overlay?.node.member(origin)?.entry.name ?? "";
+        this.#deliver(origin, name, channel, payload);
+      },
+    });
+  }
+
+  /** Open a link to a member: the lower peer id dials, the higher one knocks. */
+  #linkTo(peerId: string, contact: string[]): void {
+    if (contact.length > 0) this.#contacts.set(peerId, contact);
+    if (this.#selfId() < peerId) this.#connector.dial(peerId);
+    else void this.#knocker.knock(peerId);
   }
 
   /**
@@ -265,6 +358,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   async start(): Promise<void> {
     await this.#connector.start();
     await this.#knocker.start();
+    this.#contactWatcher?.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
     if (this.#c.dht === false) return;
@@ -295,8 +389,27 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     };
   }
 
-  /** The participants we are connected to (or reconnecting to), in join order. */
+  /**
+   * The participants: without the overlay, those we are linked to (or reconnecting to), in
+   * join order; with it, every member of the roster (`linked` tells the neighbours).
+   */
   get participants(): Participant[] {
+    if (this.#overlay) {
+      return this.#overlay.node.members().map((e) => this.#memberSnapshot(e.peerId)!);
+    }
+    return this.neighbours;
+  }
+
+  /**
+   * The overlay node (for diagnostics and the simulator's comparisons).
+   * @ignore
+   */
+  get overlayNode(): OverlayDriver["node"] | undefined {
+    return this.#overlay?.node;
+  }
+
+  /** The participants we hold a link to (with the overlay, our neighbours in the mesh). */
+  get neighbours(): Participant[] {
     return [...this.#links.values()].filter((l) => l.state !== "closed").map((l) =>
       this.#snapshot(l)
     );
@@ -353,7 +466,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     data: MessageData,
     options: { channel?: number; signal?: AbortSignal } = {},
   ): Promise<void> {
+    if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
+    this.#lastUsed.set(peerId, Date.now());
     const payload = this.#encode(data);
     this.#stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
@@ -377,9 +492,15 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   async broadcast(
     data: MessageData,
     options: { channel?: number; signal?: AbortSignal } = {},
-  ): Promise<{ delivered: string[]; failed: { peerId: string; error: Error }[] }> {
+  ): Promise<{ delivered: string[]; failed: { peerId: string; error: Error }[]; id?: string }> {
     if (this.left) throw new MeetingClosedError("Cannot broadcast: the meeting has been left");
     const payload = this.#encode(data);
+    if (this.#overlay && !this.#overlay.node.fullMesh) {
+      // Relayed through the mesh (Plumtree), signed by us; nobody acknowledges it end to end.
+      this.#stats.messagesSent++;
+      const id = this.#overlay.broadcast(options.channel ?? 0, payload);
+      return { delivered: [], failed: [], id };
+    }
     const links = [...this.#links.values()].filter((l) => l.state !== "closed");
     const results = await Promise.allSettled(links.map((link) => {
       this.#stats.messagesSent++;
@@ -417,7 +538,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     data: MessageData,
     options: { signal?: AbortSignal } = {},
   ): Promise<MessageData> {
+    if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
     const link = this.#linkFor(peerId, "request");
+    this.#lastUsed.set(peerId, Date.now());
     const { payload, error } = await link.request(this.#encode(data), options.signal);
     const body = decodeMessage(payload);
     if (error) {
@@ -476,6 +599,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    this.#contactWatcher?.stop();
+    this.#overlay?.leave();
+    for (const wake of [...this.#linkWaiters.values()].flatMap((s) => [...s])) wake();
     await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
@@ -615,7 +741,59 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       discoveredAt: meta?.discoveredAt ?? 0,
       connectedAt: meta?.connectedAt ?? 0,
       unacknowledged: link.unacknowledged,
+      linked: link.state !== "closed",
     };
+  }
+
+  /** A roster member as a participant (with its link's details when linked). */
+  #memberSnapshot(peerId: string): Participant | undefined {
+    const link = this.#links.get(peerId);
+    if (link) return this.#snapshot(link);
+    const member = this.#overlay?.node.member(peerId);
+    if (!member) return undefined;
+    return {
+      peerId,
+      name: member.entry.name,
+      joinedAt: member.entry.joinedAt,
+      state: "closed",
+      path: undefined,
+      selectedCandidatePair: undefined,
+      direction: "outbound",
+      rtt: undefined,
+      lastSeen: 0,
+      discoveredAt: this.#known.get(peerId)?.discoveredAt ?? 0,
+      connectedAt: 0,
+      unacknowledged: 0,
+      linked: false,
+    };
+  }
+
+  /** Open a link to a roster member for `send()`/`request()` and wait for it. */
+  async #linkOnDemand(peerId: string, what: string): Promise<void> {
+    this.#assertOpen(what);
+    const member = this.#overlay?.node.member(peerId);
+    if (!member || member.status === "dead" || member.status === "left") return; // #linkFor throws
+    const ready = new Promise<void>((resolve) => {
+      const set = this.#linkWaiters.get(peerId) ?? new Set();
+      set.add(resolve);
+      this.#linkWaiters.set(peerId, set);
+    });
+    // Bounded: beyond MAX_ON_DEMAND links outside the mesh, the least recently used closes.
+    const outside = [...this.#links.keys()].filter((p) => !this.#overlay!.node.isNeighbour(p));
+    if (outside.length >= MAX_ON_DEMAND) {
+      const lru = outside.sort((a, b) =>
+        (this.#lastUsed.get(a) ?? 0) - (this.#lastUsed.get(b) ?? 0)
+      )[0];
+      this.#remove(this.#links.get(lru)!, "left");
+    }
+    this.#onDemand.add(peerId);
+    this.#linkTo(peerId, member.entry.contact);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      ready,
+      new Promise<void>((r) => timer = setTimeout(r, this.#options.dialTimeoutMs * 2)),
+    ]);
+    clearTimeout(timer);
   }
 
   /**
@@ -651,14 +829,21 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }
     const link = this.#links.get(peerId);
     if (link && link.state !== "closed" && link.connected) return;
-    if (!link && this.#links.size >= this.#options.maxPeers) return;
+    if (this.#overlay && via !== "knock") {
+      // The overlay decides whom to link to; a knock is a member asking for a link.
+      this.#overlay.addEntryPoints([{ peerId, contact: presence.info.addresses }]);
+      return;
+    }
+    if (!this.#overlay && !link && this.#links.size >= this.#options.maxPeers) return;
     if (this.#selfId() < peerId) this.#connector.dial(peerId);
     else void this.#knocker.knock(peerId);
   }
 
   /** The address signaling goes to (see {@linkcode _signalingAddress}). */
   #signalingAddress(peerId: string): string | undefined {
-    return _signalingAddress(this.#known.get(peerId)?.presence.info.addresses ?? []);
+    return _signalingAddress(
+      this.#known.get(peerId)?.presence.info.addresses ?? this.#contacts.get(peerId) ?? [],
+    );
   }
 
   #upgradeRelayed(): void {
@@ -703,6 +888,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         onRequest: (l, frame) => this.#onRequest(l, frame),
         onLeave: (l) => this.#remove(l, "left"),
         onStreamLost: (l, err) => this.#onStreamLost(l, err),
+        onOverlay: (l, frame) => this.#overlay?.receive(l.peerId, frame.payload),
       }, {
         ackTimeoutMs: this.#options.ackTimeoutMs,
         heartbeatMs: this.#options.heartbeatMs,
@@ -736,7 +922,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         }
       }
     }
-    if (isNew) this.#emit("peer:join", this.#snapshot(link!));
+    if (isNew && this.#overlay) {
+      this.#lastUsed.set(peerId, Date.now());
+      this.#overlay.linkUp(peerId, direction === "inbound", this.#onDemand.delete(peerId));
+      for (const wake of this.#linkWaiters.get(peerId) ?? []) wake();
+      this.#linkWaiters.delete(peerId);
+    } else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
     this.#emit("connection:state", {
       peerId,
       state: link!.state,
@@ -767,23 +958,26 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   }
 
   #onData(link: PeerLink, frame: Frame): void {
+    this.#lastUsed.set(link.peerId, Date.now());
+    this.#deliver(link.peerId, link.name, frame.channel, frame.payload);
+  }
+
+  #deliver(from: string, name: string, channel: number, payload: Uint8Array): void {
     let data: MessageData;
     try {
-      data = decodeMessage(frame.payload);
+      data = decodeMessage(payload);
     } catch (err) {
       this.#stats.messagesDropped++;
-      this.#c.log.meeting(
-        `dropped malformed message from ${link.peerId}: ${(err as Error).message}`,
-      );
+      this.#c.log.meeting(`dropped malformed message from ${from}: ${(err as Error).message}`);
       return;
     }
     this.#stats.messagesReceived++;
     this.#emit("message", {
-      from: link.peerId,
-      name: link.name,
+      from,
+      name,
       data,
       text: typeof data === "string" ? data : undefined,
-      channel: frame.channel,
+      channel,
     });
   }
 
@@ -821,6 +1015,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (this.left) return;
     this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
     this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
+    if (this.#overlay) {
+      // The overlay decides whether to link again (a pruned link is not a failure).
+      this.#remove(link, "timeout");
+      return;
+    }
     // The lower peer id dials again; the higher one knocks so the lower one notices soon.
     if (this.#selfId() < link.peerId) this.#connector.dial(link.peerId);
     else void this.#knocker.knock(link.peerId);
@@ -828,6 +1027,13 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   #checkLeases(): void {
     const now = Date.now();
+    if (this.#overlay) {
+      // Links outside the mesh (opened on demand) close once idle.
+      for (const [peerId, link] of this.#links) {
+        if (this.#overlay.node.isNeighbour(peerId) || this.#connector.dialing(peerId)) continue;
+        if (now - (this.#lastUsed.get(peerId) ?? 0) > ON_DEMAND_IDLE_MS) this.#remove(link, "left");
+      }
+    }
     for (const link of this.#links.values()) {
       if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
         this.#c.log.meeting(`lease of ${link.peerId} expired`);
@@ -839,7 +1045,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
     if (this.#links.get(link.peerId) !== link) return;
     this.#links.delete(link.peerId);
-    this.#known.delete(link.peerId);
+    this.#lastUsed.delete(link.peerId);
+    if (!this.#overlay) this.#known.delete(link.peerId);
     const meta = this.#meta.get(link.peerId);
     this.#meta.delete(link.peerId);
     void link.close(
@@ -854,7 +1061,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       }
     }
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
-    this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
+    if (this.#overlay) {
+      // Roster departures come from the overlay; a link is only a link.
+      if (!this.left) this.#overlay.linkDown(link.peerId, reason === "timeout");
+    } else this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
     this.#rendezvous.wake();
   }
 }

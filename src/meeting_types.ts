@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OverlayOptions } from "./overlay/types.ts";
 import type { CandidateInfo } from "./connect/inspect.ts";
 import type { MessageData } from "./message_codec.ts";
 import type { LinkState } from "./peer_link.ts";
@@ -41,6 +42,12 @@ export interface Participant {
   connectedAt: number;
   /** Messages sent to it that are not acknowledged yet. */
   unacknowledged: number;
+  /**
+   * Whether we hold a link to it. Without the overlay every participant is linked; with
+   * it (`overlay` option) the roster holds every member and only neighbours are linked
+   * (a member we hold no link to has state `closed`).
+   */
+  linked: boolean;
 }
 
 /** Detail of `peer:join`. */
@@ -268,6 +275,27 @@ export interface MeetingOptions {
   maxDialsInFlight?: number;
   /** Rendezvous timers. */
   rendezvous?: RendezvousOptions;
+  /**
+   * Listeners registered before the meeting starts, so that they see every event from the
+   * first one: what happens inside `joinMeeting()` (the first `peer:discovered`, early
+   * `peer:join`s) is otherwise over before `addEventListener` can be called.
+   *
+   * @example
+   * ```ts ignore
+   * const meeting = await joinMeeting(code, {
+   *   on: { "peer:join": (e) => console.log(`${e.detail.name} joined`) },
+   * });
+   * ```
+   */
+  on?: { [K in keyof MeetingEventMap]?: (event: MeetingEventMap[K]) => void };
+  /**
+   * Experimental: run the meeting over the overlay (`src/overlay/`): a bounded mesh of
+   * links, a signed roster every member holds, broadcasts relayed through the mesh. `true`
+   * for its defaults (degree 6–12, cap 16), or its options. Off by default for now: every
+   * participant is then linked to every other, up to `maxPeers`.
+   * @default {false}
+   */
+  overlay?: boolean | OverlayOptions;
 }
 
 const COUNT_OPTIONS = [
@@ -319,6 +347,13 @@ export function checkMeetingOptions(options: MeetingOptions): void {
       value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value > 0)
     ) {
       throw bad(key, value, "a positive number of milliseconds");
+    }
+  }
+  for (const [type, listener] of Object.entries(options.on ?? {})) {
+    if (typeof listener !== "function") {
+      throw new TypeError(
+        `Cannot join meeting: options.on["${type}"] must be a function (an event listener)`,
+      );
     }
   }
   if (options.allowRelay !== undefined && typeof options.allowRelay !== "boolean") {

@@ -35,6 +35,8 @@ export interface PeerLinkEvents {
   onLeave(link: PeerLink): void;
   /** The stream broke (the link keeps its state and waits for a new one). */
   onStreamLost(link: PeerLink, err?: Error): void;
+  /** An overlay message arrived (in order, once). */
+  onOverlay?(link: PeerLink, frame: Frame): void;
 }
 
 /** Limits and timers of a link. */
@@ -71,6 +73,7 @@ const RELIABLE = new Set<number>([
   FrameType.Request,
   FrameType.Response,
   FrameType.Leave,
+  FrameType.Overlay,
 ]);
 
 const MAX_U32 = 0xffff_ffff;
@@ -247,6 +250,9 @@ export class PeerLink {
     switch (frame.type) {
       case FrameType.Data:
         this.#events.onData(this, frame);
+        return;
+      case FrameType.Overlay:
+        this.#events.onOverlay?.(this, frame);
         return;
       case FrameType.Leave:
         this.#flushAck(stream); // before the link closes
@@ -431,6 +437,16 @@ export class PeerLink {
       this.#armAckTimer();
       void this.#writeReliable(pending);
     });
+  }
+
+  /**
+   * Send an overlay message (reliable and ordered like data; its delivery is not awaited:
+   * the overlay repairs what a broken link lost).
+   *
+   * @param payload The encoded overlay message.
+   */
+  sendOverlay(payload: Uint8Array): void {
+    this.#send(FrameType.Overlay, payload, 0, 0, 0).catch(() => {});
   }
 
   /**

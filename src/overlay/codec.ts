@@ -76,6 +76,7 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage {
         entry: entry(o.entry),
         degree: int(o.degree, "degree", 0, 1 << 16),
         wantRoster: bool(o.wantRoster, "wantRoster"),
+        ...(o.extra === undefined ? {} : { extra: bool(o.extra, "extra") }),
       };
     case "roster":
       return {

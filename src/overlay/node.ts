@@ -51,14 +51,18 @@ const PEER_EXCHANGE = 8;
 const MAX_PENDING = 4;
 /** A connect that got no answer is forgotten after this long. */
 const PENDING_MS = 20_000;
-/** After a failed connect or a prune, that member is not tried again for this long. */
+/** After a failed connect, that member is not tried again for this long. */
 const BACKOFF_MS = 30_000;
+/** After a prune, the member that pruned us is not tried again for this long. */
+const PRUNE_BACKOFF_MS = 10_000;
 /** A member at its cap waits this long for the other side's hello before pruning it. */
 const REFUSE_WAIT_MS = 2_000;
 /** Neighbours younger than this are not dropped for being one too many. */
 const MIN_LINK_AGE_MS = 10_000;
 /** Application rumors kept to answer grafts. */
 const APP_CACHE = 512;
+/** Broadcasts this recent are announced on a new link. */
+const RECENT_MS = 30_000;
 /** Ids per `ihave`. */
 const IHAVE_MAX = 256;
 
@@ -258,8 +262,23 @@ export class OverlayNode {
    * @param now The clock.
    * @param info Who opened it, and its round-trip time if known.
    */
-  linkUp(peer: PeerId, now: number, info: { inbound: boolean; rttMs?: number }): void {
+  linkUp(
+    peer: PeerId,
+    now: number,
+    info: { inbound: boolean; rttMs?: number; extra?: boolean },
+  ): void {
     if (this.#left || peer === this.peerId || this.#neighbours.has(peer)) return;
+    if (info.extra) {
+      // A link on demand: say so, and keep it out of the mesh.
+      this.#send(peer, {
+        t: "hello",
+        entry: this.#roster.self,
+        degree: this.#neighbours.size,
+        wantRoster: false,
+        extra: true,
+      });
+      return;
+    }
     this.#pending.delete(peer);
     const n: Neighbour = {
       inbound: info.inbound,
@@ -282,6 +301,12 @@ export class OverlayNode {
     // was split, or it was spreading while this link formed) crosses now, not at the next
     // digest round.
     if (this.#hasRoster) this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
+    // Likewise for recent broadcasts: a member that was between links when one passed
+    // grafts it from its new neighbour.
+    const recent = [...this.#appCache.keys()].filter((id) =>
+      (this.#seenApp.get(id) ?? 0) - this.#o.seenMs > now - RECENT_MS
+    ).slice(-IHAVE_MAX);
+    if (recent.length > 0) this.#send(peer, { t: "ihave", ids: recent });
     if (this.#neighbours.size > this.#o.maxDegree) n.refuseAt = now + REFUSE_WAIT_MS;
   }
 
@@ -343,7 +368,7 @@ export class OverlayNode {
         if (msg.last) this.#hasRoster = true;
         return this.#maintain(now);
       case "prune":
-        this.#backoff.set(from, now + BACKOFF_MS);
+        this.#backoff.set(from, now + PRUNE_BACKOFF_MS);
         for (const entry of msg.peers) {
           if (!this.#verifyEntry(entry)) continue;
           this.#changed(this.#roster.applyAlive(entry), now);
@@ -480,6 +505,12 @@ export class OverlayNode {
       this.#drop(from);
       return;
     }
+    if (msg.extra) {
+      // The other side opened this link on demand: not a neighbour (no prune, no gossip).
+      this.#neighbours.delete(from);
+      this.#maintain(now);
+      return;
+    }
     n.hello = true;
     n.degree = msg.degree;
     // A hello works as the alive rumor of its sender: a newcomer's first neighbours spread
@@ -488,6 +519,18 @@ export class OverlayNode {
     const id = rumorId(rumor);
     if (!this.#roster.knows(id)) this.#accept(from, id, rumor, 0, now);
     if (msg.wantRoster) this.#sendItems(from, this.#roster.items(), true);
+    if (n.refuseAt !== undefined && msg.degree <= this.#o.lowDegree) {
+      // An under-linked member is taken in at our cap by dropping a neighbour that can spare
+      // the link (HyParView's join): refusing it could leave it, or a group of newcomers,
+      // cut off while everyone else is full.
+      const spare = [...this.#neighbours].find(([peer, other]) =>
+        peer !== from && other.hello && other.degree > this.#o.lowDegree + 1
+      );
+      if (spare) {
+        n.refuseAt = undefined;
+        this.#prune(spare[0]);
+      }
+    }
     if (n.refuseAt !== undefined) this.#prune(from);
     else this.#maintain(now);
   }

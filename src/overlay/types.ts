@@ -60,9 +60,11 @@ export type Rumor =
 export type OverlayMessage =
   /**
    * First message on every new link, both ways: our entry, how many neighbours we have,
-   * and whether we need the whole roster (a newcomer does).
+   * and whether we need the whole roster (a newcomer does). `extra` marks a link opened on
+   * demand (a direct message to a member that is not a neighbour): it is not part of the
+   * mesh and counts against nobody's degree.
    */
-  | { t: "hello"; entry: MemberEntry; degree: number; wantRoster: boolean }
+  | { t: "hello"; entry: MemberEntry; degree: number; wantRoster: boolean; extra?: boolean }
   /** Part of a roster (a snapshot for a newcomer, or the answer to a digest pull). */
   | { t: "roster"; entries: RosterItem[]; last: boolean }
   /** "I am full / I drop you: try these members instead" (peer exchange). */

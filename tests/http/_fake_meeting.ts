@@ -46,6 +46,7 @@ export function participant(peerId: string, name: string, extra: Partial<Partici
     discoveredAt: now - 1000,
     connectedAt: now - 900,
     unacknowledged: 0,
+    linked: true,
     ...extra,
   } satisfies Participant;
 }

@@ -40,6 +40,7 @@ export class FakeMember extends EventTarget {
       discoveredAt: 0,
       connectedAt: 0,
       unacknowledged: 0,
+      linked: true,
     }));
   }
 
