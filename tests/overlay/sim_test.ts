@@ -24,7 +24,6 @@ Deno.test("OverlayNode in the simulator: 500 members, churn, broadcasts: complet
     broadcastBytes: [1_024, 16_384],
     drainMs: 40_000,
     rosterChecks: 500,
-    wallBudgetMs: 120_000,
   }, estimateMessageBytes);
   const m = r.metrics;
   assert(r.finished, `the run hit its wall-clock budget after ${r.wallSeconds.total} s`);
