@@ -461,19 +461,27 @@ export class Metrics implements NetworkObserver {
 
   /**
    * Close every tracker (call at the end) and summarize.
+   * @param cut Whether the wall-clock budget cut the run short.
    * @returns The results.
    */
-  finish(): MetricsResult {
+  finish(cut = false): MetricsResult {
     this.window(null);
     const now = this.#net.now;
-    for (const t of this.#newcomers) this.newcomersDone.push({ phase: t.phase, ms: null });
-    this.#newcomers = [];
-    for (const [k, t] of this.#joins) this.joinsDone.push(t), this.#joins.delete(k);
-    for (const [k, t] of this.#gone) {
-      this.goneDone.push({ ...t, kind: this.#goneKind.get(t.slot)! });
-      this.#gone.delete(k);
+    // Trackers still open: failures when the run ended normally (they had the drain window);
+    // left out when the wall-clock budget cut the run short.
+    const open = this.open;
+    if (!cut) {
+      for (const t of this.#newcomers) this.newcomersDone.push({ phase: t.phase, ms: null });
+      for (const t of this.#joins.values()) this.joinsDone.push(t);
+      for (const t of this.#gone.values()) {
+        this.goneDone.push({ ...t, kind: this.#goneKind.get(t.slot)! });
+      }
+      for (const t of this.#broadcasts.values()) this.broadcastsDone.push(t);
     }
-    for (const [k, t] of this.#broadcasts) this.broadcastsDone.push(t), this.#broadcasts.delete(k);
+    this.#newcomers = [];
+    this.#joins.clear();
+    this.#gone.clear();
+    this.#broadcasts.clear();
     const byPhase = <T extends { phase: string }>(list: T[]) => {
       const out = new Map<string, T[]>();
       for (const x of list) {
@@ -544,6 +552,7 @@ export class Metrics implements NetworkObserver {
     });
     return {
       endedAtMs: now,
+      openAtCut: cut ? open : 0,
       newcomers,
       joins,
       gone,
@@ -579,6 +588,8 @@ export class Metrics implements NetworkObserver {
 /** Summaries of one run's metrics. */
 export interface MetricsResult {
   endedAtMs: number;
+  /** Trackers still open when the wall-clock budget cut the run (left out of the results). */
+  openAtCut: number;
   /** Newcomer holds every member that was live when it joined, per phase. */
   newcomers: Record<string, { events: number; ms: Stats; never: number }>;
   /** A join seen by 99% / 100% of the members, per phase. */

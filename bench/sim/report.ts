@@ -174,7 +174,14 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
         } / ${w.build} / ${w.settle} / ${w.quiet} / ${w.churn} / ${w.drain} / **${w.total} s**`;
       }).join(" | ")
     } |`,
-    `| virtual time | ${docs.map((d) => `${d.virtualSeconds} s`).join(" | ")} |`,
+    `| virtual time | ${
+      docs.map((d) =>
+        `${d.virtualSeconds} s` +
+        (d.finished
+          ? ""
+          : ` (**cut by the wall-clock budget**; ${d.metrics.openAtCut} trackers open)`)
+      ).join(" | ")
+    } |`,
     `| events processed | ${docs.map((d) => int(d.counters.events)).join(" | ")} |`,
     `| peak heap | ${docs.map((d) => `${int(d.heapMiB)} MiB`).join(" | ")} |`,
     `| members spawned / crashed / left | ${

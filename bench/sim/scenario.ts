@@ -267,7 +267,7 @@ export function runScenario(
   const roster = checkRosters(net, o.rosterChecks, metrics.settledMs);
   wall.check = Math.round((performance.now() - t0) / 100) / 10;
   wall.total = Math.round((performance.now() - wallStart) / 100) / 10;
-  const result = metrics.finish();
+  const result = metrics.finish(stopped);
   const { messageBytes: _, ...network } = netOptions;
   const { log: _log, network: _n, ...rest } = o;
   return {
