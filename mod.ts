@@ -43,7 +43,29 @@ export {
 export type { StunAddress } from "./src/stun.ts";
 export { ICE_SERVERS_PROTOCOL } from "./src/ice_servers.ts";
 export type { LinkState } from "./src/peer_link.ts";
-export type { RendezvousOptions, RendezvousStats } from "./src/rendezvous.ts";
+export {
+  ENOUGH_ENTRY_POINTS,
+  type LookupOptions,
+  type RendezvousOptions,
+  type RendezvousStats,
+} from "./src/rendezvous.ts";
+export {
+  PROVIDER_TTL_MS,
+  PROVIDERS_ANSWERED,
+  PROVIDERS_KEPT,
+  RECORDS_KEPT_PER_SCOPE,
+  type RendezvousLimits,
+  type ResolvedRendezvousLimits,
+  resolveRendezvousLimits,
+} from "./src/rendezvous/limits.ts";
+export {
+  ANNOUNCE_EPOCH_MS,
+  announcerDecision,
+  type AnnouncerInput,
+  type AnnouncerReason,
+  ANNOUNCERS_TARGET,
+} from "./src/rendezvous/announcers.ts";
+export type { RendezvousDatastoreStats } from "./src/rendezvous/rendezvous_datastore.ts";
 export type { OverlayOptions } from "./src/overlay/types.ts";
 export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";
 export {

@@ -4,6 +4,8 @@
  *
  *     deno task bench                 # full run; updates BENCHMARKS.md and bench/results/
  *     deno task bench --quick         # short smoke run (< 10 min on 2 cores); bench/results/quick/
+ *     deno task bench --only=6c       # part 6c alone (records on DHT servers, with and without
+ *                                     # the servers' limits); bench/results/records.json
  *     deno task bench --json          # also print all results as JSON on stdout
  *     deno task bench --only=1,3      # only some parts (1 join, 2 browser, 3 dial,
  *                                     # 4 throughput, 5 memory, 6 scale, 7 sim);
@@ -16,7 +18,7 @@
  * @module
  */
 import { freshNpmBuild } from "./_node_build.ts";
-import { type BenchResults, markdownTables, writePlots } from "./_report.ts";
+import { type BenchResults, markdownTables, recordsTable, writePlots } from "./_report.ts";
 import { BENCH_DIR, machineInfo, progress, ROOT } from "./_util.ts";
 import { runBrowser } from "./browser.ts";
 import { runDial } from "./dial.ts";
@@ -30,15 +32,22 @@ const args = Deno.args;
 const quick = args.includes("--quick");
 const json = args.includes("--json");
 const replot = args.includes("--replot");
+const onlyRecords = args.includes("--only=6c");
+const onlyBig = args.includes("--only=6b");
 const PART_NAMES = ["join", "browser", "dial", "throughput", "memory", "scale", "sim"] as const;
-const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",").map((x) =>
-  PART_NAMES.indexOf(x as typeof PART_NAMES[number]) + 1 || Number(x)
-);
+const only = onlyRecords || onlyBig
+  ? undefined
+  : args.find((a) => a.startsWith("--only="))?.slice(7).split(",").map((x) =>
+    PART_NAMES.indexOf(x as typeof PART_NAMES[number]) + 1 || Number(x)
+  );
 const unknown = args.filter((a) =>
   !["--quick", "--json", "--replot"].includes(a) && !a.startsWith("--only=")
 );
 if (unknown.length > 0 || args.includes("--help")) {
-  console.error("usage: deno task bench [--quick] [--json] [--only=1,2,3,4,5,6,7] [--replot]");
+  console.error(
+    "usage: deno task bench [--quick] [--json] [--only=1,2,3,4,5,6,7 | --only=sim | --only=6b | " +
+      "--only=6c] [--replot]",
+  );
   Deno.exit(unknown.length > 0 ? 2 : 0);
 }
 const want = (part: number) => !only || only.includes(part);
@@ -61,6 +70,7 @@ const CONFIG = quick
     bigN: [20, 50],
     discoveryN: [],
     records: [{ records: 500, servers: 5 }],
+    recordsOnly: [{ records: 500, servers: 5, caps: false }, { records: 500, servers: 5 }],
     concurrency: 8,
     // About 10 s of wall clock on 2 cores.
     sim: { members: 300, quietMs: 10_000, churnMs: 30_000, drainMs: 30_000, churnPerMinute: 0.05 },
@@ -84,6 +94,11 @@ const CONFIG = quick
     bigN: [50, 100],
     discoveryN: [50, 100, 200, 500, 1000],
     records: [{ records: 10000, servers: 20 }],
+    // --only=6c: the same without the servers' limits first (kad-dht alone: the "before").
+    recordsOnly: [
+      { records: 10000, servers: 20, caps: false },
+      { records: 10000, servers: 20 },
+    ],
     concurrency: 16,
     // About 90 s of wall clock on 2 cores; 5,000 and 10,000 members: `deno task sim`.
     sim: { members: 1_000 },
@@ -92,6 +107,62 @@ const CONFIG = quick
 
 const outDir = quick ? `${BENCH_DIR}results/quick/` : `${BENCH_DIR}results/`;
 await Deno.mkdir(outDir, { recursive: true });
+
+if (onlyBig) {
+  // Part 6b alone (one meeting of N peers over the overlay, real WebRTC, one process); its
+  // own file, like --only=6c.
+  const t0 = performance.now();
+  const scale = await runScale({
+    meetings: [],
+    discoveryMeetings: [],
+    bigN: CONFIG.bigN,
+    discoveryN: [],
+    records: [],
+    concurrency: CONFIG.concurrency,
+    joinRate: 5,
+    timeoutMs: (n) => Math.max(120_000, n * 4_000),
+  });
+  const saved = {
+    mode: quick ? "quick" : "full",
+    command: `deno task bench ${args.join(" ")}`.trim(),
+    startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+    machine: await machineInfo(),
+    durationSeconds: Math.round((performance.now() - t0) / 1000),
+    big: scale.big,
+  };
+  await Deno.writeTextFile(`${outDir}overlay_6b.json`, JSON.stringify(saved, null, 1) + "\n");
+  progress("bench", `wrote ${outDir.replace(ROOT, "")}overlay_6b.json`);
+  console.log(JSON.stringify(scale.big, null, 1));
+  Deno.exit(0);
+}
+if (onlyRecords) {
+  // Part 6c alone, with and without the servers' limits; its own file, so that the last full
+  // run's results (and the tables in BENCHMARKS.md made from them) stay as they are.
+  const t0 = performance.now();
+  const scale = await runScale({
+    meetings: [],
+    discoveryMeetings: [],
+    bigN: [],
+    discoveryN: [],
+    records: CONFIG.recordsOnly,
+    concurrency: CONFIG.concurrency,
+    joinRate: 5,
+    timeoutMs: () => 900_000,
+  });
+  const saved = {
+    mode: quick ? "quick" : "full",
+    command: `deno task bench ${args.join(" ")}`.trim(),
+    startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+    machine: await machineInfo(),
+    durationSeconds: Math.round((performance.now() - t0) / 1000),
+    records: scale.records,
+  };
+  await Deno.writeTextFile(`${outDir}records.json`, JSON.stringify(saved, null, 1) + "\n");
+  progress("bench", `wrote ${outDir.replace(ROOT, "")}records.json`);
+  if (json) console.log(JSON.stringify(saved));
+  else console.log(recordsTable(scale.records).join("\n"));
+  Deno.exit(0);
+}
 /** Write plots, results.md and (full runs of every part) the tables in BENCHMARKS.md. */
 async function report(results: BenchResults, updateDoc: boolean): Promise<string> {
   const plots = await writePlots(results, outDir);

@@ -12,6 +12,13 @@ import { BootstrapError } from "./errors.ts";
 import { advertiseIceServers } from "./ice_servers.ts";
 import { type BootstrapLibp2p, createBootstrapLibp2p } from "./node.ts";
 import { type ComponentLogger, silentLogger } from "./logger.ts";
+import type { RendezvousLimits } from "./rendezvous/limits.ts";
+import {
+  RendezvousDatastore,
+  type RendezvousDatastoreStats,
+} from "./rendezvous/rendezvous_datastore.ts";
+import { MemoryDatastore } from "datastore-core";
+import { serveEntryPoints } from "./rendezvous/entry_points.ts";
 
 /** Options of {@linkcode startBootstrapNode}. */
 export interface BootstrapNodeOptions {
@@ -31,10 +38,20 @@ export interface BootstrapNodeOptions {
    */
   privateKey?: Uint8Array;
   /**
-   * Where DHT and provider records are kept (an `interface-datastore` Datastore).
+   * Where DHT and provider records are kept (an `interface-datastore` Datastore). It is used
+   * through meshmeet's per-key limits (`rendezvousLimits`).
    * @default {in memory}
    */
   datastore?: unknown;
+  /**
+   * What the DHT server keeps and answers per key: at most `providersAnswered` providers
+   * per answer (a fresh random subset), `providersKept` per key (the oldest go),
+   * providers younger than `providerTtlMs`, and `recordsKeptPerScope` presence records
+   * per meeting. kad-dht alone keeps and answers every provider (see
+   * `rendezvous/rendezvous_datastore.ts`).
+   * @default {{ providersAnswered: 64, providersKept: 256, providerTtlMs: 300_000, recordsKeptPerScope: 512 }}
+   */
+  rendezvousLimits?: RendezvousLimits;
   /**
    * Limits of one relayed connection (relayed meetings are the last resort).
    * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
@@ -67,6 +84,8 @@ export interface BootstrapNode extends AsyncDisposable {
   readonly libp2p: BootstrapLibp2p;
   /** When it started (ms since the epoch). */
   readonly startedAt: number;
+  /** What the DHT server's limits did so far (answers made, entries left out or dropped). */
+  readonly rendezvousStats: RendezvousDatastoreStats;
   /** Stop listening and close every connection. Idempotent. */
   stop(): Promise<void>;
 }
@@ -90,13 +109,19 @@ export async function startBootstrapNode(
 ): Promise<BootstrapNode> {
   options.signal?.throwIfAborted();
   const log = (options.logger ?? silentLogger).forComponent("meshmeet:bootstrap");
+  const given = options.datastore as Datastore | undefined;
+  const datastore = given instanceof RendezvousDatastore
+    ? given
+    : new RendezvousDatastore(given ?? new MemoryDatastore(), options.rendezvousLimits);
   const libp2p = await createBootstrapLibp2p({
     privateKey: options.privateKey ? privateKeyFromProtobuf(options.privateKey) : undefined,
     listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
     announce: options.announce,
-    datastore: options.datastore as Datastore | undefined,
+    datastore,
     relayLimits: options.relayLimits,
   });
+  // Newcomers of large meetings ask for a few presence records in one round trip.
+  await serveEntryPoints(libp2p, datastore);
   if (options.iceServers && options.iceServers.length > 0) {
     await advertiseIceServers(libp2p, options.iceServers);
   }
@@ -123,6 +148,7 @@ export async function startBootstrapNode(
     addresses,
     libp2p,
     startedAt: Date.now(),
+    rendezvousStats: datastore.stats,
     stop,
     [Symbol.asyncDispose]: stop,
   };

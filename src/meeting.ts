@@ -45,6 +45,9 @@ import type {
   SelfInfo,
 } from "./meeting_types.ts";
 
+/** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
+const ENTRY_POINTS = 8;
+
 /** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
 const MAX_ON_DEMAND = 8;
 /** A link outside the mesh closes after this long without application traffic. */
@@ -274,7 +277,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       refuse: (peerId) => this.#refuse(peerId),
     });
     this.#rendezvous = new Rendezvous({
+      // With the overlay a lookup needs a few verified entry points, not every record; and
+      // in a large meeting only a rotating subset keeps its record fresh.
+      ...(options.overlay !== false ? { lookupEnough: ENTRY_POINTS } : {}),
       ...options.rendezvous,
+      rosterSize: () => this.#overlay?.node.rosterSize() ?? 1,
       libp2p: components.libp2p,
       keys: components.keys,
       privateKey: components.privateKey,
@@ -292,8 +299,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         this.#links.has(peerId) || this.#connector.dialing(peerId) ||
         this.#overlay?.node.has(peerId) === true,
     });
-    if (options.overlay) {
-      this.#overlay = this.#startOverlay(options.overlay);
+    if (options.overlay !== false) {
+      this.#overlay = this.#startOverlay(options.overlay ?? true);
       this.#contactWatcher = new RelayAddressWatcher({
         libp2p: components.libp2p,
         onChange: () => this.#overlay?.updateContact(this.#presenceInfo().addresses),
@@ -394,7 +401,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * join order; with it, every member of the roster (`linked` tells the neighbours).
    */
   get participants(): Participant[] {
-    if (this.#overlay) {
+    if (this.#overlay && !this.left) {
       return this.#overlay.node.members().map((e) => this.#memberSnapshot(e.peerId)!);
     }
     return this.neighbours;
@@ -1015,9 +1022,12 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (this.left) return;
     this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
     this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
-    if (this.#overlay) {
-      // The overlay decides whether to link again (a pruned link is not a failure).
-      this.#remove(link, "timeout");
+    if (
+      this.#overlay &&
+      (this.#overlay.wasPruned(link.peerId) || !this.#overlay.node.isNeighbour(link.peerId))
+    ) {
+      // Closed on purpose (a prune, or a link outside the mesh): not a failure, no redial.
+      this.#remove(link, "left");
       return;
     }
     // The lower peer id dials again; the higher one knocks so the lower one notices soon.
@@ -1030,6 +1040,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (this.#overlay) {
       // Links outside the mesh (opened on demand) close once idle.
       for (const [peerId, link] of this.#links) {
+        // The mesh prefers low-RTT neighbours when it drops one (src/overlay/node.ts).
+        if (link.rtt !== undefined) this.#overlay.setRtt(peerId, link.rtt);
         if (this.#overlay.node.isNeighbour(peerId) || this.#connector.dialing(peerId)) continue;
         if (now - (this.#lastUsed.get(peerId) ?? 0) > ON_DEMAND_IDLE_MS) this.#remove(link, "left");
       }

@@ -43,9 +43,9 @@ export interface Participant {
   /** Messages sent to it that are not acknowledged yet. */
   unacknowledged: number;
   /**
-   * Whether we hold a link to it. Without the overlay every participant is linked; with
-   * it (`overlay` option) the roster holds every member and only neighbours are linked
-   * (a member we hold no link to has state `closed`).
+   * Whether we hold a link to it. The roster holds every member and only neighbours are
+   * linked (a member we hold no link to has state `closed`); with `overlay: false` every
+   * participant is linked.
    */
   linked: boolean;
 }
@@ -192,8 +192,9 @@ export interface MeetingStats {
 /** Timers and limits of a meeting (all optional). */
 export interface MeetingOptions {
   /**
-   * Most participants to connect to directly (the target degree). Meetings up to this size
-   * are a full mesh; further participants are discovered but not dialed.
+   * With `overlay: false` only: most participants to connect to directly. Meetings up to
+   * this size are a full mesh; further participants are discovered but not dialed. (The
+   * overlay's own bounds are `overlay.lowDegree` … `overlay.maxDegree`.)
    * @default {32}
    */
   maxPeers?: number;
@@ -289,11 +290,12 @@ export interface MeetingOptions {
    */
   on?: { [K in keyof MeetingEventMap]?: (event: MeetingEventMap[K]) => void };
   /**
-   * Experimental: run the meeting over the overlay (`src/overlay/`): a bounded mesh of
-   * links, a signed roster every member holds, broadcasts relayed through the mesh. `true`
-   * for its defaults (degree 6–12, cap 16), or its options. Off by default for now: every
-   * participant is then linked to every other, up to `maxPeers`.
-   * @default {false}
+   * The overlay (`src/overlay/`): a bounded mesh of links, a signed roster every member
+   * holds, broadcasts relayed through the mesh. On by default with its defaults (degree
+   * 6–12, cap 16; a meeting of up to 17 is a full mesh); pass its options to tune it, or
+   * `false` for the earlier design (every participant linked to every other, up to
+   * `maxPeers`, nothing relayed).
+   * @default {true}
    */
   overlay?: boolean | OverlayOptions;
 }

@@ -13,6 +13,9 @@
  * - Per-IP inbound connection limits are raised on servers: many peers may share one
  *   address (NAT, loopback).
  * - `ping` allows 8 outbound streams; the default of 1 collides with kad-dht's own pings.
+ * - Servers keep their DHT state in a {@linkcode RendezvousDatastore}, which bounds what
+ *   they keep and answer per key (64 random fresh providers per answer, 256 kept per key,
+ *   512 presence records per meeting); kad-dht itself keeps and answers every provider.
  *
  * @module
  */
@@ -31,6 +34,9 @@ import {
 } from "@libp2p/circuit-relay-v2";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
+import { MemoryDatastore } from "datastore-core";
+import { RendezvousDatastore } from "./rendezvous/rendezvous_datastore.ts";
+import { PROVIDER_TTL_MS, type RendezvousLimits } from "./rendezvous/limits.ts";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import {
@@ -86,7 +92,7 @@ export function dialableDhtAddresses(peer: PeerInfo): PeerInfo {
   };
 }
 
-function _dht(clientMode: boolean) {
+function _dht(clientMode: boolean, providerTtlMs = PROVIDER_TTL_MS) {
   return kadDHT({
     protocol: DHT_PROTOCOL,
     clientMode,
@@ -96,8 +102,15 @@ function _dht(clientMode: boolean) {
     peerInfoMapper: clientMode ? dialableDhtAddresses : passthroughMapper,
     validators: { meshmeet: validateDhtRecord },
     selectors: { meshmeet: selectDhtRecord },
-    // Providers of a meeting are its participants: keep them an hour, not 48 h.
-    providers: { provideValidity: 60 * 60 },
+    // Servers: kad-dht's sweep deletes provider entries past this age (default 48 h, once an
+    // hour), so a topic nobody announces any more is forgotten. Its `providers.provideValidity`
+    // option, set here before, is read by nothing in kad-dht 16.4.5; answers leave expired
+    // entries out through RendezvousDatastore, which also deletes them on the way.
+    // The sweep's interval is a setTimeout delay: above 2^31 - 1 ms it would fire at once, and
+    // again and again (a sweep over every provider entry each time): at most an hour.
+    ...(clientMode ? {} : {
+      reprovide: { validity: providerTtlMs, interval: Math.min(providerTtlMs, 3_600_000) },
+    }),
   });
 }
 
@@ -185,8 +198,16 @@ export interface BootstrapLibp2pInit {
   announce?: string[];
   /** Other bootstrap nodes to join (so several servers form one DHT). */
   peers?: string[];
-  /** Where DHT records and provider records are kept (in memory when omitted). */
+  /**
+   * Where DHT records and provider records are kept (in memory when omitted). It is wrapped
+   * in a {@linkcode RendezvousDatastore} with `rendezvousLimits` unless it is one already.
+   */
   datastore?: Datastore;
+  /**
+   * What the DHT server keeps and answers per key (see `rendezvous/limits.ts`).
+   * @default {{ providersAnswered: 64, providersKept: 256, providerTtlMs: 300_000, recordsKeptPerScope: 512 }}
+   */
+  rendezvousLimits?: RendezvousLimits;
   /**
    * Most relay reservations held at once.
    * @default {1024}
@@ -216,10 +237,13 @@ export interface BootstrapLibp2pInit {
 export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<BootstrapLibp2p> {
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   const limits = init.relayLimits ?? {};
+  const datastore = init.datastore instanceof RendezvousDatastore
+    ? init.datastore
+    : new RendezvousDatastore(init.datastore ?? new MemoryDatastore(), init.rendezvousLimits);
   return await createLibp2p({
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
-    datastore: init.datastore,
+    datastore,
     transports: [
       ...listenTransports(),
       // For browsers on https pages (see webRtcDirectListenTransport), when asked for.
@@ -238,7 +262,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
     services: {
       identify: identify(),
       ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 64 }),
-      dht: _dht(false),
+      dht: _dht(false, datastore.limits.providerTtlMs),
       relay: circuitRelayServer({
         maxInboundHopStreams: 1024,
         maxOutboundStopStreams: 1024,

@@ -13,6 +13,13 @@
  *   `maxIntervalMs`. Newcomers find everyone with their own first lookup and knock (see
  *   `meeting.ts`), so existing members need not poll fast: this avoids the O(N²)
  *   everyone-polls-everyone pattern measured in LAB.md.
+ * - At scale (issue 11): DHT servers answer at most 64 random fresh providers per key
+ *   (`rendezvous/rendezvous_datastore.ts`); a lookup asked for `enough` entry points first
+ *   asks the connected servers for a few records in one round trip each
+ *   (`rendezvous/entry_points.ts`), then falls back to providers and GETs, and stops once
+ *   it has verified that many; in a meeting larger than `announcers` only a
+ *   rotating subset of about that many members announces in each epoch
+ *   (`rendezvous/announcers.ts`; the meeting's size comes from `rosterSize`).
  *
  * @module
  */
@@ -23,8 +30,20 @@ import type { ParticipantLibp2p } from "./node.ts";
 import { openPresence, type Presence, type PresenceInfo, sealPresence } from "./presence.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { Logger } from "./logger.ts";
-import { Limiter } from "./_limiter.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
+import {
+  ANNOUNCE_EPOCH_MS,
+  announcerDecision,
+  ANNOUNCERS_TARGET,
+} from "./rendezvous/announcers.ts";
+import {
+  ENTRY_POINTS_ANSWERED,
+  entryPointServers,
+  fetchEntryPoints,
+} from "./rendezvous/entry_points.ts";
+
+/** How many verified entry points a newcomer of a large meeting needs from the DHT. */
+export const ENOUGH_ENTRY_POINTS = 8;
 
 /** Timers of the rendezvous. */
 export interface RendezvousOptions {
@@ -43,6 +62,33 @@ export interface RendezvousOptions {
    * @default {30_000}
    */
   maxIntervalMs?: number;
+  /**
+   * Members that announce in one epoch of a meeting larger than this (see
+   * `rendezvous/announcers.ts`); everyone announces in a smaller meeting.
+   * @default {32}
+   */
+  announcers?: number;
+  /**
+   * Length of one announcer epoch in ms (a newcomer announces throughout its first).
+   * @default {60_000}
+   */
+  announceEpochMs?: number;
+  /**
+   * Stop a lookup once this many new participants are verified (lookups that are not given
+   * their own `enough`); `undefined` fetches the record of every provider answered.
+   * @default {undefined}
+   */
+  lookupEnough?: number;
+}
+
+/** Options of one {@linkcode Rendezvous.lookup}. */
+export interface LookupOptions {
+  /**
+   * Stop once this many new participants are verified (e.g. {@linkcode ENOUGH_ENTRY_POINTS}
+   * for a newcomer of a large meeting, whose roster then comes through the mesh).
+   * @default {the rendezvous' `lookupEnough`: every provider answered}
+   */
+  enough?: number;
 }
 
 /** Counters of the rendezvous. */
@@ -55,8 +101,14 @@ export interface RendezvousStats {
   recordsRejected: number;
   /** Announcements made. */
   announcements: number;
+  /** Announcement rounds skipped because this member was not an announcer of the epoch. */
+  announcementsSkipped: number;
   /** Duration of the last lookup in ms. */
   lastLookupMs: number;
+  /** Presence records the last lookup started to fetch (DHT GETs). */
+  lastLookupFetches: number;
+  /** New participants the last lookup verified from servers' entry-point answers. */
+  lastLookupServed: number;
 }
 
 /** Everything the rendezvous needs. */
@@ -75,6 +127,22 @@ export interface RendezvousInit extends RendezvousOptions {
   wantMore: () => boolean;
   /** Whether a peer is already handled (its record need not be fetched). */
   isKnown: (peerId: string) => boolean;
+  /**
+   * How many members the meeting has, itself included (decides whether this member is an
+   * announcer; see `rendezvous/announcers.ts`).
+   * @default {() => 1 (everyone announces, as in a small meeting)}
+   */
+  rosterSize?: () => number;
+  /**
+   * The clock of the announcer choice (ms).
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * When this member joined (ms, same clock): it announces throughout its first epoch.
+   * @default {when start() is called}
+   */
+  joinedAt?: number;
   /** Logger. */
   log: Logger;
 }
@@ -102,7 +170,10 @@ export class Rendezvous {
     recordsAccepted: 0,
     recordsRejected: 0,
     announcements: 0,
+    announcementsSkipped: 0,
     lastLookupMs: 0,
+    lastLookupFetches: 0,
+    lastLookupServed: 0,
   };
   #init: RendezvousInit;
   #ttl: number;
@@ -116,9 +187,9 @@ export class Rendezvous {
   #announceTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   #lookupInFlight: Promise<number> | undefined;
-  readonly #fetches = new Limiter(16);
   #controller = new AbortController();
   #relayWatcher: RelayAddressWatcher;
+  #startedAt = 0;
 
   /** @param init Node, keys, callbacks and timers. */
   constructor(init: RendezvousInit) {
@@ -154,9 +225,14 @@ export class Rendezvous {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#startedAt = this.#init.joinedAt ?? (this.#init.now ?? Date.now)();
     this.#relayWatcher.start();
     await this.announce();
     this.#announceTimer = setInterval(() => {
+      if (!this.isAnnouncer()) {
+        this.stats.announcementsSkipped++;
+        return;
+      }
       void this.announce().catch((err) => this.#init.log.error("re-announce failed", err));
     }, Math.max(1000, this.#ttl / 3));
     // A lookup that started before the announcement may have missed a peer that announced
@@ -173,6 +249,24 @@ export class Rendezvous {
     this.#controller.abort();
     clearTimeout(this.#lookupTimer);
     clearInterval(this.#announceTimer);
+  }
+
+  /**
+   * Whether this member keeps its DHT entries fresh now: always in a meeting of up to
+   * `announcers` members and during its first epoch, else when chosen for the epoch.
+   *
+   * @returns Whether the next announcement round announces.
+   */
+  isAnnouncer(): boolean {
+    const now = (this.#init.now ?? Date.now)();
+    return announcerDecision({
+      selfId: this.#init.libp2p.peerId.toString(),
+      rosterSize: this.#init.rosterSize?.() ?? 1,
+      now,
+      joinedAt: this.#init.joinedAt ?? (this.#running ? this.#startedAt : now),
+      target: this.#init.announcers ?? ANNOUNCERS_TARGET,
+      epochMs: this.#init.announceEpochMs ?? ANNOUNCE_EPOCH_MS,
+    }).announce;
   }
 
   /** Look up again soon (something changed, e.g. a peer left). */
@@ -245,39 +339,142 @@ export class Rendezvous {
   }
 
   /**
-   * Run one lookup now.
+   * Run one lookup now (or join the one in flight).
    *
+   * @param options `enough`: stop once that many new participants are verified.
    * @returns How many new participants were found.
+   * @throws {RangeError} When `enough` is not a positive integer.
    */
-  lookup(): Promise<number> {
-    this.#lookupInFlight ??= this.#lookup().finally(() => this.#lookupInFlight = undefined);
+  lookup(options: LookupOptions = {}): Promise<number> {
+    const enough = options.enough ?? this.#init.lookupEnough;
+    if (enough !== undefined && (!Number.isSafeInteger(enough) || enough < 1)) {
+      return Promise.reject(
+        new RangeError(`Cannot look up: enough is ${enough}; use a positive integer`),
+      );
+    }
+    this.#lookupInFlight ??= this.#lookup(enough).finally(() => this.#lookupInFlight = undefined);
     return this.#lookupInFlight;
   }
 
-  async #lookup(): Promise<number> {
+  async #lookup(enough: number | undefined): Promise<number> {
     const { libp2p, keys, log } = this.#init;
     const started = performance.now();
     const self = libp2p.peerId.toString();
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
+    // Aborted once `enough` are verified: the provider query and the GETs still running stop.
+    const done = new AbortController();
+    const signal = AbortSignal.any([
+      this.#controller.signal,
+      done.signal,
+      AbortSignal.timeout(10_000),
+    ]);
     const cid = await topicCid(keys.topicIdBytes);
-    const fetches: Promise<boolean>[] = [];
+    // Bounded: with one GET per provider all at once, a lookup among 500 records got about
+    // 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md). A lookup
+    // for `enough` keeps at most `enough + 4` GETs verified or running, so that a stale entry
+    // costs little time and a lookup among many providers fetches few of them.
+    const bound = enough === undefined ? 16 : Math.min(16, enough + 4);
+    const ceiling = enough === undefined ? Infinity : enough + 4;
+    const queue: string[] = [];
+    let found = 0;
+    let fetched = 0;
+    let running = 0;
+    let providersDone = false;
+    const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
+    // Records already tried (from the servers' answers): not fetched again.
+    const tried = new Set<string>([self]);
+    const pump = (): void => {
+      while (
+        !done.signal.aborted && !signal.aborted && queue.length > 0 && running < bound &&
+        found + running < ceiling
+      ) {
+        const id = queue.shift()!;
+        running++;
+        fetched++;
+        void this.#fetch(id, signal).catch(() => false).then((isNew) => {
+          running--;
+          if (isNew && ++found >= (enough ?? Infinity)) done.abort();
+          pump();
+        });
+      }
+      const idle = queue.length === 0 || done.signal.aborted || signal.aborted;
+      if (running === 0 && (providersDone || done.signal.aborted) && idle) finish();
+    };
     this.stats.lookups++;
+    this.stats.lastLookupServed = 0;
+    if (enough !== undefined) {
+      const served = await this.#fromServers(enough, tried, signal);
+      this.stats.lastLookupServed = served;
+      found += served;
+      if (found >= enough) done.abort();
+    }
     try {
+      if (done.signal.aborted) throw done.signal.reason;
       for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) {
         const id = provider.id.toString();
-        if (id === self || this.#init.isKnown(id)) continue;
-        // Bounded: with one GET per provider all at once, a lookup among 500 records got
-        // about 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md).
-        fetches.push(this.#fetches.run(() => this.#fetch(id, signal), signal).catch(() => false));
+        if (tried.has(id) || this.#init.isKnown(id)) continue;
+        tried.add(id);
+        queue.push(id);
+        pump();
+        if (done.signal.aborted) break;
       }
     } catch (err) {
-      if (!this.#controller.signal.aborted) log(`lookup ended early: ${(err as Error).message}`);
+      if (!this.#controller.signal.aborted && !done.signal.aborted) {
+        log(`lookup ended early: ${(err as Error).message}`);
+      }
     }
-    const found = (await Promise.all(fetches)).filter(Boolean).length;
+    providersDone = true;
+    pump();
+    await finished;
     this.stats.lastLookupMs = performance.now() - started;
+    this.stats.lastLookupFetches = fetched;
     log(
-      `lookup found ${found} new of ${fetches.length} in ${this.stats.lastLookupMs.toFixed(0)} ms`,
+      `lookup found ${found} new of ${fetched} fetched (${fetched + queue.length} providers) in ${
+        this.stats.lastLookupMs.toFixed(0)
+      } ms${done.signal.aborted ? ` (stopped at enough = ${enough})` : ""}`,
     );
+    return found;
+  }
+
+  /**
+   * Ask up to three connected servers for entry points, in one round trip each, and verify
+   * what they hand out.
+   *
+   * @returns How many new participants were verified.
+   */
+  async #fromServers(enough: number, tried: Set<string>, signal: AbortSignal): Promise<number> {
+    const { libp2p, keys, log } = this.#init;
+    const servers = (await entryPointServers(libp2p).catch(() => []))
+      .sort(() => Math.random() - 0.5).slice(0, 3);
+    const max = Math.min(ENTRY_POINTS_ANSWERED, enough + 4);
+    const answers = await Promise.all(
+      servers.map((server) =>
+        fetchEntryPoints(
+          libp2p,
+          server,
+          keys.topicId,
+          max,
+          AbortSignal.any([
+            signal,
+            AbortSignal.timeout(3000),
+          ]),
+        )
+      ),
+    );
+    let found = 0;
+    for (const { peerId, record } of answers.flat()) {
+      if (found >= enough) break;
+      if (tried.has(peerId) || this.#init.isKnown(peerId)) continue;
+      tried.add(peerId);
+      const previous = this.#seen.get(peerId);
+      try {
+        const presence = await this.accept(peerId, record);
+        this.#init.onPresence(presence);
+        if (previous !== presence.record.seq) found++;
+      } catch (err) {
+        log(`rejected served record of ${peerId}: ${(err as Error).message}`);
+      }
+    }
+    log(`${servers.length} servers handed out ${answers.flat().length} records, ${found} new`);
     return found;
   }
 

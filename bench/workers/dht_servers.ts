@@ -10,8 +10,13 @@
  * to every key). Writing them directly instead of announcing them keeps the setup fast;
  * the newcomer's lookup that is measured runs over the network as usual.
  *
- * Ops: `start` ({ servers }) -> addresses of each; `populate` ({ code, count });
- * `cpuSeconds`.
+ * Writes go through each server's RendezvousDatastore, as kad-dht's own writes do, so the
+ * server's limits apply to them as to announcements (issue 11: 256 providers kept per key,
+ * 512 records per meeting, the newest). `start({ caps: false })` sets every limit to 10^9,
+ * the behaviour of kad-dht alone (every provider kept and answered): the "before" of 6c.
+ *
+ * Ops: `start` ({ servers, caps }) -> addresses of each; `populate` ({ code, count });
+ * `stats` -> each server's RendezvousDatastore counters; `cpuSeconds`.
  *
  * @module
  */
@@ -20,6 +25,7 @@ import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { Libp2pRecord } from "@libp2p/record";
 import { MemoryDatastore } from "datastore-core";
+import { RendezvousDatastore } from "../../src/rendezvous/rendezvous_datastore.ts";
 import { Key } from "interface-datastore";
 import { base32 } from "multiformats/bases/base32";
 import { type BootstrapNode, deriveTopicKeys, startBootstrapNode } from "../../mod.ts";
@@ -27,7 +33,15 @@ import { sealPresence } from "../../src/presence.ts";
 import { topicCid } from "../../src/rendezvous.ts";
 import { serve } from "./_serve.ts";
 
-const nodes: { boot: BootstrapNode; store: MemoryDatastore }[] = [];
+const nodes: { boot: BootstrapNode; store: RendezvousDatastore }[] = [];
+
+/** Limits that never bite: kad-dht's own behaviour. */
+const UNCAPPED = {
+  providersAnswered: 1e9,
+  providersKept: 1e9,
+  providerTtlMs: 1e12,
+  recordsKeptPerScope: 1e9,
+};
 
 function varint(n: number): Uint8Array {
   const out: number[] = [];
@@ -40,9 +54,12 @@ function varint(n: number): Uint8Array {
 }
 
 await serve({
-  async start(args: { servers: number }) {
+  async start(args: { servers: number; caps?: boolean }) {
     for (let i = 0; i < args.servers; i++) {
-      const store = new MemoryDatastore();
+      const store = new RendezvousDatastore(
+        new MemoryDatastore(),
+        args.caps === false ? UNCAPPED : {},
+      );
       const boot = await startBootstrapNode({
         listen: ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
         peers: nodes.slice(-3).map((n) => n.boot.addresses.find((a) => !a.includes("/ws"))!),
@@ -77,7 +94,8 @@ await serve({
       bytes += record.length;
       const recordKey = new Key(`/dht/record/${base32.baseEncode(keyBytes)}`, false);
       const providerKey = new Key(`${providerPrefix}/${id}`);
-      const time = varint(now);
+      // The time of the announcement (the server's clock, as kad-dht writes it).
+      const time = varint(Date.now());
       await Promise.all(nodes.map(async ({ boot, store }) => {
         await store.put(recordKey, record);
         await store.put(providerKey, time);
@@ -85,6 +103,9 @@ await serve({
       }));
     }
     return { count: args.count, recordBytes: bytes, ms: performance.now() - t0 };
+  },
+  stats() {
+    return nodes.map((n) => n.store.stats);
   },
   cpuSeconds() {
     const stat = Deno.readTextFileSync("/proc/self/stat");

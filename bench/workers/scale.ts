@@ -25,7 +25,11 @@ import { groupBootstrapAddresses } from "../../src/_bootstrap_addresses.ts";
 import { emit, serve } from "./_serve.ts";
 
 const LOOPBACK_RTC = { iceServers: [], bindAddress: "127.0.0.1" };
-const DEFAULT_MAX_PEERS = 32;
+/**
+ * 6b's target: with the overlay (the default) every member's roster holds all N − 1 others;
+ * links are bounded by the overlay (reported as `degree`), not by this number.
+ */
+const ROSTER_TARGET = Number.MAX_SAFE_INTEGER;
 
 interface Peer {
   meeting: number;
@@ -252,7 +256,7 @@ function isolation(peers: Peer[]) {
 function connectedComponents(peers: Peer[]): number {
   const ids = peers.filter((p) => p.id).map((p) => p.id!);
   const adj = new Map<string, string[]>();
-  for (const p of peers) if (p.id) adj.set(p.id, p.m!.participants.map((x) => x.peerId));
+  for (const p of peers) if (p.id) adj.set(p.id, p.m!.neighbours.map((x) => x.peerId));
   const seen = new Set<string>();
   let components = 0;
   for (const id of ids) {
@@ -437,6 +441,75 @@ async function discovery(args: ScenarioArgs) {
   return result;
 }
 
+/** One newcomer's lookup on a fresh Rendezvous, with time, traffic and why GETs failed. */
+async function measuredLookup(
+  libp2p: Awaited<ReturnType<typeof createParticipantLibp2p>>,
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>,
+  keys: Awaited<ReturnType<typeof deriveTopicKeys>>,
+  serverPid: number,
+  enough: number | undefined,
+) {
+  let accepted = 0;
+  let firstRecordMs = NaN;
+  let enoughMs = NaN;
+  // Why GETs fail: the rendezvous logs "no presence record for <id>: <reason>".
+  const reasons = new Map<string, number>();
+  const lookupErrors: string[] = [];
+  const logger = createLogger({
+    enabled: "bench:rendezvous",
+    sink: (line) => {
+      const early = /lookup ended early: (.*)$/.exec(line);
+      if (early) lookupErrors.push(early[1].slice(0, 200));
+      const m = /no presence record for \S+: (.*)$/.exec(line);
+      if (m) {
+        const reason = m[1].replace(/12D3\w+/g, "<peer>").slice(0, 120);
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      }
+    },
+  });
+  const tl = performance.now();
+  const rendezvous = new Rendezvous({
+    libp2p,
+    keys,
+    privateKey,
+    log: logger.forComponent("bench:rendezvous"),
+    selfInfo: (): PresenceInfo => ({
+      peerId: libp2p.peerId.toString(),
+      name: "newcomer",
+      joinedAt: Date.now(),
+      addresses: [],
+    }),
+    onPresence: () => {
+      accepted++;
+      if (accepted === 1) firstRecordMs = performance.now() - tl;
+      if (accepted === enough) enoughMs = performance.now() - tl;
+    },
+    wantMore: () => true,
+    isKnown: () => false,
+  });
+  const meter = new Meter([serverPid]);
+  await rendezvous.lookup({ enough });
+  const ms = performance.now() - tl;
+  const usage = meter.read();
+  rendezvous.stop();
+  return {
+    ms: round(ms),
+    accepted,
+    firstRecordMs: round(firstRecordMs),
+    enoughMs: round(enoughMs),
+    gets: rendezvous.stats.lastLookupFetches,
+    rejected: rendezvous.stats.recordsRejected,
+    kiB: round(usage.loBytes / 1024),
+    packets: usage.loPackets,
+    cpuSeconds: usage.cpuSeconds,
+    budgetMs: 10_000,
+    getFailures: Object.fromEntries(
+      [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5),
+    ),
+    endedEarly: lookupErrors.slice(0, 3),
+  };
+}
+
 await serve({
   discovery,
 
@@ -512,7 +585,7 @@ await serve({
       seen: new Set<string>(),
       reached: [] as number[],
     }));
-    const target = Math.min(args.n - 1, DEFAULT_MAX_PEERS);
+    const target = Math.min(args.n - 1, ROSTER_TARGET);
     const t0 = Date.now();
     try {
       await joinAll(
@@ -526,9 +599,9 @@ await serve({
         `N=${args.n}`,
       );
       const usage = meter.read();
-      settle(peers, (p) => p.m !== undefined, DEFAULT_MAX_PEERS);
+      settle(peers, (p) => p.m !== undefined, ROSTER_TARGET);
       const done = peers.filter((p) => p.m).every((p) => p.completeAt !== undefined);
-      const degrees = peers.map((p) => p.m?.participants.length ?? 0);
+      const degrees = peers.map((p) => p.m?.neighbours.length ?? 0);
       const known = peers.map((p) => p.seen.size);
       const sum = (f: (m: Meeting) => number) =>
         peers.reduce((a, p) => a + (p.m ? f(p.m) : 0), 0) / peers.length;
@@ -567,7 +640,10 @@ await serve({
     }
   },
 
-  async records(args: { records: number; servers: number; timeoutMs: number }) {
+  async records(
+    args: { records: number; servers: number; caps?: boolean; enough?: number; timeoutMs: number },
+  ) {
+    const enough = args.enough ?? 8;
     const servers = new Child({
       name: "dht-servers",
       cmd: Deno.execPath(),
@@ -575,9 +651,15 @@ await serve({
     });
     const code = generateInvitationCode();
     try {
-      const addresses = await servers.call<string[][]>("start", { servers: args.servers }, 120_000);
+      const addresses = await servers.call<string[][]>(
+        "start",
+        { servers: args.servers, caps: args.caps !== false },
+        120_000,
+      );
       emit("progress", {
-        message: `${args.servers} DHT servers up; sealing ${args.records} records`,
+        message: `${args.servers} DHT servers up (${
+          args.caps === false ? "no limits" : "default limits"
+        }); sealing ${args.records} records`,
       });
       const populated = await servers.call<{ ms: number; recordBytes: number }>(
         "populate",
@@ -618,52 +700,18 @@ await serve({
         }
         const providersMs = performance.now() - tp;
         const providerUsage = meterProviders.read();
-        // 2) meshmeet's lookup as a newcomer runs it: providers, then one DHT GET per provider,
-        // verify and decrypt (the rendezvous bounds one lookup to 10 s).
-        let accepted = 0;
-        let firstRecordMs = NaN;
-        // Why GETs fail: the rendezvous logs "no presence record for <id>: <reason>".
-        const reasons = new Map<string, number>();
-        const lookupErrors: string[] = [];
-        const logger = createLogger({
-          enabled: "bench:rendezvous",
-          sink: (line) => {
-            if (/lookup found/.test(line)) lookupErrors.push(line.replace(/^\s*[\d.]+s \S+ /, ""));
-            const early = /lookup ended early: (.*)$/.exec(line);
-            if (early) lookupErrors.push(early[1].slice(0, 200));
-            const m = /no presence record for \S+: (.*)$/.exec(line);
-            if (m) {
-              const reason = m[1].replace(/12D3\w+/g, "<peer>").slice(0, 120);
-              reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-            }
-          },
-        });
-        const tl = performance.now();
-        const rendezvous = new Rendezvous({
-          libp2p,
-          keys,
-          privateKey,
-          log: logger.forComponent("bench:rendezvous"),
-          selfInfo: (): PresenceInfo => ({
-            peerId: libp2p.peerId.toString(),
-            name: "newcomer",
-            joinedAt: Date.now(),
-            addresses: [],
-          }),
-          onPresence: () => {
-            if (accepted++ === 0) firstRecordMs = performance.now() - tl;
-          },
-          wantMore: () => true,
-          isKnown: () => false,
-        });
-        const meterLookup = new Meter([servers.pid]);
-        await rendezvous.lookup();
-        const lookupMs = performance.now() - tl;
-        const lookupUsage = meterLookup.read();
-        rendezvous.stop();
+        // 2) The newcomer's lookup of issue 11: `enough` verified entry points, then stop.
+        const few = await measuredLookup(libp2p, privateKey, keys, servers.pid, enough);
+        // 3) meshmeet's lookup as a newcomer ran it before issue 11 (and small meetings still
+        // do): providers, then one DHT GET per provider answered, verify and decrypt (the
+        // rendezvous bounds one lookup to 10 s). A fresh Rendezvous: nothing is known yet.
+        const all = await measuredLookup(libp2p, privateKey, keys, servers.pid, undefined);
+        const serverStats = await servers.call<Record<string, number>[]>("stats", {}, 30_000);
+        const sumStat = (k: string) => serverStats.reduce((a, x) => a + (x[k] ?? 0), 0);
         return {
           records: args.records,
           servers: args.servers,
+          caps: args.caps !== false,
           populateMs: Math.round(populated.ms),
           recordBytesEach: Math.round(populated.recordBytes / args.records),
           bootstrapDialMs: round(dialMs),
@@ -674,19 +722,13 @@ await serve({
             kiB: round(providerUsage.loBytes / 1024),
             cpuSeconds: providerUsage.cpuSeconds,
           },
-          lookup: {
-            ms: round(lookupMs),
-            accepted,
-            firstRecordMs: round(firstRecordMs),
-            rejected: rendezvous.stats.recordsRejected,
-            kiB: round(lookupUsage.loBytes / 1024),
-            packets: lookupUsage.loPackets,
-            cpuSeconds: lookupUsage.cpuSeconds,
-            budgetMs: 10_000,
-            getFailures: Object.fromEntries(
-              [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5),
-            ),
-            endedEarly: lookupErrors.slice(0, 3),
+          entryPoints: { enough, ...few },
+          lookup: all,
+          serverStats: {
+            providerAnswers: sumStat("providerAnswers"),
+            providersLeftOut: sumStat("providersLeftOut"),
+            providersEvicted: sumStat("providersEvicted"),
+            recordsEvicted: sumStat("recordsEvicted"),
           },
           total: meterAll.read(),
         };

@@ -6,18 +6,20 @@
  *
  * @module
  */
-import { ed25519 } from "@noble/curves/ed25519";
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Logger } from "../logger.ts";
+import { ed25519Signer, ed25519Verifier } from "../runtime/ed25519.ts";
 import { decodeOverlayMessage, encodeOverlayMessage } from "./codec.ts";
 import { OverlayNode } from "./node.ts";
 import type { MemberEntry, OverlayCrypto, OverlayOptions, PeerId } from "./types.ts";
 
+type Verify = (message: Uint8Array, signature: Uint8Array) => boolean;
+
 /**
- * Ed25519 with the member's libp2p key. `@noble/curves` signs and verifies synchronously in
- * every runtime; `@libp2p/crypto` goes through WebCrypto (asynchronous) in browsers, and the
- * overlay's decisions are synchronous.
+ * Ed25519 with the member's libp2p key, synchronous in every runtime (the overlay's
+ * decisions are synchronous; `@libp2p/crypto` goes through WebCrypto, asynchronous, in
+ * browsers). See `src/runtime/ed25519.ts`.
  *
  * @param privateKey The member's Ed25519 libp2p key.
  * @returns Signer and verifier.
@@ -26,33 +28,25 @@ export function ed25519Crypto(privateKey: PrivateKey): OverlayCrypto {
   if (privateKey.type !== "Ed25519") {
     throw new TypeError(`The overlay needs an Ed25519 key, got ${privateKey.type}`);
   }
-  const secret = privateKey.raw.subarray(0, 32);
-  const keys = new Map<PeerId, Uint8Array | null>();
-  const publicKey = (peer: PeerId): Uint8Array | null => {
-    let key = keys.get(peer);
-    if (key === undefined) {
+  const sign = ed25519Signer(privateKey.raw.subarray(0, 32));
+  const verifiers = new Map<PeerId, Verify | null>();
+  const verifierOf = (peer: PeerId): Verify | null => {
+    let v = verifiers.get(peer);
+    if (v === undefined) {
       try {
         const id = peerIdFromString(peer);
-        key = id.type === "Ed25519" ? id.publicKey.raw : null;
+        v = id.type === "Ed25519" ? ed25519Verifier(id.publicKey.raw) : null;
       } catch {
-        key = null;
+        v = null;
       }
-      if (keys.size > 50_000) keys.clear();
-      keys.set(peer, key);
+      if (verifiers.size > 50_000) verifiers.clear();
+      verifiers.set(peer, v);
     }
-    return key;
+    return v;
   };
   return {
-    sign: (bytes) => ed25519.sign(bytes, secret),
-    verify: (peer, bytes, sig) => {
-      const key = publicKey(peer);
-      if (!key || sig.length !== 64) return false;
-      try {
-        return ed25519.verify(sig, bytes, key);
-      } catch {
-        return false;
-      }
-    },
+    sign,
+    verify: (peer, bytes, sig) => sig.length === 64 && (verifierOf(peer)?.(bytes, sig) ?? false),
   };
 }
 
@@ -132,6 +126,15 @@ export class OverlayDriver {
   linkDown(peer: PeerId, failed: boolean): void {
     const pruned = this.#prunedBy.delete(peer);
     this.#run((n, now) => n.linkDown(peer, now, { failed: failed && !pruned }));
+  }
+
+  /**
+   * Whether a neighbour pruned us (its link closing is then on purpose).
+   * @param peer The neighbour.
+   * @returns True after a `prune` from it.
+   */
+  wasPruned(peer: PeerId): boolean {
+    return this.#prunedBy.has(peer);
   }
 
   /**

@@ -118,8 +118,29 @@ export type RosterChange =
   | { kind: "refute"; inc: number };
 
 interface Suspicion {
+  /** When it was raised here. */
+  since: number;
   deadline: number;
   rumor: Rumor | undefined;
+  /** Members that reported it independently (Lifeguard's confirmations). */
+  by: Set<PeerId>;
+}
+
+/** Independent confirmations after which a suspicion runs for its shortest time. */
+const CONFIRMATIONS = 3;
+
+/**
+ * Lifeguard's suspicion timeout: the full time with one accuser, shrinking with the log of
+ * independent confirmations down to a quarter (a crash seen by several neighbours is
+ * declared sooner; a lone accuser, maybe with a bad link of its own, waits longest).
+ */
+function suspicionTimeout(suspicionMs: number, confirmations: number): number {
+  const min = suspicionMs / 4;
+  const c = Math.min(confirmations, CONFIRMATIONS);
+  return Math.max(
+    min,
+    suspicionMs - (suspicionMs - min) * Math.log(c + 1) / Math.log(CONFIRMATIONS + 1),
+  );
 }
 
 /** One member's view of the meeting. */
@@ -192,8 +213,14 @@ export class Roster {
     switch (k) {
       case "a":
         return e.incarnation >= inc;
-      case "s":
-        return e.incarnation > inc || (e.incarnation === inc && s !== ALIVE);
+      case "s": {
+        if (e.incarnation > inc || (e.incarnation === inc && (s === DEAD || s === LEFT))) {
+          return true;
+        }
+        // A suspicion we hold, from an accuser we have not counted yet, is news: it confirms.
+        return e.incarnation === inc && s === SUSPECT &&
+          this.#suspects.get(i)?.by.has(id.split("/")[3]) !== false;
+      }
       case "d":
       case "l":
         return e.incarnation > inc || (e.incarnation === inc && (s === DEAD || s === LEFT));
@@ -269,9 +296,20 @@ export class Roster {
     if (s === NONE || !cur || rumor.inc < cur.incarnation) return undefined;
     if (s === DEAD || s === LEFT) return undefined;
     if (rumor.k === "suspect") {
-      if (s === SUSPECT) return undefined;
+      if (s === SUSPECT) {
+        const sus = this.#suspects.get(i);
+        if (!sus || sus.by.has(rumor.by)) return undefined;
+        sus.by.add(rumor.by);
+        sus.deadline = sus.since + suspicionTimeout(suspicionMs, sus.by.size - 1);
+        return undefined;
+      }
       this.#setStatus(i, SUSPECT);
-      this.#suspects.set(i, { deadline: now + suspicionMs, rumor });
+      this.#suspects.set(i, {
+        since: now,
+        deadline: now + suspicionMs,
+        rumor,
+        by: new Set([rumor.by]),
+      });
       return { kind: "suspect", peer: rumor.peer };
     }
     this.#suspects.delete(i);
@@ -311,7 +349,12 @@ export class Roster {
       if (status === "suspect") {
         const change = this.applyAlive(entry);
         this.#setStatus(i, SUSPECT);
-        this.#suspects.set(i, { deadline: now + suspicionMs, rumor: undefined });
+        this.#suspects.set(i, {
+          since: now,
+          deadline: now + suspicionMs,
+          rumor: undefined,
+          by: new Set(),
+        });
         return change;
       }
       // A member we never knew alive (or an older life of it): remember the tombstone only.
@@ -327,7 +370,12 @@ export class Roster {
     if (status === "suspect") {
       if (s === SUSPECT) return undefined;
       this.#setStatus(i, SUSPECT);
-      this.#suspects.set(i, { deadline: now + suspicionMs, rumor: undefined });
+      this.#suspects.set(i, {
+        since: now,
+        deadline: now + suspicionMs,
+        rumor: undefined,
+        by: new Set(),
+      });
       return { kind: "suspect", peer: entry.peerId };
     }
     this.#suspects.delete(i);

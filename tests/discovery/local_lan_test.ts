@@ -66,8 +66,14 @@ Deno.test({
     pcap,
   ], { stdout: "null", stderr: "piped" });
   const captureErr = capture.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const started = await captureErr.read(); // "listening on eth0 …"
-  assert(String(started.value).includes("listening"), String(started.value));
+  // "tcpdump: listening on eth0 …" may arrive in more than one chunk.
+  let started = "";
+  while (!started.includes("listening")) {
+    const { value, done } = await captureErr.read();
+    if (done) break;
+    started += value;
+  }
+  assert(started.includes("listening"), started);
   const names = ["Ada-Lovelace-a1", "Bob-Barker-a2", "Cyd-Charisse-a3"];
   const members = ["a1", "a2", "a3"].map((h, i) =>
     new LabProcess(lab, lab.hosts[h], h, "_peer.ts", {

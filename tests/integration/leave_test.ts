@@ -8,8 +8,11 @@ import {
   waitUntil,
 } from "./_harness.ts";
 
-/** The documented bound: a crashed peer leaves every roster within leaseMs (14 s) + 1 s. */
-const CRASH_BOUND_MS = 15_000;
+/**
+ * The documented bound: a crashed peer leaves every roster within leaseMs (14 s) + the
+ * overlay's suspicion (6 s with one accuser, shorter with confirmations) + 2 s to spread.
+ */
+const CRASH_BOUND_MS = 22_000;
 
 Deno.test("Meeting.leave() removes the peer from the others' rosters at once, with reason 'left'", async () => {
   const boot = await startLoopbackBootstrap();
