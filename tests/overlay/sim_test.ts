@@ -59,15 +59,18 @@ Deno.test("OverlayNode in the simulator: 500 members, churn, broadcasts: complet
   assertEquals(m.falseFailures, 0, "a live member was declared failed");
   assertEquals(r.counters.sentWithoutLink, 0, "a node sent on a link that was not up");
 
-  // The link graph: one component of settled members at every sample, degree within the
-  // cap (the node's neighbours, and the links up as the network sees them).
+  // The link graph: one component of settled members at every sample; never more than
+  // `maxDegree` neighbours. Links up may exceed the cap only while a join wave is on: a member
+  // at its cap refuses a newcomer over a link (hello, then prune with peer exchange), so a
+  // refused link is up for a round trip or two; once the wave has settled (t > 15 s) the cap
+  // holds for links too.
   const cap = OVERLAY_DEFAULTS.maxDegree;
   const graph: string[] = [];
   for (const g of m.graph) {
     if (g.components !== 1) graph.push(`${g.components} components at ${g.t} s`);
     if (g.isolated !== 0) graph.push(`${g.isolated} settled members without a link at ${g.t} s`);
     if (g.maxNeighbours > cap) graph.push(`${g.maxNeighbours} neighbours at ${g.t} s`);
-    if (g.maxDegree > cap) graph.push(`${g.maxDegree} links up at ${g.t} s`);
+    if (g.t > 15 && g.maxDegree > cap) graph.push(`${g.maxDegree} links up at ${g.t} s`);
   }
   assertEquals(graph, [], `cap ${cap}`);
 });
