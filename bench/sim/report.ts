@@ -104,6 +104,7 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
     }),
     row("… once settled (quiet, churn, drain): max links up / max `neighbours()`", "≤ 16", (d) => {
       const g = afterBuild(d, true);
+      if (g.length === 0) return "–";
       return `${Math.max(...g.map((x) => x.maxDegree))} / ${
         Math.max(...g.map((x) => x.maxNeighbours))
       }`;
@@ -135,7 +136,8 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
       "all",
       (d) =>
         `${d.roster.complete}/${d.roster.checked}` +
-        (d.roster.missing ? ` (${d.roster.missing} entries missing)` : ""),
+        (d.roster.missing ? ` (${d.roster.missing} entries missing)` : "") +
+        (d.finished ? "" : `, checked when the run was cut at ${Math.round(d.virtualSeconds)} s`),
     ),
     row(
       "at the end: departed members still in a roster",
@@ -150,7 +152,10 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
     row(
       "broadcast hops p50 / p99 / max",
       "",
-      (d) => `${d.metrics.hops.p50} / ${d.metrics.hops.p99} / ${d.metrics.hops.max}`,
+      (d) =>
+        d.metrics.hops.n
+          ? `${d.metrics.hops.p50} / ${d.metrics.hops.p99} / ${d.metrics.hops.max}`
+          : "–",
     ),
   ];
   const details = [
@@ -176,7 +181,7 @@ export function simTables(docs: SimDoc[], plotDir: string): string {
     } |`,
     `| virtual time | ${
       docs.map((d) =>
-        `${d.virtualSeconds} s` +
+        `${Math.round(d.virtualSeconds)} s` +
         (d.finished
           ? ""
           : ` (**cut by the wall-clock budget**; ${d.metrics.openAtCut} trackers open)`)
