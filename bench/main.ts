@@ -108,19 +108,23 @@ const CONFIG = quick
 const outDir = quick ? `${BENCH_DIR}results/quick/` : `${BENCH_DIR}results/`;
 await Deno.mkdir(outDir, { recursive: true });
 
-if (onlyBig) {
-  // Part 6b alone (one meeting of N peers over the overlay, real WebRTC, one process); its
-  // own file, like --only=6c.
+/**
+ * One piece of part 6 alone, saved to its own file so that the last full run's results (and
+ * the tables in BENCHMARKS.md made from them) stay as they are.
+ */
+async function scaleAlone(
+  file: string,
+  options: Pick<Parameters<typeof runScale>[0], "bigN" | "records" | "timeoutMs">,
+  pick: (scale: Awaited<ReturnType<typeof runScale>>) => Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const scale = await runScale({
     meetings: [],
     discoveryMeetings: [],
-    bigN: CONFIG.bigN,
     discoveryN: [],
-    records: [],
     concurrency: CONFIG.concurrency,
     joinRate: 5,
-    timeoutMs: (n) => Math.max(120_000, n * 4_000),
+    ...options,
   });
   const saved = {
     mode: quick ? "quick" : "full",
@@ -128,39 +132,34 @@ if (onlyBig) {
     startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
     machine: await machineInfo(),
     durationSeconds: Math.round((performance.now() - t0) / 1000),
-    big: scale.big,
+    ...pick(scale),
   };
-  await Deno.writeTextFile(`${outDir}overlay_6b.json`, JSON.stringify(saved, null, 1) + "\n");
-  progress("bench", `wrote ${outDir.replace(ROOT, "")}overlay_6b.json`);
-  console.log(JSON.stringify(scale.big, null, 1));
+  await Deno.writeTextFile(`${outDir}${file}`, JSON.stringify(saved, null, 1) + "\n");
+  progress("bench", `wrote ${outDir.replace(ROOT, "")}${file}`);
+  return saved;
+}
+
+if (onlyBig) {
+  // Part 6b alone: one meeting of N peers over the overlay, real WebRTC, one process.
+  const saved = await scaleAlone("overlay_6b.json", {
+    bigN: CONFIG.bigN,
+    records: [],
+    timeoutMs: (n) => Math.max(120_000, n * 4_000),
+  }, (scale) => ({ big: scale.big }));
+  console.log(JSON.stringify(saved.big, null, 1));
   Deno.exit(0);
 }
 if (onlyRecords) {
-  // Part 6c alone, with and without the servers' limits; its own file, so that the last full
-  // run's results (and the tables in BENCHMARKS.md made from them) stay as they are.
-  const t0 = performance.now();
-  const scale = await runScale({
-    meetings: [],
-    discoveryMeetings: [],
+  // Part 6c alone, with and without the servers' limits.
+  const saved = await scaleAlone("records.json", {
     bigN: [],
-    discoveryN: [],
     records: CONFIG.recordsOnly,
-    concurrency: CONFIG.concurrency,
-    joinRate: 5,
     timeoutMs: () => 900_000,
-  });
-  const saved = {
-    mode: quick ? "quick" : "full",
-    command: `deno task bench ${args.join(" ")}`.trim(),
-    startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
-    machine: await machineInfo(),
-    durationSeconds: Math.round((performance.now() - t0) / 1000),
-    records: scale.records,
-  };
-  await Deno.writeTextFile(`${outDir}records.json`, JSON.stringify(saved, null, 1) + "\n");
-  progress("bench", `wrote ${outDir.replace(ROOT, "")}records.json`);
+  }, (scale) => ({ records: scale.records }));
   if (json) console.log(JSON.stringify(saved));
-  else console.log(recordsTable(scale.records).join("\n"));
+  else {console.log(
+      recordsTable(saved.records as Awaited<ReturnType<typeof runScale>>["records"]).join("\n"),
+    );}
   Deno.exit(0);
 }
 /** Write plots, results.md and (full runs of every part) the tables in BENCHMARKS.md. */

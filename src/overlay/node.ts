@@ -61,6 +61,8 @@ const REFUSE_WAIT_MS = 2_000;
 const MIN_LINK_AGE_MS = 10_000;
 /** Application rumors kept to answer grafts. */
 const APP_CACHE = 512;
+/** A new link compares rosters this long after it came up. */
+const NEW_LINK_DIGEST_MS = 2_000;
 /** Broadcasts this recent are announced on a new link. */
 const RECENT_MS = 30_000;
 /**
@@ -104,6 +106,8 @@ interface Neighbour {
   refuseAt: number | undefined;
   /** Rumor ids to announce lazily. */
   lazy: string[];
+  /** When to compare rosters with it (once, soon after the link came up). */
+  digestAt: number | undefined;
 }
 
 /** Counters of one overlay node. */
@@ -305,6 +309,11 @@ export class OverlayNode {
       hello: false,
       refuseAt: full ? now + REFUSE_WAIT_MS : undefined,
       lazy: [],
+      // A new link compares rosters soon: a rumor that could not cross before (the mesh was
+      // split, or it was spreading while this link formed) crosses then, not at the next
+      // digest round. Not at once: during a join wave rumors in flight make most buckets
+      // differ, and the simulator saw newcomers pull their roster 7 times over.
+      digestAt: this.#hasRoster ? now + NEW_LINK_DIGEST_MS : undefined,
     };
     this.#neighbours.set(peer, n);
     // A newcomer asks one neighbour at a time for the whole roster (each asked for it: the
@@ -317,10 +326,6 @@ export class OverlayNode {
       degree: this.#degree(),
       wantRoster: ask,
     });
-    // A new link compares rosters at once: a rumor that could not cross before (the mesh
-    // was split, or it was spreading while this link formed) crosses now, not at the next
-    // digest round.
-    if (this.#hasRoster) this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
     // Likewise for recent broadcasts: a member that was between links when one passed
     // grafts it from its new neighbour.
     const recent = [...this.#appCache.keys()].filter((id) =>
@@ -715,6 +720,10 @@ export class OverlayNode {
     }
     for (const [peer, n] of this.#neighbours) {
       if (n.refuseAt !== undefined && n.refuseAt <= now) this.#prune(peer);
+      else if (n.digestAt !== undefined && n.digestAt <= now) {
+        n.digestAt = undefined;
+        this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
+      }
     }
     this.#maintain(now);
     if (!this.fullMesh && this.#degree() > this.#o.highDegree) this.#dropOne(now);
