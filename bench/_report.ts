@@ -9,6 +9,7 @@ import type { DialResult } from "./dial.ts";
 import { JOIN_STEPS, type JoinResult } from "./join.ts";
 import type { MemoryResult } from "./memory.ts";
 import type { ScaleResult } from "./scale.ts";
+import { type SimDoc, simTables, writeSimPlots } from "./sim/report.ts";
 import type { ThroughputResult } from "./throughput.ts";
 
 /** Everything one run produced. */
@@ -27,6 +28,7 @@ export interface BenchResults {
     throughput?: ThroughputResult | { error: string };
     memory?: MemoryResult | { error: string };
     scale?: ScaleResult | { error: string };
+    sim?: SimDoc | { error: string };
   };
 }
 
@@ -162,6 +164,8 @@ export async function writePlots(r: BenchResults, dir: string): Promise<string[]
     await Deno.writeTextFile(`${dir}${name}`, svg);
     written.push(name);
   }
+  const sim = ok<SimDoc>(r.parts.sim);
+  if (sim) written.push(...await writeSimPlots([sim], dir));
   return written;
 }
 
@@ -515,6 +519,18 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
       ...recordsTable(scale.records),
     );
     out.push("");
+  }
+  const sim = ok<SimDoc>(r.parts.sim);
+  if (sim) {
+    out.push(
+      `### 7. Simulator: the real overlay (src/overlay/) with ${sim.options.members} members in virtual time`,
+      "",
+      "20–150 ms links, 1% loss (as retransmission delay), join wave, 1%/min churn, broadcasts; " +
+        'see BENCHMARKS.md "Issue 11: simulator" for the model and the larger runs.',
+      "",
+      simTables([sim], plotDir),
+      "",
+    );
   }
   return out.join("\n");
 }

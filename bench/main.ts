@@ -8,7 +8,8 @@
  *                                     # the servers' limits); bench/results/records.json
  *     deno task bench --json          # also print all results as JSON on stdout
  *     deno task bench --only=1,3      # only some parts (1 join, 2 browser, 3 dial,
- *                                     # 4 throughput, 5 memory, 6 scale)
+ *                                     # 4 throughput, 5 memory, 6 scale, 7 sim);
+ *                                     # names work too: --only=sim
  *     deno task bench --replot        # redraw plots and tables from the last results JSON
  *
  * Progress goes to stderr. Everything runs on loopback; every worker process is stopped at
@@ -24,6 +25,7 @@ import { runDial } from "./dial.ts";
 import { runJoin } from "./join.ts";
 import { runMemory } from "./memory.ts";
 import { runScale } from "./scale.ts";
+import { runSim } from "./sim/bench_part.ts";
 import { runThroughput } from "./throughput.ts";
 
 const args = Deno.args;
@@ -32,15 +34,19 @@ const json = args.includes("--json");
 const replot = args.includes("--replot");
 const onlyRecords = args.includes("--only=6c");
 const onlyBig = args.includes("--only=6b");
+const PART_NAMES = ["join", "browser", "dial", "throughput", "memory", "scale", "sim"] as const;
 const only = onlyRecords || onlyBig
   ? undefined
-  : args.find((a) => a.startsWith("--only="))?.slice(7).split(",").map(Number);
+  : args.find((a) => a.startsWith("--only="))?.slice(7).split(",").map((x) =>
+    PART_NAMES.indexOf(x as typeof PART_NAMES[number]) + 1 || Number(x)
+  );
 const unknown = args.filter((a) =>
   !["--quick", "--json", "--replot"].includes(a) && !a.startsWith("--only=")
 );
 if (unknown.length > 0 || args.includes("--help")) {
   console.error(
-    "usage: deno task bench [--quick] [--json] [--only=1,2,3,4,5,6 | --only=6b | --only=6c] [--replot]",
+    "usage: deno task bench [--quick] [--json] [--only=1,2,3,4,5,6,7 | --only=sim | --only=6b | " +
+      "--only=6c] [--replot]",
   );
   Deno.exit(unknown.length > 0 ? 2 : 0);
 }
@@ -66,6 +72,8 @@ const CONFIG = quick
     records: [{ records: 500, servers: 5 }],
     recordsOnly: [{ records: 500, servers: 5, caps: false }, { records: 500, servers: 5 }],
     concurrency: 8,
+    // About 10 s of wall clock on 2 cores.
+    sim: { members: 300, quietMs: 10_000, churnMs: 30_000, drainMs: 30_000, churnPerMinute: 0.05 },
     deadlineSeconds: 590,
   }
   : {
@@ -92,6 +100,8 @@ const CONFIG = quick
       { records: 10000, servers: 20 },
     ],
     concurrency: 16,
+    // About 90 s of wall clock on 2 cores; 5,000 and 10,000 members: `deno task sim`.
+    sim: { members: 1_000 },
     deadlineSeconds: 4 * 3600,
   };
 
@@ -201,7 +211,6 @@ let results: BenchResults = {
   machine,
   parts: {},
 };
-const PART_NAMES = ["join", "browser", "dial", "throughput", "memory", "scale"] as const;
 if (only) {
   // A partial run is merged into the last results of the same mode.
   try {
@@ -298,6 +307,7 @@ await part(6, "scale", () =>
     joinRate: 5,
     timeoutMs: (peers) => Math.min(900_000, 60_000 + peers * 400),
   }));
+await part(7, "sim", () => runSim(CONFIG.sim, command));
 clearTimeout(deadline);
 
 await save();

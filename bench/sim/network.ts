@@ -1,0 +1,623 @@
+/**
+ * The simulated network: a discrete-event loop in virtual time that drives sans-I/O overlay
+ * nodes (the real `OverlayNode` of `src/overlay/node.ts`, or a fake in unit tests) the way
+ * a real driver does: it delivers their `send`s after a link's latency, opens the links
+ * they `connect`, closes the ones they `disconnect`, runs their timers at `nextDeadline()`,
+ * and crashes or stops them on a script.
+ *
+ * The model, and why:
+ * - One-way latency per pair, uniform in `latencyMs` (20–150 ms by default), fixed for the
+ *   run and computed from a hash of the pair, so 10,000 members need no latency table.
+ * - Links are reliable and ordered (a WebRTC data channel is SCTP, reliable and ordered by
+ *   default): a lost packet is retransmitted after an RTO, so loss delays that message and
+ *   every later one on the link instead of dropping it. A message of `b` bytes is
+ *   `ceil(b / mtu)` packets; each retransmission can be lost again (the RTO doubles).
+ * - Each member has an uplink of `uplinkMbps`; its messages leave one after the other, so a
+ *   member relaying a 16 KiB broadcast to 8 neighbours pays for 128 KiB of sending.
+ * - `connect` takes `connectRtts` round trips (signaling, ICE, DTLS) when the target is
+ *   running; otherwise the connecting side hears `connectFailed` after `connectTimeoutMs`.
+ *   A connect to a peer that is linked or being connected is a no-op, as in real drivers.
+ * - `disconnect`: both sides get `linkDown(failed: false)` once what was already sent on
+ *   the link has arrived.
+ * - A crash stops the member at once; each neighbour gets `linkDown(failed: true)` after a
+ *   lease drawn from `leaseMs` (the real links send a heartbeat every 2 s and give up after
+ *   a lease of missed heartbeats). Messages to a crashed member are lost.
+ * - A leave calls `leave()`, lets the member run for `leaveGraceMs` (to send its goodbye),
+ *   then closes its remaining links cleanly.
+ *
+ * @module
+ */
+import type { OverlayAction, OverlayMessage, PeerId, RosterItem } from "../../src/overlay/types.ts";
+import { EventQueue } from "./heap.ts";
+import {
+  linkKey,
+  Member,
+  type NetworkCounters,
+  type NetworkObserver,
+  type NetworkOptions,
+  type NodeFactory,
+  simContact,
+  simPeerId,
+} from "./model.ts";
+import { pairLatency, type Random, seededRandom } from "./random.ts";
+
+export * from "./model.ts";
+
+const CONNECTING = 0, UP = 1, CLOSING = 2, BROKEN = 3;
+
+/** A link between two members (a: the side that connected). */
+class Link {
+  state = CONNECTING;
+  epoch = 0;
+  /** Arrival time of the last message a→b and b→a (keeps each direction in order). */
+  lastAB = 0;
+  lastBA = 0;
+  constructor(
+    readonly key: number,
+    readonly a: number,
+    readonly b: number,
+    readonly oneWay: number,
+  ) {}
+}
+
+const DELIVER = 0, TICK = 1, CONNECT_DONE = 2, CONNECT_FAIL = 3, CLOSE = 4, LEASE = 5, SCRIPT = 6;
+
+/** A queued event (one shape for every kind, which keeps V8's property access monomorphic). */
+class SimEvent {
+  seq = 0;
+  constructor(
+    public at: number,
+    readonly kind: number,
+    readonly to: number,
+    readonly from: number,
+    readonly link: Link | null,
+    readonly epoch: number,
+    readonly msg: OverlayMessage | null,
+    readonly fn: (() => void) | null,
+  ) {}
+}
+
+/** The simulated network and its members. */
+export class Network {
+  readonly options: NetworkOptions;
+  readonly random: Random;
+  readonly counters: NetworkCounters = {
+    events: 0,
+    sent: 0,
+    delivered: 0,
+    sentWithoutLink: 0,
+    sentOnDyingLink: 0,
+    lostInFlight: 0,
+    connects: 0,
+    connectsUp: 0,
+    connectsFailed: 0,
+    connectsRedundant: 0,
+    disconnects: 0,
+    retransmitted: 0,
+    tightTicks: 0,
+  };
+  /** Every member ever created, by slot. */
+  readonly members: Member[] = [];
+  /** Members in state "live", in no particular order (O(1) removal). */
+  readonly live: Member[] = [];
+  #livePos: number[] = [];
+  readonly #bySlot = new Map<PeerId, number>();
+  readonly #links = new Map<number, Link>();
+  readonly #queue = new EventQueue<SimEvent>();
+  readonly #factory: NodeFactory;
+  #observer: NetworkObserver;
+  #now = 0;
+  /** During a warm start: the stand-in peer that hands out the snapshot. */
+  #virtual: PeerId | null = null;
+
+  /**
+   * @param factory Builds each member's node.
+   * @param options Network model.
+   * @param observer Metric callbacks.
+   */
+  constructor(factory: NodeFactory, options: NetworkOptions, observer: NetworkObserver = {}) {
+    this.#factory = factory;
+    this.options = options;
+    this.#observer = observer;
+    this.random = seededRandom(options.seed);
+  }
+
+  /** Virtual time now (ms since the start of the run). */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Events waiting. */
+  get pending(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Replace the observer.
+   * @param observer Callbacks.
+   */
+  observe(observer: NetworkObserver): void {
+    this.#observer = observer;
+  }
+
+  /**
+   * A member by peer id.
+   * @param peerId The peer id.
+   * @returns The member or undefined.
+   */
+  member(peerId: PeerId): Member | undefined {
+    const s = this.#bySlot.get(peerId);
+    return s === undefined ? undefined : this.members[s];
+  }
+
+  /**
+   * Run `fn` at virtual time `at` (ms).
+   * @param at When.
+   * @param fn What.
+   */
+  at(at: number, fn: () => void): void {
+    this.#queue.push(new SimEvent(Math.max(at, this.#now), SCRIPT, -1, -1, null, 0, null, fn));
+  }
+
+  /**
+   * Process events until virtual time `until` (inclusive) or until nothing is left.
+   * @param until Virtual ms.
+   * @param budget Optional wall-clock guard: called every 100,000 events; return false to stop.
+   * @returns False when stopped by the guard.
+   */
+  run(until: number, budget?: () => boolean): boolean {
+    const q = this.#queue;
+    let n = 0;
+    for (;;) {
+      const ev = q.peek();
+      if (!ev || ev.at > until) break;
+      q.pop();
+      this.#now = ev.at;
+      this.counters.events++;
+      this.#handle(ev);
+      if (budget && ++n % 100_000 === 0 && !budget()) return false;
+    }
+    this.#now = Math.max(this.#now, until);
+    return true;
+  }
+
+  /**
+   * Create a member now and give it its entry points.
+   * @param entryPoints Members it found in the DHT (peer ids of members, live or not).
+   * @param name Its display name.
+   * @returns The member.
+   */
+  spawn(entryPoints: PeerId[], name?: string): Member {
+    const m = this.#create(name);
+    if (entryPoints.length > 0) {
+      m.node.addEntryPoints(
+        entryPoints.map((p) => ({ peerId: p, contact: simContact(p) })),
+        this.#abs(),
+      );
+    }
+    this.#after(m);
+    return m;
+  }
+
+  /** A new live member, its node built by the factory (actions not drained yet). */
+  #create(name?: string): Member {
+    const slot = this.members.length;
+    const peerId = simPeerId(slot);
+    const abs = this.#abs();
+    const node = this.#factory({
+      peerId,
+      name: name ?? `member ${slot}`,
+      joinedAt: abs,
+      contact: simContact(peerId),
+      random: seededRandom((this.options.seed * 1_000_003) ^ (slot * 7919 + 17)),
+      now: abs,
+    });
+    const m = new Member(slot, peerId, node, this.#now);
+    this.members.push(m);
+    this.#bySlot.set(peerId, slot);
+    this.#livePos[slot] = this.live.length;
+    this.live.push(m);
+    return m;
+  }
+
+  /**
+   * Broadcast from a member.
+   * @param m The origin.
+   * @param channel Channel number.
+   * @param payload Bytes.
+   * @returns The rumor id.
+   */
+  broadcast(m: Member, channel: number, payload: Uint8Array): string {
+    const id = m.node.broadcast(channel, payload, this.#abs());
+    this.#after(m);
+    return id;
+  }
+
+  /**
+   * Crash a member: it stops now; its neighbours notice after a lease.
+   * @param m The member.
+   */
+  crash(m: Member): void {
+    if (!m.running) return;
+    this.#dropLive(m);
+    m.state = "crashed";
+    m.endedAt = this.#now;
+    m.tickAt = Infinity;
+    const [lo, hi] = this.options.leaseMs;
+    for (const other of m.links) {
+      const link = this.#links.get(linkKey(m.slot, other))!;
+      if (link.state !== UP) continue;
+      link.state = BROKEN;
+      const lease = lo + this.random() * (hi - lo);
+      this.#queue.push(
+        new SimEvent(this.#now + lease, LEASE, other, m.slot, link, link.epoch, null, null),
+      );
+    }
+  }
+
+  /**
+   * A member leaves: `leave()` now, stop after the grace period.
+   * @param m The member.
+   */
+  leave(m: Member): void {
+    if (m.state !== "live") return;
+    this.#dropLive(m);
+    m.state = "leaving";
+    m.endedAt = this.#now;
+    m.node.leave(this.#abs());
+    this.#after(m);
+    this.at(this.#now + this.options.leaveGraceMs, () => {
+      m.state = "left";
+      m.tickAt = Infinity;
+      for (const other of [...m.links]) {
+        const link = this.#links.get(linkKey(m.slot, other))!;
+        if (link.state === UP) this.#close(link);
+      }
+    });
+  }
+
+  /**
+   * Warm start: create `count` members now and hand each the roster of all of them, as if a
+   * neighbour had sent the snapshot (a stand-in peer links up, sends the `roster` chunks and
+   * closes; observations and what the nodes send it are not counted). Each node then builds
+   * its links itself, through the real protocol. This skips the O(N²) join traffic of
+   * building a large meeting; the members' rosters are the same as after a join wave.
+   *
+   * @param count Members to create.
+   * @param chunk Entries per `roster` message.
+   * @returns The members.
+   */
+  warmStart(count: number, chunk = 200): Member[] {
+    const created: Member[] = [];
+    for (let i = 0; i < count; i++) {
+      const m = this.#create();
+      m.node.takeActions();
+      created.push(m);
+    }
+    const items: RosterItem[] = created.map((m) => ({ entry: m.node.entry, status: "alive" }));
+    const chunks: RosterItem[][] = [];
+    for (let i = 0; i < items.length; i += chunk) chunks.push(items.slice(i, i + chunk));
+    const observer = this.#observer;
+    this.#observer = {};
+    this.#virtual = simPeerId(2_000_000);
+    try {
+      for (const m of created) {
+        const abs = this.#abs();
+        m.node.linkUp(this.#virtual, abs, { inbound: true });
+        chunks.forEach((entries, i) =>
+          m.node.receive(
+            this.#virtual!,
+            { t: "roster", entries, last: i === chunks.length - 1 },
+            abs,
+          )
+        );
+        m.node.linkDown(this.#virtual, abs, { failed: false });
+        this.#after(m);
+      }
+    } finally {
+      this.#virtual = null;
+      this.#observer = observer;
+    }
+    return created;
+  }
+
+  /**
+   * Members `m` has an up link with (the simulator's truth, not the node's view).
+   * @param m The member.
+   * @returns Slots of its linked members.
+   */
+  linksOf(m: Member): ReadonlySet<number> {
+    return m.links;
+  }
+
+  #abs(): number {
+    return this.options.epochMs + this.#now;
+  }
+
+  #dropLive(m: Member): void {
+    const i = this.#livePos[m.slot];
+    const last = this.live.pop()!;
+    if (last !== m) {
+      this.live[i] = last;
+      this.#livePos[last.slot] = i;
+    }
+    this.#livePos[m.slot] = -1;
+  }
+
+  #handle(ev: SimEvent): void {
+    switch (ev.kind) {
+      case DELIVER: {
+        const link = ev.link!;
+        const to = this.members[ev.to];
+        if (link.epoch !== ev.epoch || link.state === CONNECTING || !to.running) {
+          this.counters.lostInFlight++;
+          return;
+        }
+        this.counters.delivered++;
+        to.node.receive(this.members[ev.from].peerId, ev.msg!, this.#abs());
+        this.#after(to);
+        return;
+      }
+      case TICK: {
+        const m = this.members[ev.to];
+        if (!m.running || m.tickAt !== ev.at) return; // stale
+        m.tickAt = Infinity;
+        m.node.tick(this.#abs());
+        this.#after(m, true);
+        return;
+      }
+      case CONNECT_DONE: {
+        const link = ev.link!;
+        if (link.epoch !== ev.epoch || link.state !== CONNECTING) return;
+        const a = this.members[link.a];
+        const b = this.members[link.b];
+        if (!a.running) {
+          this.#links.delete(link.key);
+          return;
+        }
+        if (!b.running) {
+          // The target died while we were connecting: the attempt times out.
+          const at = ev.at - this.options.connectRtts * 2 * link.oneWay +
+            this.options.connectTimeoutMs;
+          this.#queue.push(
+            new SimEvent(
+              Math.max(at, this.#now),
+              CONNECT_FAIL,
+              a.slot,
+              b.slot,
+              link,
+              link.epoch,
+              null,
+              null,
+            ),
+          );
+          return;
+        }
+        link.state = UP;
+        link.lastAB = link.lastBA = this.#now;
+        a.links.add(b.slot);
+        b.links.add(a.slot);
+        this.counters.connectsUp++;
+        const rttMs = Math.round(2 * link.oneWay);
+        a.node.linkUp(b.peerId, this.#abs(), { inbound: false, rttMs });
+        this.#after(a);
+        if (b.running) {
+          b.node.linkUp(a.peerId, this.#abs(), { inbound: true, rttMs });
+          this.#after(b);
+        }
+        return;
+      }
+      case CONNECT_FAIL: {
+        const link = ev.link!;
+        if (link.epoch !== ev.epoch || link.state !== CONNECTING) return;
+        this.#links.delete(link.key);
+        link.epoch++;
+        this.counters.connectsFailed++;
+        const a = this.members[ev.to];
+        if (!a.running) return;
+        a.node.connectFailed(this.members[ev.from].peerId, this.#abs());
+        this.#after(a);
+        return;
+      }
+      case CLOSE: {
+        const link = ev.link!;
+        if (link.epoch !== ev.epoch) return;
+        this.#remove(link);
+        for (const [x, y] of [[link.a, link.b], [link.b, link.a]]) {
+          const m = this.members[x];
+          if (!m.running) continue;
+          m.node.linkDown(this.members[y].peerId, this.#abs(), { failed: false });
+          this.#after(m);
+        }
+        return;
+      }
+      case LEASE: {
+        const link = ev.link!;
+        if (link.epoch !== ev.epoch) return;
+        this.#remove(link);
+        const m = this.members[ev.to];
+        if (!m.running) return;
+        m.node.linkDown(this.members[ev.from].peerId, this.#abs(), { failed: true });
+        this.#after(m);
+        return;
+      }
+      case SCRIPT:
+        ev.fn!();
+        return;
+    }
+  }
+
+  #remove(link: Link): void {
+    link.epoch++;
+    this.#links.delete(link.key);
+    this.members[link.a].links.delete(link.b);
+    this.members[link.b].links.delete(link.a);
+  }
+
+  /** Drain a member's actions and reschedule its timer. */
+  #after(m: Member, ticked = false): void {
+    const actions = m.node.takeActions();
+    for (let i = 0; i < actions.length; i++) this.#act(m, actions[i]);
+    if (!m.running) return;
+    const deadline = m.node.nextDeadline() - this.options.epochMs;
+    if (deadline < m.tickAt) {
+      let at = deadline;
+      if (at <= this.#now) {
+        if (ticked) {
+          this.counters.tightTicks++;
+          at = this.#now + 1;
+        } else at = this.#now;
+      }
+      if (at < m.tickAt) {
+        m.tickAt = at;
+        this.#queue.push(new SimEvent(at, TICK, m.slot, -1, null, 0, null, null));
+      }
+    }
+  }
+
+  #act(m: Member, action: OverlayAction): void {
+    switch (action.type) {
+      case "send":
+        this.#send(m, action.to, action.msg);
+        return;
+      case "connect":
+        this.#connect(m, action.peer);
+        return;
+      case "disconnect":
+        this.#disconnect(m, action.peer);
+        return;
+      default:
+        this.#observer.onObservation?.(m, action, this.#now);
+    }
+  }
+
+  #send(from: Member, toPeer: PeerId, msg: OverlayMessage): void {
+    if (toPeer === this.#virtual) return;
+    this.counters.sent++;
+    const toSlot = this.#bySlot.get(toPeer);
+    const link = toSlot === undefined ? undefined : this.#links.get(linkKey(from.slot, toSlot));
+    if (!link || link.state === CONNECTING || !from.running) {
+      this.counters.sentWithoutLink++;
+      return;
+    }
+    if (link.state !== UP) {
+      this.counters.sentOnDyingLink++;
+      return;
+    }
+    const o = this.options;
+    const bytes = o.messageBytes(msg);
+    this.#observer.onSend?.(from, msg, bytes, this.#now);
+    let depart = this.#now;
+    if (o.uplinkMbps > 0) {
+      depart = Math.max(depart, from.uplinkFreeAt) + (bytes * 8) / (o.uplinkMbps * 1000);
+      from.uplinkFreeAt = depart;
+    }
+    let arrive = depart + link.oneWay;
+    if (o.loss > 0) {
+      // P(some packet of the message is lost) = 1 - (1 - loss)^packets; each loss costs an
+      // RTO (doubling on repeated loss), after which the message goes out again.
+      const packets = Math.max(1, Math.ceil(bytes / o.mtu));
+      const pLost = 1 - (1 - o.loss) ** packets;
+      let rto = o.rtoMs[0] + this.random() * (o.rtoMs[1] - o.rtoMs[0]);
+      let retransmitted = false;
+      while (this.random() < pLost) {
+        arrive += rto;
+        rto *= 2;
+        retransmitted = true;
+      }
+      if (retransmitted) this.counters.retransmitted++;
+    }
+    if (link.a === from.slot) {
+      arrive = Math.max(arrive, link.lastAB);
+      link.lastAB = arrive;
+    } else {
+      arrive = Math.max(arrive, link.lastBA);
+      link.lastBA = arrive;
+    }
+    this.#queue.push(
+      new SimEvent(arrive, DELIVER, toSlot!, from.slot, link, link.epoch, msg, null),
+    );
+  }
+
+  #connect(from: Member, toPeer: PeerId): void {
+    if (toPeer === this.#virtual) return;
+    const toSlot = this.#bySlot.get(toPeer);
+    if (toSlot === from.slot) return;
+    this.counters.connects++;
+    const o = this.options;
+    if (toSlot === undefined) {
+      // An unknown peer: nothing answers.
+      this.at(this.#now + o.connectTimeoutMs, () => {
+        this.counters.connectsFailed++;
+        if (!from.running) return;
+        from.node.connectFailed(toPeer, this.#abs());
+        this.#after(from);
+      });
+      return;
+    }
+    const key = linkKey(from.slot, toSlot);
+    if (this.#links.has(key)) {
+      this.counters.connectsRedundant++;
+      return;
+    }
+    const oneWay = pairLatency(o.seed, from.slot, toSlot, o.latencyMs[0], o.latencyMs[1]);
+    const link = new Link(key, from.slot, toSlot, oneWay);
+    this.#links.set(key, link);
+    const to = this.members[toSlot];
+    if (to.running) {
+      this.#queue.push(
+        new SimEvent(
+          this.#now + o.connectRtts * 2 * oneWay,
+          CONNECT_DONE,
+          toSlot,
+          from.slot,
+          link,
+          0,
+          null,
+          null,
+        ),
+      );
+    } else {
+      this.#queue.push(
+        new SimEvent(
+          this.#now + o.connectTimeoutMs,
+          CONNECT_FAIL,
+          from.slot,
+          toSlot,
+          link,
+          0,
+          null,
+          null,
+        ),
+      );
+    }
+  }
+
+  #disconnect(from: Member, toPeer: PeerId): void {
+    const toSlot = this.#bySlot.get(toPeer);
+    if (toSlot === undefined) return;
+    const link = this.#links.get(linkKey(from.slot, toSlot));
+    if (!link) return;
+    this.counters.disconnects++;
+    if (link.state === CONNECTING) {
+      // Abandon the attempt; the side that connected hears that it failed.
+      this.#links.delete(link.key);
+      link.epoch++;
+      const a = this.members[link.a];
+      this.at(this.#now, () => {
+        if (!a.running) return;
+        a.node.connectFailed(this.members[link.b].peerId, this.#abs());
+        this.#after(a);
+      });
+      return;
+    }
+    if (link.state === UP) this.#close(link);
+  }
+
+  /** Close an up link once what is in flight on it has arrived. */
+  #close(link: Link): void {
+    link.state = CLOSING;
+    const at = Math.max(this.#now + link.oneWay, link.lastAB, link.lastBA);
+    this.#queue.push(new SimEvent(at, CLOSE, -1, -1, link, link.epoch, null, null));
+  }
+}
