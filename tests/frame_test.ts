@@ -104,7 +104,7 @@ Deno.test("encodeFrame() writes the documented big-endian layout", () => {
 
 Deno.test("decodeFrame() round-trips every frame type", () => {
   const codes = Object.values(FrameType);
-  assertEquals(codes.length, 12);
+  assertEquals(codes.length, 13);
   for (const type of codes) {
     const original = frame({ type, channel: type, seq: type * 1000, ref: type });
     assertEquals(decodeFrame(encodeFrame(original)), original, `type ${type}`);
@@ -167,7 +167,7 @@ Deno.test("encodeFrame() throws TypeError for out-of-range fields and unknown ty
     [{ channel: -1 }, "channel"],
     [{ flags: 256 }, "flags"],
     [{ type: 0 as FrameTypeCode }, "unknown type"],
-    [{ type: 13 as FrameTypeCode }, "unknown type"],
+    [{ type: 14 as FrameTypeCode }, "unknown type"],
     [{ payload: [1, 2] as unknown as Uint8Array }, "payload"],
   ];
   for (const [overrides, mention] of bad) {
@@ -221,7 +221,7 @@ Deno.test("decodeFrame() rejects an unsupported version with InvalidFrameError",
 });
 
 Deno.test("decodeFrame() rejects an unknown type with InvalidFrameError", () => {
-  for (const type of [0, 13, 255]) {
+  for (const type of [0, 14, 255]) {
     const bytes = encodeFrame(frame());
     bytes[3] = type;
     assertThrows(() => decodeFrame(reseal(bytes)), InvalidFrameError, `unknown type "${type}"`);
@@ -321,7 +321,7 @@ Deno.test("FrameDecoder.push() handles pseudo-random chunk sizes over a long str
   for (let i = 0; i < 50; i++) {
     const payload = new Uint8Array(next() % 3000);
     for (let j = 0; j < payload.length; j++) payload[j] = next() & 0xff;
-    frames.push(frame({ type: ((i % 12) + 1) as FrameTypeCode, seq: i, payload }));
+    frames.push(frame({ type: ((i % 13) + 1) as FrameTypeCode, seq: i, payload }));
   }
   const stream = concat(...frames.map((f) => encodeFrame(f)));
   const decoder = new FrameDecoder();
