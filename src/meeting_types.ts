@@ -5,6 +5,7 @@
  * @module
  */
 import type { OverlayOptions } from "./overlay/types.ts";
+import { checkOverlayOptions } from "./overlay/node.ts";
 import type { CandidateInfo } from "./connect/inspect.ts";
 import type { MessageData } from "./message_codec.ts";
 import type { LinkState } from "./peer_link.ts";
@@ -354,6 +355,16 @@ export function checkMeetingOptions(options: MeetingOptions): void {
     ) {
       throw bad(key, value, "a positive number of milliseconds");
     }
+  }
+  if (options.overlay !== undefined && typeof options.overlay !== "boolean") {
+    if (typeof options.overlay !== "object" || options.overlay === null) {
+      throw new TypeError(
+        `Cannot join meeting: options.overlay must be a boolean or overlay options, got ${
+          JSON.stringify(options.overlay)
+        }`,
+      );
+    }
+    checkOverlayOptions(options.overlay);
   }
   for (const [type, listener] of Object.entries(options.on ?? {})) {
     if (typeof listener !== "function") {

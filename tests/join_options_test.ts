@@ -44,3 +44,22 @@ Deno.test("joinMeeting() refuses an empty bootstrap list and a malformed address
     'bootstrap address "not-a-multiaddr" is not a multiaddr',
   );
 });
+
+Deno.test("joinMeeting() checks overlay options before anything starts", async () => {
+  await assertRejects(
+    () => joinMeeting(generateInvitationCode(), { overlay: { lowDegree: 9, targetDegree: 4 } }),
+    RangeError,
+    "lowDegree ≤ targetDegree",
+  );
+  await assertRejects(
+    () => joinMeeting(generateInvitationCode(), { overlay: { heartbeatMs: -1 } }),
+    RangeError,
+    "heartbeatMs",
+  );
+  await assertRejects(
+    // deno-lint-ignore no-explicit-any
+    () => joinMeeting(generateInvitationCode(), { overlay: "yes" as any }),
+    TypeError,
+    "options.overlay",
+  );
+});

@@ -934,10 +934,23 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * Check overlay options before anything starts.
+ *
+ * @param options The options.
+ * @throws {RangeError} Naming the first option that is not a positive number, or degrees
+ *   out of order.
+ */
+export function checkOverlayOptions(options: OverlayOptions): void {
+  checkOptions({ ...OVERLAY_DEFAULTS, ...dropUndefined(options) });
+}
+
 function checkOptions(o: Required<OverlayOptions>): void {
   for (const [k, v] of Object.entries(o)) {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(`Invalid overlay option ${k}: ${v} (expected a positive number)`);
+      throw new RangeError(
+        `Invalid overlay option ${k}: ${v} (expected a positive number; leave it out for the default)`,
+      );
     }
   }
   if (
