@@ -468,7 +468,7 @@ export class OverlayNode {
    */
   updateContact(contact: string[], now: number): void {
     if (this.#left) return;
-    this.#reincarnate(this.#roster.self.incarnation + 1, now, contact);
+    this.#reincarnate(this.#roster.self.incarnation + 1, contact);
   }
 
   /**
@@ -497,7 +497,7 @@ export class OverlayNode {
    */
   tick(now: number): void {
     if (this.#left) return;
-    if (now >= this.#nextFlush) this.#flushLazy(now);
+    if (now >= this.#nextFlush) this.#flushLazy();
     if (now >= this.#nextGraft) this.#graft(now);
     if (now >= this.#nextHeartbeat) {
       this.#nextHeartbeat = now + this.#jitter(this.#o.heartbeatMs);
@@ -676,12 +676,12 @@ export class OverlayNode {
         return;
       case "refute":
         this.stats.refutations++;
-        this.#reincarnate(Math.max(change.inc, this.#roster.self.incarnation) + 1, now);
+        this.#reincarnate(Math.max(change.inc, this.#roster.self.incarnation) + 1);
         return;
     }
   }
 
-  #reincarnate(inc: number, now: number, contact = this.#roster.self.contact): void {
+  #reincarnate(inc: number, contact = this.#roster.self.contact): void {
     const self = this.#roster.self;
     const entry = signEntry(this.#topic, this.#crypto, {
       peerId: self.peerId,
@@ -698,15 +698,13 @@ export class OverlayNode {
     for (const peer of this.#neighbours.keys()) {
       this.#send(peer, { t: "gossip", id, hops: 0, rumor });
     }
-    void now;
   }
 
   // ---- upkeep -------------------------------------------------------------------------
 
   #heartbeat(now: number): void {
-    for (const { peer, inc, rumor } of this.#roster.expired(now)) {
+    for (const { peer, inc } of this.#roster.expired(now)) {
       // Whoever's suspicion runs out first declares the death (same id for everyone).
-      void rumor;
       const sig = this.#crypto.sign(verdictBytes(this.#topic, "dead", peer, inc, this.peerId));
       this.#originate({ k: "dead", peer, inc, by: this.peerId, sig }, now);
     }
@@ -843,7 +841,7 @@ export class OverlayNode {
     this.#out.push({ type: "disconnect", peer });
   }
 
-  #flushLazy(now: number): void {
+  #flushLazy(): void {
     this.#nextFlush = Infinity;
     for (const [peer, n] of this.#neighbours) {
       if (n.lazy.length === 0) continue;
@@ -852,7 +850,6 @@ export class OverlayNode {
       }
       n.lazy = [];
     }
-    void now;
   }
 
   #graft(now: number): void {
