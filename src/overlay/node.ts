@@ -398,7 +398,7 @@ export class OverlayNode {
         this.#backoff.set(from, now + PRUNE_BACKOFF_MS);
         for (const entry of msg.peers) {
           if (!this.#verifyEntry(entry)) continue;
-          this.#changed(this.#roster.applyAlive(entry), now);
+          this.#changed(this.#roster.applyAlive(entry));
           if (entry.peerId !== this.peerId) this.#suggested.push(entry);
         }
         this.#suggested = this.#suggested.slice(-32);
@@ -464,9 +464,9 @@ export class OverlayNode {
   /**
    * Our contact changed (new relay addresses): a new incarnation tells everyone.
    * @param contact The new contact.
-   * @param now The clock.
+   * @param _now The clock (every input takes it; a new contact needs no timer).
    */
-  updateContact(contact: string[], now: number): void {
+  updateContact(contact: string[], _now: number): void {
     if (this.#left) return;
     this.#reincarnate(this.#roster.self.incarnation + 1, contact);
   }
@@ -591,14 +591,13 @@ export class OverlayNode {
     this.#missing.delete(id);
     switch (rumor.k) {
       case "alive":
-        this.#changed(this.#roster.applyAlive(rumor.entry), now);
+        this.#changed(this.#roster.applyAlive(rumor.entry));
         break;
       case "suspect":
       case "dead":
       case "left":
         this.#changed(
           this.#roster.applyVerdict(rumor, now, this.#o.suspicionMs, this.#o.tombstoneMs),
-          now,
         );
         break;
       case "app":
@@ -647,12 +646,11 @@ export class OverlayNode {
     if (!this.#verifyEntry(item.entry)) return;
     this.#changed(
       this.#roster.applyItem(item, now, this.#o.suspicionMs, this.#o.tombstoneMs),
-      now,
     );
   }
 
   /** Turn a roster change into events (and a refutation when it was about us). */
-  #changed(change: RosterChange | undefined, now: number): void {
+  #changed(change: RosterChange | undefined): void {
     if (!change) return;
     switch (change.kind) {
       case "join":
