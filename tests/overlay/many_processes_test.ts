@@ -26,6 +26,9 @@ class MemberProcess {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #waiting: ((o: Record<string, unknown>) => void)[] = [];
   peerIds: string[] = [];
+  readonly prefix: string;
+  stderrTail = "";
+  killed = false;
   ready: Promise<void>;
   exited = false;
 
@@ -43,10 +46,25 @@ class MemberProcess {
       ],
       stdin: "piped",
       stdout: "piped",
-      stderr: Deno.env.get("DEBUG_OVERLAY") ? "inherit" : "null",
+      stderr: Deno.env.get("DEBUG_OVERLAY") ? "inherit" : "piped",
     }).spawn();
     this.child = child;
-    child.status.then(() => this.exited = true);
+    this.prefix = prefix;
+    if (!Deno.env.get("DEBUG_OVERLAY")) {
+      // Keep the tail of stderr: a process that dies says why.
+      (async () => {
+        for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+          this.stderrTail = (this.stderrTail + chunk).slice(-4000);
+        }
+      })().catch(() => {});
+    }
+    child.status.then((s) => {
+      this.exited = true;
+      for (const resolve of this.#waiting.splice(0)) resolve({ type: "exited" });
+      if (!this.killed) {
+        console.log(`process ${prefix} exited on its own (code ${s.code}):\n${this.stderrTail}`);
+      }
+    });
     this.#writer = this.child.stdin.getWriter();
     let resolveReady!: () => void;
     this.ready = new Promise((r) => resolveReady = r);
@@ -74,18 +92,21 @@ class MemberProcess {
     })().catch(() => {});
   }
 
+  /** Sends a command; resolves with the answer, or with `{ type: "exited" }` if the process ends first. */
   ask(line: string): Promise<Record<string, unknown>> {
+    if (this.exited) return Promise.resolve({ type: "exited" });
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      void this.#writer.write(new TextEncoder().encode(line + "\n"));
+      this.#writer.write(new TextEncoder().encode(line + "\n")).catch(() => {});
     });
   }
 
   async status(): Promise<Status[]> {
-    return (await this.ask("status")).members as Status[];
+    return ((await this.ask("status")).members ?? []) as Status[];
   }
 
   kill(): void {
+    this.killed = true;
     try {
       this.child.kill("SIGKILL");
     } catch {
@@ -221,7 +242,13 @@ Deno.test({
           `(${(goneMs / 1000).toFixed(1)} s after the kill returned)`,
       );
     } finally {
-      await Promise.allSettled(procs.filter((p) => !p.exited).map((p) => p.ask("leave")));
+      for (const p of procs) p.killed = true;
+      // Every process is asked to leave, and killed if it has not after 15 s.
+      let leaveTimer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled(procs.map((p) => p.ask("leave"))),
+        new Promise((r) => leaveTimer = setTimeout(r, 15_000)),
+      ]).finally(() => clearTimeout(leaveTimer));
       for (const p of procs) p.kill();
       await Promise.allSettled(procs.map((p) => p.child.status));
       await boot.stop();
