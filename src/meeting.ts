@@ -17,7 +17,12 @@
 import type { PrivateKey } from "@libp2p/interface";
 import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
-import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
+import {
+  ConnectionFailedError,
+  FrameTooLargeError,
+  MeetingClosedError,
+  PeerNotFoundError,
+} from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
 import { Connector, type NewLink } from "./connect/connector.ts";
 import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
@@ -188,6 +193,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
   readonly #releaseOnLeave = new Set<() => void>();
   readonly #backoff = new HandshakeBackoff();
+  /** Links closing (waiting for the other side to acknowledge our Leave); leave() awaits them. */
+  readonly #closing = new Set<Promise<void>>();
   #stats: MeetingStats;
 
   /**
@@ -648,6 +655,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
+    await Promise.all([...this.#closing]);
     await this.#connector.settled();
     for (const release of this.#releaseOnLeave) release();
     this.#releaseOnLeave.clear();
@@ -979,9 +987,34 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   }
 
   #watchIce(peerId: string, pc: RTCPeerConnection): void {
+    // ICE `disconnected` that lasts two heartbeats with nothing heard meanwhile (a NAT
+    // mapping changed, the path is dead), or `failed`: the stream is dropped so the link
+    // redials at once instead of waiting out its lease (14 s), and what is unacknowledged is
+    // written again on the new path (RELIABILITY.md, "NAT mapping change").
+    let deadPath: ReturnType<typeof setTimeout> | undefined;
+    const watchPath = () => {
+      const ice = pc.iceConnectionState;
+      if (ice !== "disconnected" && ice !== "failed") {
+        clearTimeout(deadPath);
+        deadPath = undefined;
+        return;
+      }
+      if (deadPath !== undefined) return;
+      const since = Date.now();
+      deadPath = setTimeout(() => {
+        deadPath = undefined;
+        const link = this.#links.get(peerId);
+        const now = pc.iceConnectionState;
+        if (!link || this.#meta.get(peerId)?.pc !== pc || link.lastHeard > since) return;
+        if (now !== "disconnected" && now !== "failed") return;
+        this.#c.log.connect(`ICE to ${peerId} ${now} since ${Date.now() - since} ms: redialling`);
+        link.dropStream(new ConnectionFailedError(`The WebRTC path to ${peerId} is ${now}`));
+      }, ice === "failed" ? 0 : 2 * this.#options.heartbeatMs);
+    };
     const report = () => {
       const link = this.#links.get(peerId);
       if (!link || this.#meta.get(peerId)?.pc !== pc) return;
+      watchPath();
       this.#emit("connection:state", {
         peerId,
         state: link.state,
@@ -994,6 +1027,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     // @roamhq/wrtc never lets go of a peer connection (see src/connect/signaling.ts): without
     // this, `report` kept every left Meeting (and its libp2p node) reachable.
     this.#releaseOnLeave.add(() => {
+      clearTimeout(deadPath);
       pc.removeEventListener("iceconnectionstatechange", report);
       pc.removeEventListener("connectionstatechange", report);
     });
@@ -1094,19 +1128,21 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#links.delete(link.peerId);
     this.#lastUsed.delete(link.peerId);
     if (!this.#overlay) this.#known.delete(link.peerId);
-    const meta = this.#meta.get(link.peerId);
     this.#meta.delete(link.peerId);
-    void link.close(
-      new MeetingClosedError(`Cannot deliver to ${link.peerId}: the peer left the meeting`),
+    // The channel closes its peer connection after itself (src/connect/data_channel_frames.ts).
+    // A link that timed out is aborted at once, so the peer is not reached by stale state;
+    // otherwise what is buffered (a prune, a leave) drains first. The peer connection is
+    // never closed here directly: closing it while its data channel still drains, and the
+    // channel a moment later, crashed member processes with SIGSEGV inside @roamhq/wrtc
+    // (3 of 5 runs of tests/overlay/many_processes_test.ts, where prunes are frequent; the
+    // same pattern as node-webrtc/node-webrtc#360, "Closing DataChannel after
+    // PeerConnection can segfault").
+    const err = new MeetingClosedError(
+      `Cannot deliver to ${link.peerId}: the peer left the meeting`,
     );
-    if (reason !== "closed") {
-      // Close the peer connection at once so the peer is not reached by stale state.
-      try {
-        meta?.pc?.close();
-      } catch {
-        // already closed
-      }
-    }
+    const closing = reason === "timeout" ? link.close(err, { now: true }) : link.leave(1000, err);
+    this.#closing.add(closing);
+    void closing.finally(() => this.#closing.delete(closing));
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
     if (this.#overlay) {
       // Roster departures come from the overlay; a link is only a link.
