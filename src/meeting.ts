@@ -14,7 +14,6 @@
  *
  * @module
  */
-import type { PrivateKey } from "@libp2p/interface";
 import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
 import {
@@ -26,22 +25,24 @@ import {
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
 import { Connector, type NewLink } from "./connect/connector.ts";
 import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
-import { type CandidateInfo, iceStateOf } from "./connect/inspect.ts";
+import { iceStateOf } from "./connect/inspect.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
-import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
-import type { Logger } from "./logger.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
+import { MeetingEvents } from "./meeting_events.ts";
+import {
+  type Known,
+  type LinkMeta,
+  type MeetingComponents,
+  signalingAddress,
+} from "./meeting_components.ts";
 import { PeerLink } from "./peer_link.ts";
 import { OverlayDriver } from "./overlay/driver.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
-import type { TopicKeys } from "./topic.ts";
-import type { PublicAddressInfo } from "./public_address.ts";
 import type {
-  ConnectionPath,
   MeetingEventMap,
   MeetingOptions,
   MeetingStats,
@@ -61,6 +62,8 @@ const ON_DEMAND_IDLE_MS = 60_000;
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
 export { KNOCK_PROTOCOL };
+export type { MeetingComponents };
+export { MeetingEvents };
 
 export {
   type CandidateInfo,
@@ -82,80 +85,12 @@ export {
 } from "./meeting_types.ts";
 
 /**
- * What {@linkcode Meeting} is built from (assembled by `joinMeeting()`).
- * @ignore
- */
-export interface MeetingComponents {
-  /** The participant's started libp2p node (bootstrapped, with a relay reservation). */
-  libp2p: ParticipantLibp2p;
-  /** Its private key. */
-  privateKey: PrivateKey;
-  /** The meeting's keys. */
-  keys: TopicKeys;
-  /** Our display name. */
-  name: string;
-  /** Scoped loggers. */
-  log: { meeting: Logger; rendezvous: Logger; connect: Logger; link: Logger };
-  /** Join step timings so far. */
-  joinTimings: Record<string, number>;
-  /** When the join started (performance.now()). */
-  joinStarted: number;
-  /** What STUN said about our public address. */
-  publicAddress: PublicAddressInfo;
-  /** The ICE servers in use (the user's and the bootstrap nodes'). */
-  iceServers: () => RTCIceServer[];
-  /** The user's RTCConfiguration (without `iceServers`: see above). */
-  rtcConfiguration: RuntimeRtcConfiguration;
-  /** The RTCPeerConnection class to use. */
-  PeerConnection: typeof RTCPeerConnection;
-  /**
-   * Whether to announce and look up in the DHT (false when the node has no bootstrap
-   * nodes and meets on the LAN only).
-   * @default {true}
-   */
-  dht?: boolean;
-  /** Called first when leaving (stops local discovery before the node stops). */
-  beforeStop?: () => Promise<void>;
-}
-
-interface Known {
-  presence: Presence;
-  discoveredAt: number;
-  via: "dht" | "knock" | "local";
-}
-
-interface LinkMeta {
-  discoveredAt: number;
-  connectedAt: number;
-  direction: "inbound" | "outbound";
-  path: ConnectionPath | undefined;
-  pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
-  /** The peer connection of a WebRTC path. */
-  pc: RTCPeerConnection | undefined;
-  upgradeTries?: number;
-}
-
-/**
- * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
- * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
- * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
- * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
- * only through a WebRTC-Direct bootstrap node looked unreachable).
- */
-function _signalingAddress(addresses: readonly string[]): string | undefined {
-  const lan = addresses.find((a) =>
-    a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
-  );
-  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
-}
-
-/**
  * A meeting this node has joined. Create one with `joinMeeting()`.
  *
  * Events: `peer:join`, `peer:leave`, `message`, `request`, `connection:state`,
  * `peer:discovered`, `handshake:failed` (see {@linkcode MeetingEventMap}).
  */
-export class Meeting extends EventTarget implements AsyncDisposable {
+export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Public id of the meeting's topic (safe to log and show; not the code). */
   readonly topicId: string;
   #c: MeetingComponents;
@@ -662,78 +597,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     await this.#c.libp2p.stop();
   }
 
-  // ---- typed listeners -------------------------------------------------------------
-
-  /**
-   * Listen to a meeting event.
-   *
-   * @param type Event name.
-   * @param listener Handler (receives a `CustomEvent` with `detail`).
-   * @param options Listener options.
-   */
-  override addEventListener<K extends keyof MeetingEventMap>(
-    type: K,
-    listener: (event: MeetingEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  /**
-   * Listen to any event (untyped form).
-   *
-   * @param type Event name.
-   * @param listener Handler.
-   * @param options Listener options.
-   */
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: never) => void),
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
-  /**
-   * Stop listening to a meeting event.
-   *
-   * @param type Event name.
-   * @param listener The handler given to `addEventListener`.
-   * @param options Listener options.
-   */
-  override removeEventListener<K extends keyof MeetingEventMap>(
-    type: K,
-    listener: (event: MeetingEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  /**
-   * Stop listening to any event (untyped form).
-   *
-   * @param type Event name.
-   * @param listener Handler.
-   * @param options Listener options.
-   */
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: never) => void),
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
   #emit<K extends keyof MeetingEventMap>(type: K, detail: MeetingEventMap[K]["detail"]): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }));
-    } catch (err) {
-      this.#c.log.meeting.error(`a "${type}" listener threw`, err);
-    }
+    this.emitEvent(type, detail, this.#c.log.meeting);
   }
 
   // ---- internals -------------------------------------------------------------------
@@ -888,9 +753,9 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     else void this.#knocker.knock(peerId);
   }
 
-  /** The address signaling goes to (see {@linkcode _signalingAddress}). */
+  /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
   #signalingAddress(peerId: string): string | undefined {
-    return _signalingAddress(
+    return signalingAddress(
       this.#known.get(peerId)?.presence.info.addresses ?? this.#contacts.get(peerId) ?? [],
     );
   }
