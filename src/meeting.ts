@@ -1,16 +1,20 @@
 /**
  * A joined meeting: the object an application holds. It ties the rendezvous (who is
- * there), the connector (direct WebRTC to each of them), the membership handshake and the
- * per-peer links (messages, acks, heartbeats, leases) together, and reports everything as
- * typed events.
+ * there), the connector (direct WebRTC to each of them), the membership handshake, the
+ * per-peer links (messages, acks, heartbeats, leases) and the overlay (roster, bounded
+ * mesh, broadcast through the mesh) together, and reports everything as typed events.
  *
  * Who dials: for each pair, the peer with the lower peer id dials, so there is never
  * glare. Dialing opens a signaling stream over the circuit relay, runs the membership
  * handshake on it, and then offers a WebRTC session of meshmeet's own (`src/connect/`):
- * meeting frames ride straight on its data channel. A peer that discovers a lower peer "knocks" instead: it hands
- * its signed, encrypted presence record to that peer over a relayed stream, and the lower
- * peer verifies it and dials back. A newcomer therefore meets everyone with its own first
- * lookup, and established members need not poll the DHT quickly.
+ * meeting frames ride straight on its data channel. A peer that discovers a lower peer
+ * "knocks" instead: it hands its signed, encrypted presence record to that peer over a
+ * relayed stream, and the lower peer verifies it and dials back.
+ *
+ * Beside this file: `meeting_overlay.ts` (the overlay as a meeting runs it: contacts,
+ * full-mesh joins, links on demand), `meeting_events.ts` (typed listeners),
+ * `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts` (options,
+ * events, participants).
  *
  * @module
  */
@@ -30,6 +34,7 @@ import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { MeetingEvents } from "./meeting_events.ts";
+import { MeetingOverlay } from "./meeting_overlay.ts";
 import {
   type Known,
   type LinkMeta,
@@ -37,7 +42,6 @@ import {
   signalingAddress,
 } from "./meeting_components.ts";
 import { PeerLink } from "./peer_link.ts";
-import { OverlayDriver } from "./overlay/driver.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
@@ -53,11 +57,6 @@ import type {
 
 /** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
 const ENTRY_POINTS = 8;
-
-/** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
-const MAX_ON_DEMAND = 8;
-/** A link outside the mesh closes after this long without application traffic. */
-const ON_DEMAND_IDLE_MS = 60_000;
 
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
@@ -96,23 +95,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   #c: MeetingComponents;
   #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
   /** The overlay, when the meeting runs over it (`overlay` option). */
-  #overlay: OverlayDriver | undefined;
+  #overlay: MeetingOverlay | undefined;
   /** Tells the overlay when our relay addresses (our contact in the roster) change. */
   #contactWatcher: RelayAddressWatcher | undefined;
-  /** Contacts of roster members (from their signed entries), for signaling. */
-  readonly #contacts = new Map<string, string[]>();
-  /** Links the overlay asked for that `send()` is waiting on. */
-  readonly #linkWaiters = new Map<string, Set<() => void>>();
-  /** Links we open on demand (to members that are not neighbours), until attached. */
-  readonly #onDemand = new Set<string>();
-  /** When the application last used each link (links outside the mesh close when idle). */
-  readonly #lastUsed = new Map<string, number>();
-  /**
-   * Members of a full-mesh meeting that the roster announced before their link was up:
-   * `peer:join` waits for the link (or for the ladder to give up), so that a small meeting's
-   * application can talk to whoever `peer:join` names, as before the overlay.
-   */
-  readonly #pendingJoins = new Map<string, ReturnType<typeof setTimeout>>();
   #rendezvous: Rendezvous;
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
@@ -208,8 +193,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
       onConnectionFailed: (peerId, name, error) => {
-        this.#overlay?.connectFailed(peerId);
-        this.#joined(peerId); // shown unlinked: every rung failed
+        this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
         this.#emit("connection:failed", { peerId, name, error });
       },
     }, this.#options);
@@ -262,10 +246,11 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     }
   }
 
-  /** The overlay's driver, wired to this meeting's links and events. */
-  #startOverlay(options: true | OverlayOptions): OverlayDriver {
+  /** The overlay, wired to this meeting's links and events. */
+  #startOverlay(options: true | OverlayOptions): MeetingOverlay {
     const self = this.self;
-    return new OverlayDriver({
+    const { dialTimeoutMs, turnTimeoutMs, relayTimeoutMs } = this.#options;
+    return new MeetingOverlay({
       self: {
         peerId: self.peerId,
         name: self.name,
@@ -276,56 +261,24 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       privateKey: this.#c.privateKey,
       options: options === true ? {} : options,
       log: this.#c.log.meeting,
-      send: (peer, bytes) => this.#links.get(peer)?.sendOverlay(bytes),
-      connect: (peer, contact) => this.#linkTo(peer, contact),
-      disconnect: (peer) => {
-        const link = this.#links.get(peer);
-        if (link) this.#remove(link, "left"); // closes its peer connection too
-      },
-      onJoin: (entry) => {
-        this.#contacts.set(entry.peerId, entry.contact);
-        const linked = this.#links.get(entry.peerId)?.connected === true;
-        if (linked || !this.#overlay?.node.fullMesh) {
-          this.#emit("peer:join", this.#memberSnapshot(entry.peerId)!);
-          return;
-        }
-        const { dialTimeoutMs, turnTimeoutMs, relayTimeoutMs } = this.#options;
-        const wait = dialTimeoutMs + turnTimeoutMs + relayTimeoutMs;
-        clearTimeout(this.#pendingJoins.get(entry.peerId));
-        this.#pendingJoins.set(entry.peerId, setTimeout(() => this.#joined(entry.peerId), wait));
-      },
-      onLeave: (peerId, name, reason) => {
-        this.#contacts.delete(peerId);
-        this.#known.delete(peerId);
-        const pending = this.#pendingJoins.get(peerId);
-        if (pending !== undefined) {
-          // Its join was never shown: neither is its leave.
-          clearTimeout(pending);
-          this.#pendingJoins.delete(peerId);
-          return;
-        }
-        this.#emit("peer:leave", { peerId, name, reason: reason === "left" ? "left" : "timeout" });
-      },
-      onDeliver: (origin, channel, payload) => {
-        const name = this.#overlay?.node.member(origin)?.entry.name ?? "";
-        this.#deliver(origin, name, channel, payload);
+      joinWaitMs: dialTimeoutMs + turnTimeoutMs + relayTimeoutMs,
+      host: {
+        link: (peerId) => this.#links.get(peerId),
+        links: () => this.#links.entries(),
+        close: (link) => this.#remove(link, "left"),
+        open: (peerId) => this.#open(peerId),
+        dialing: (peerId) => this.#connector.dialing(peerId),
+        emit: (type, detail) => this.#emit(type, detail),
+        snapshot: (peerId) => this.#memberSnapshot(peerId),
+        forget: (peerId) => this.#known.delete(peerId),
+        deliver: (origin, name, channel, payload) => this.#deliver(origin, name, channel, payload),
+        left: () => this.left,
       },
     });
   }
 
-  /** Show a member's join that waited for its link (see `#pendingJoins`). */
-  #joined(peerId: string): void {
-    const pending = this.#pendingJoins.get(peerId);
-    if (pending === undefined) return;
-    clearTimeout(pending);
-    this.#pendingJoins.delete(peerId);
-    const snapshot = this.#memberSnapshot(peerId);
-    if (snapshot && !this.left) this.#emit("peer:join", snapshot);
-  }
-
-  /** Open a link to a member: the lower peer id dials, the higher one knocks. */
-  #linkTo(peerId: string, contact: string[]): void {
-    if (contact.length > 0) this.#contacts.set(peerId, contact);
+  /** Open a link: the lower peer id dials, the higher one knocks. */
+  #open(peerId: string): void {
     if (this.#selfId() < peerId) this.#connector.dial(peerId);
     else void this.#knocker.knock(peerId);
   }
@@ -385,7 +338,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * The overlay node (for diagnostics and the simulator's comparisons).
    * @ignore
    */
-  get overlayNode(): OverlayDriver["node"] | undefined {
+  get overlayNode(): MeetingOverlay["node"] | undefined {
     return this.#overlay?.node;
   }
 
@@ -449,7 +402,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   ): Promise<void> {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
-    this.#lastUsed.set(peerId, Date.now());
+    this.#overlay?.used(peerId);
     const payload = this.#encode(data);
     this.#stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
@@ -521,7 +474,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   ): Promise<MessageData> {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
     const link = this.#linkFor(peerId, "request");
-    this.#lastUsed.set(peerId, Date.now());
+    this.#overlay?.used(peerId);
     const { payload, error } = await link.request(this.#encode(data), options.signal);
     const body = decodeMessage(payload);
     if (error) {
@@ -582,9 +535,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     this.#rendezvous.stop();
     this.#contactWatcher?.stop();
     this.#overlay?.leave();
-    for (const timer of this.#pendingJoins.values()) clearTimeout(timer);
-    this.#pendingJoins.clear();
-    for (const wake of [...this.#linkWaiters.values()].flatMap((s) => [...s])) wake();
     await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
@@ -685,29 +635,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Open a link to a roster member for `send()`/`request()` and wait for it. */
   async #linkOnDemand(peerId: string, what: string): Promise<void> {
     this.#assertOpen(what);
-    const member = this.#overlay?.node.member(peerId);
-    if (!member || member.status === "dead" || member.status === "left") return; // #linkFor throws
-    const ready = new Promise<void>((resolve) => {
-      const set = this.#linkWaiters.get(peerId) ?? new Set();
-      set.add(resolve);
-      this.#linkWaiters.set(peerId, set);
-    });
-    // Bounded: beyond MAX_ON_DEMAND links outside the mesh, the least recently used closes.
-    const outside = [...this.#links.keys()].filter((p) => !this.#overlay!.node.isNeighbour(p));
-    if (outside.length >= MAX_ON_DEMAND) {
-      const lru = outside.sort((a, b) =>
-        (this.#lastUsed.get(a) ?? 0) - (this.#lastUsed.get(b) ?? 0)
-      )[0];
-      this.#remove(this.#links.get(lru)!, "left");
-    }
-    this.#onDemand.add(peerId);
-    this.#linkTo(peerId, member.entry.contact);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      ready,
-      new Promise<void>((r) => timer = setTimeout(r, this.#options.dialTimeoutMs * 2)),
-    ]);
-    clearTimeout(timer);
+    await this.#overlay?.linkOnDemand(peerId, this.#options.dialTimeoutMs * 2);
   }
 
   /**
@@ -756,7 +684,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
   #signalingAddress(peerId: string): string | undefined {
     return signalingAddress(
-      this.#known.get(peerId)?.presence.info.addresses ?? this.#contacts.get(peerId) ?? [],
+      this.#known.get(peerId)?.presence.info.addresses ?? this.#overlay?.contactOf(peerId) ?? [],
     );
   }
 
@@ -836,13 +764,8 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         }
       }
     }
-    if (isNew && this.#overlay) {
-      this.#lastUsed.set(peerId, Date.now());
-      this.#overlay.linkUp(peerId, direction === "inbound", this.#onDemand.delete(peerId));
-      for (const wake of this.#linkWaiters.get(peerId) ?? []) wake();
-      this.#linkWaiters.delete(peerId);
-      this.#joined(peerId);
-    } else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
+    if (isNew && this.#overlay) this.#overlay.linked(peerId, direction === "inbound");
+    else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
     this.#emit("connection:state", {
       peerId,
       state: link!.state,
@@ -899,7 +822,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   }
 
   #onData(link: PeerLink, frame: Frame): void {
-    this.#lastUsed.set(link.peerId, Date.now());
+    this.#overlay?.used(link.peerId);
     this.#deliver(link.peerId, link.name, frame.channel, frame.payload);
   }
 
@@ -971,15 +894,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   #checkLeases(): void {
     const now = Date.now();
-    if (this.#overlay) {
-      // Links outside the mesh (opened on demand) close once idle.
-      for (const [peerId, link] of this.#links) {
-        // The mesh prefers low-RTT neighbours when it drops one (src/overlay/node.ts).
-        if (link.rtt !== undefined) this.#overlay.setRtt(peerId, link.rtt);
-        if (this.#overlay.node.isNeighbour(peerId) || this.#connector.dialing(peerId)) continue;
-        if (now - (this.#lastUsed.get(peerId) ?? 0) > ON_DEMAND_IDLE_MS) this.#remove(link, "left");
-      }
-    }
+    this.#overlay?.upkeep(now);
     for (const link of this.#links.values()) {
       if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
         this.#c.log.meeting(`lease of ${link.peerId} expired`);
@@ -991,7 +906,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
     if (this.#links.get(link.peerId) !== link) return;
     this.#links.delete(link.peerId);
-    this.#lastUsed.delete(link.peerId);
+    this.#overlay?.closed(link.peerId);
     if (!this.#overlay) this.#known.delete(link.peerId);
     this.#meta.delete(link.peerId);
     // The channel closes its peer connection after itself (src/connect/data_channel_frames.ts).
