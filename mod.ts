@@ -67,7 +67,7 @@ export {
 } from "./src/rendezvous/announcers.ts";
 export type { RendezvousDatastoreStats } from "./src/rendezvous/rendezvous_datastore.ts";
 export type { OverlayOptions } from "./src/overlay/types.ts";
-export type { RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";
+export { holdWebRtc, type RuntimeRtcConfiguration } from "./src/runtime/webrtc.ts";
 export {
   BOOTSTRAP_ENV,
   dnsaddrRecords,

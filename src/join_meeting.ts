@@ -13,7 +13,7 @@ import { type ComponentLogger, silentLogger } from "./logger.ts";
 import { checkMeetingOptions, Meeting, type MeetingOptions } from "./meeting.ts";
 import { createParticipantLibp2p, type ParticipantLibp2p } from "./node.ts";
 import { MAX_NAME_LENGTH } from "./presence.ts";
-import { RTCPeerConnection, type RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
+import { holdWebRtc, RTCPeerConnection, type RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import { deriveTopicKeys } from "./topic.ts";
 import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
@@ -308,6 +308,7 @@ export async function joinMeeting(
   );
   const budget = budgetController.signal;
   const signal = outer ? AbortSignal.any([outer, budget]) : budget;
+  let releaseWebRtc: (() => void) | undefined;
   try {
     const t0 = performance.now();
     if (bootstrap.length > 0) await _bootstrap(libp2p, bootstrap, signal);
@@ -349,6 +350,9 @@ export async function joinMeeting(
     outer?.throwIfAborted();
     let localDiscovery: LocalDiscovery | undefined;
     let publisher: PeerRecordPublisher | undefined;
+    // One WebRTC factory for the meeting's whole life, however often its peer connections
+    // come and go (see holdWebRtc(): on Deno each one rebuilt was leaked).
+    releaseWebRtc = options.rtcPeerConnection ? undefined : holdWebRtc();
     const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
@@ -363,6 +367,7 @@ export async function joinMeeting(
       PeerConnection: options.rtcPeerConnection ?? RTCPeerConnection,
       dht: bootstrap.length > 0,
       beforeStop: async () => {
+        releaseWebRtc?.();
         publisher?.stop();
         await localDiscovery?.stop();
       },
@@ -416,6 +421,7 @@ export async function joinMeeting(
     }
     return meeting;
   } catch (err) {
+    releaseWebRtc?.();
     await Promise.resolve(libp2p.stop()).catch(() => {});
     await keysPromise.catch(() => {});
     if (outer?.aborted) throw outer.reason;

@@ -43,6 +43,8 @@ export class DataChannelFrames extends QueuedFrameChannel {
    */
   #sentUnchecked = 0;
   #owner: { close(): void } | undefined;
+  /** Listeners on the channel, removed at shutdown (see #shutdown()). */
+  #listeners: [string, (event: Event) => void][] = [];
 
   /**
    * @param channel An ordered, reliable data channel (open or opening).
@@ -59,17 +61,22 @@ export class DataChannelFrames extends QueuedFrameChannel {
     this.#owner = options.owner;
     this.#decoder = new FrameDecoder({ maxPayload: this.#maxPayload });
     channel.binaryType = "arraybuffer";
-    channel.addEventListener("message", (event) => this.#onMessage(event.data));
-    channel.addEventListener("close", () => {
+    this.#listen("message", (event) => this.#onMessage((event as MessageEvent).data));
+    this.#listen("close", () => {
       this.#end(new MeetingClosedError("The data channel was closed"));
     });
-    channel.addEventListener("error", (event) => {
+    this.#listen("error", (event) => {
       const error = (event as RTCErrorEvent).error;
       this.#end(
         new MeetingClosedError(`The data channel failed: ${error?.message ?? "unknown error"}`),
       );
     });
-    channel.addEventListener("open", () => this.#flush());
+    this.#listen("open", () => this.#flush());
+  }
+
+  #listen(type: string, listener: (event: Event) => void): void {
+    this.channel.addEventListener(type, listener);
+    this.#listeners.push([type, listener]);
   }
 
   #onMessage(data: unknown): void {
@@ -213,6 +220,14 @@ export class DataChannelFrames extends QueuedFrameChannel {
       // already closed
     }
     this.#owner = undefined;
+    // @roamhq/wrtc on Deno never lets go of a data channel, closed or not (see
+    // holdWebRtc() in src/runtime/webrtc.ts). A heap snapshot after 20 join/leave rounds
+    // (issue 12) showed every left meeting kept alive by Global handles → RTCDataChannel →
+    // this "message" listener → this object → the MeetingClosedError it ended with, whose
+    // unformatted stack trace still references the Meeting (and its libp2p node).
+    for (const [type, listener] of this.#listeners.splice(0)) {
+      this.channel.removeEventListener(type, listener);
+    }
   }
 }
 

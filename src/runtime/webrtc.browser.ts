@@ -12,6 +12,16 @@ export const webRtcImplementation = "browser";
 export const RTCPeerConnection: typeof globalThis.RTCPeerConnection = globalThis.RTCPeerConnection;
 
 /**
+ * Keeps the runtime's WebRTC resources alive between peer connections (see `webrtc.ts`);
+ * browsers manage their own, so this does nothing here.
+ *
+ * @returns A function that releases the hold (does nothing).
+ */
+export function holdWebRtc(): () => void {
+  return () => {};
+}
+
+/**
  * Extra RTCConfiguration fields meshmeet understands on every runtime.
  */
 export interface RuntimeRtcConfiguration extends RTCConfiguration {
