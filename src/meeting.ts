@@ -507,6 +507,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     if (peerId === undefined) {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
+    // Already linked: nothing to do (a second session to a linked peer raced the first and
+    // failed with a misleading MeetingClosedError; RELIABILITY.md, issue 12).
+    const linked = this.#links.get(peerId);
+    if (linked?.connected && linked.state === "connected") return this.#snapshot(linked);
     const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
     await this.#connector.connect(peerId, signaling, options.signal);
     return this.#snapshot(this.#links.get(peerId)!);
