@@ -1,42 +1,52 @@
 /**
  * A joined meeting: the object an application holds. It ties the rendezvous (who is
- * there), the connector (direct WebRTC to each of them), the membership handshake and the
- * per-peer links (messages, acks, heartbeats, leases) together, and reports everything as
- * typed events.
+ * there), the connector (direct WebRTC to each of them), the membership handshake, the
+ * per-peer links (messages, acks, heartbeats, leases) and the overlay (roster, bounded
+ * mesh, broadcast through the mesh) together, and reports everything as typed events.
  *
  * Who dials: for each pair, the peer with the lower peer id dials, so there is never
  * glare. Dialing opens a signaling stream over the circuit relay, runs the membership
  * handshake on it, and then offers a WebRTC session of meshmeet's own (`src/connect/`):
- * meeting frames ride straight on its data channel. A peer that discovers a lower peer "knocks" instead: it hands
- * its signed, encrypted presence record to that peer over a relayed stream, and the lower
- * peer verifies it and dials back. A newcomer therefore meets everyone with its own first
- * lookup, and established members need not poll the DHT quickly.
+ * meeting frames ride straight on its data channel. A peer that discovers a lower peer
+ * "knocks" instead: it hands its signed, encrypted presence record to that peer over a
+ * relayed stream, and the lower peer verifies it and dials back.
+ *
+ * Beside this file: `meeting_overlay.ts` (the overlay as a meeting runs it: contacts,
+ * full-mesh joins, links on demand), `meeting_events.ts` (typed listeners),
+ * `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts` (options,
+ * events, participants).
  *
  * @module
  */
-import type { PrivateKey } from "@libp2p/interface";
 import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
-import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
+import {
+  ConnectionFailedError,
+  FrameTooLargeError,
+  MeetingClosedError,
+  PeerNotFoundError,
+} from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
 import { Connector, type NewLink } from "./connect/connector.ts";
 import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
-import { type CandidateInfo, iceStateOf } from "./connect/inspect.ts";
+import { iceStateOf } from "./connect/inspect.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
-import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
-import type { Logger } from "./logger.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
+import { MeetingEvents } from "./meeting_events.ts";
+import { MeetingOverlay } from "./meeting_overlay.ts";
+import {
+  type Known,
+  type LinkMeta,
+  type MeetingComponents,
+  signalingAddress,
+} from "./meeting_components.ts";
 import { PeerLink } from "./peer_link.ts";
-import { OverlayDriver } from "./overlay/driver.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
-import type { TopicKeys } from "./topic.ts";
-import type { PublicAddressInfo } from "./public_address.ts";
 import type {
-  ConnectionPath,
   MeetingEventMap,
   MeetingOptions,
   MeetingStats,
@@ -48,14 +58,11 @@ import type {
 /** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
 const ENTRY_POINTS = 8;
 
-/** Links outside the mesh (opened by `send()`/`request()` on demand) at most. */
-const MAX_ON_DEMAND = 8;
-/** A link outside the mesh closes after this long without application traffic. */
-const ON_DEMAND_IDLE_MS = 60_000;
-
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
 export { KNOCK_PROTOCOL };
+export type { MeetingComponents };
+export { MeetingEvents };
 
 export {
   type CandidateInfo,
@@ -77,102 +84,20 @@ export {
 } from "./meeting_types.ts";
 
 /**
- * What {@linkcode Meeting} is built from (assembled by `joinMeeting()`).
- * @ignore
- */
-export interface MeetingComponents {
-  /** The participant's started libp2p node (bootstrapped, with a relay reservation). */
-  libp2p: ParticipantLibp2p;
-  /** Its private key. */
-  privateKey: PrivateKey;
-  /** The meeting's keys. */
-  keys: TopicKeys;
-  /** Our display name. */
-  name: string;
-  /** Scoped loggers. */
-  log: { meeting: Logger; rendezvous: Logger; connect: Logger; link: Logger };
-  /** Join step timings so far. */
-  joinTimings: Record<string, number>;
-  /** When the join started (performance.now()). */
-  joinStarted: number;
-  /** What STUN said about our public address. */
-  publicAddress: PublicAddressInfo;
-  /** The ICE servers in use (the user's and the bootstrap nodes'). */
-  iceServers: () => RTCIceServer[];
-  /** The user's RTCConfiguration (without `iceServers`: see above). */
-  rtcConfiguration: RuntimeRtcConfiguration;
-  /** The RTCPeerConnection class to use. */
-  PeerConnection: typeof RTCPeerConnection;
-  /**
-   * Whether to announce and look up in the DHT (false when the node has no bootstrap
-   * nodes and meets on the LAN only).
-   * @default {true}
-   */
-  dht?: boolean;
-  /** Called first when leaving (stops local discovery before the node stops). */
-  beforeStop?: () => Promise<void>;
-}
-
-interface Known {
-  presence: Presence;
-  discoveredAt: number;
-  via: "dht" | "knock" | "local";
-}
-
-interface LinkMeta {
-  discoveredAt: number;
-  connectedAt: number;
-  direction: "inbound" | "outbound";
-  path: ConnectionPath | undefined;
-  pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
-  /** The peer connection of a WebRTC path. */
-  pc: RTCPeerConnection | undefined;
-  upgradeTries?: number;
-}
-
-/**
- * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
- * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
- * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
- * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
- * only through a WebRTC-Direct bootstrap node looked unreachable).
- */
-function _signalingAddress(addresses: readonly string[]): string | undefined {
-  const lan = addresses.find((a) =>
-    a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
-  );
-  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
-}
-
-/**
  * A meeting this node has joined. Create one with `joinMeeting()`.
  *
  * Events: `peer:join`, `peer:leave`, `message`, `request`, `connection:state`,
  * `peer:discovered`, `handshake:failed` (see {@linkcode MeetingEventMap}).
  */
-export class Meeting extends EventTarget implements AsyncDisposable {
+export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Public id of the meeting's topic (safe to log and show; not the code). */
   readonly topicId: string;
   #c: MeetingComponents;
   #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
   /** The overlay, when the meeting runs over it (`overlay` option). */
-  #overlay: OverlayDriver | undefined;
+  #overlay: MeetingOverlay | undefined;
   /** Tells the overlay when our relay addresses (our contact in the roster) change. */
   #contactWatcher: RelayAddressWatcher | undefined;
-  /** Contacts of roster members (from their signed entries), for signaling. */
-  readonly #contacts = new Map<string, string[]>();
-  /** Links the overlay asked for that `send()` is waiting on. */
-  readonly #linkWaiters = new Map<string, Set<() => void>>();
-  /** Links we open on demand (to members that are not neighbours), until attached. */
-  readonly #onDemand = new Set<string>();
-  /** When the application last used each link (links outside the mesh close when idle). */
-  readonly #lastUsed = new Map<string, number>();
-  /**
-   * Members of a full-mesh meeting that the roster announced before their link was up:
-   * `peer:join` waits for the link (or for the ladder to give up), so that a small meeting's
-   * application can talk to whoever `peer:join` names, as before the overlay.
-   */
-  readonly #pendingJoins = new Map<string, ReturnType<typeof setTimeout>>();
   #rendezvous: Rendezvous;
   #links = new Map<string, PeerLink>();
   #meta = new Map<string, LinkMeta>();
@@ -188,6 +113,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
   readonly #releaseOnLeave = new Set<() => void>();
   readonly #backoff = new HandshakeBackoff();
+  /** Links closing (waiting for the other side to acknowledge our Leave); leave() awaits them. */
+  readonly #closing = new Set<Promise<void>>();
   #stats: MeetingStats;
 
   /**
@@ -266,8 +193,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
       onConnectionFailed: (peerId, name, error) => {
-        this.#overlay?.connectFailed(peerId);
-        this.#joined(peerId); // shown unlinked: every rung failed
+        this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
         this.#emit("connection:failed", { peerId, name, error });
       },
     }, this.#options);
@@ -320,10 +246,11 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     }
   }
 
-  /** The overlay's driver, wired to this meeting's links and events. */
-  #startOverlay(options: true | OverlayOptions): OverlayDriver {
+  /** The overlay, wired to this meeting's links and events. */
+  #startOverlay(options: true | OverlayOptions): MeetingOverlay {
     const self = this.self;
-    return new OverlayDriver({
+    const { dialTimeoutMs, turnTimeoutMs, relayTimeoutMs } = this.#options;
+    return new MeetingOverlay({
       self: {
         peerId: self.peerId,
         name: self.name,
@@ -334,56 +261,24 @@ export class Meeting extends EventTarget implements AsyncDisposable {
       privateKey: this.#c.privateKey,
       options: options === true ? {} : options,
       log: this.#c.log.meeting,
-      send: (peer, bytes) => this.#links.get(peer)?.sendOverlay(bytes),
-      connect: (peer, contact) => this.#linkTo(peer, contact),
-      disconnect: (peer) => {
-        const link = this.#links.get(peer);
-        if (link) this.#remove(link, "left"); // closes its peer connection too
-      },
-      onJoin: (entry) => {
-        this.#contacts.set(entry.peerId, entry.contact);
-        const linked = this.#links.get(entry.peerId)?.connected === true;
-        if (linked || !this.#overlay?.node.fullMesh) {
-          this.#emit("peer:join", this.#memberSnapshot(entry.peerId)!);
-          return;
-        }
-        const { dialTimeoutMs, turnTimeoutMs, relayTimeoutMs } = this.#options;
-        const wait = dialTimeoutMs + turnTimeoutMs + relayTimeoutMs;
-        clearTimeout(this.#pendingJoins.get(entry.peerId));
-        this.#pendingJoins.set(entry.peerId, setTimeout(() => this.#joined(entry.peerId), wait));
-      },
-      onLeave: (peerId, name, reason) => {
-        this.#contacts.delete(peerId);
-        this.#known.delete(peerId);
-        const pending = this.#pendingJoins.get(peerId);
-        if (pending !== undefined) {
-          // Its join was never shown: neither is its leave.
-          clearTimeout(pending);
-          this.#pendingJoins.delete(peerId);
-          return;
-        }
-        this.#emit("peer:leave", { peerId, name, reason: reason === "left" ? "left" : "timeout" });
-      },
-      onDeliver: (origin, channel, payload) => {
-        const name = this.#overlay?.node.member(origin)?.entry.name ?? "";
-        this.#deliver(origin, name, channel, payload);
+      joinWaitMs: dialTimeoutMs + turnTimeoutMs + relayTimeoutMs,
+      host: {
+        link: (peerId) => this.#links.get(peerId),
+        links: () => this.#links.entries(),
+        close: (link) => this.#remove(link, "left"),
+        open: (peerId) => this.#open(peerId),
+        dialing: (peerId) => this.#connector.dialing(peerId),
+        emit: (type, detail) => this.#emit(type, detail),
+        snapshot: (peerId) => this.#memberSnapshot(peerId),
+        forget: (peerId) => this.#known.delete(peerId),
+        deliver: (origin, name, channel, payload) => this.#deliver(origin, name, channel, payload),
+        left: () => this.left,
       },
     });
   }
 
-  /** Show a member's join that waited for its link (see `#pendingJoins`). */
-  #joined(peerId: string): void {
-    const pending = this.#pendingJoins.get(peerId);
-    if (pending === undefined) return;
-    clearTimeout(pending);
-    this.#pendingJoins.delete(peerId);
-    const snapshot = this.#memberSnapshot(peerId);
-    if (snapshot && !this.left) this.#emit("peer:join", snapshot);
-  }
-
-  /** Open a link to a member: the lower peer id dials, the higher one knocks. */
-  #linkTo(peerId: string, contact: string[]): void {
-    if (contact.length > 0) this.#contacts.set(peerId, contact);
+  /** Open a link: the lower peer id dials, the higher one knocks. */
+  #open(peerId: string): void {
     if (this.#selfId() < peerId) this.#connector.dial(peerId);
     else void this.#knocker.knock(peerId);
   }
@@ -443,7 +338,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
    * The overlay node (for diagnostics and the simulator's comparisons).
    * @ignore
    */
-  get overlayNode(): OverlayDriver["node"] | undefined {
+  get overlayNode(): MeetingOverlay["node"] | undefined {
     return this.#overlay?.node;
   }
 
@@ -507,7 +402,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   ): Promise<void> {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
-    this.#lastUsed.set(peerId, Date.now());
+    this.#overlay?.used(peerId);
     const payload = this.#encode(data);
     this.#stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
@@ -579,7 +474,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   ): Promise<MessageData> {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
     const link = this.#linkFor(peerId, "request");
-    this.#lastUsed.set(peerId, Date.now());
+    this.#overlay?.used(peerId);
     const { payload, error } = await link.request(this.#encode(data), options.signal);
     const body = decodeMessage(payload);
     if (error) {
@@ -612,6 +507,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     if (peerId === undefined) {
       throw new TypeError(`Cannot connect: address ${JSON.stringify(address)} has no /p2p/<id>`);
     }
+    // Already linked: nothing to do (a second session to a linked peer raced the first and
+    // failed with a misleading MeetingClosedError; RELIABILITY.md, issue 12).
+    const linked = this.#links.get(peerId);
+    if (linked?.connected && linked.state === "connected") return this.#snapshot(linked);
     const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
     await this.#connector.connect(peerId, signaling, options.signal);
     return this.#snapshot(this.#links.get(peerId)!);
@@ -640,92 +539,20 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     this.#rendezvous.stop();
     this.#contactWatcher?.stop();
     this.#overlay?.leave();
-    for (const timer of this.#pendingJoins.values()) clearTimeout(timer);
-    this.#pendingJoins.clear();
-    for (const wake of [...this.#linkWaiters.values()].flatMap((s) => [...s])) wake();
     await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all(links.map((link) => link.leave(500)));
     for (const link of links) this.#remove(link, "closed");
+    await Promise.all([...this.#closing]);
     await this.#connector.settled();
     for (const release of this.#releaseOnLeave) release();
     this.#releaseOnLeave.clear();
     await this.#c.libp2p.stop();
   }
 
-  // ---- typed listeners -------------------------------------------------------------
-
-  /**
-   * Listen to a meeting event.
-   *
-   * @param type Event name.
-   * @param listener Handler (receives a `CustomEvent` with `detail`).
-   * @param options Listener options.
-   */
-  override addEventListener<K extends keyof MeetingEventMap>(
-    type: K,
-    listener: (event: MeetingEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  /**
-   * Listen to any event (untyped form).
-   *
-   * @param type Event name.
-   * @param listener Handler.
-   * @param options Listener options.
-   */
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: never) => void),
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
-  /**
-   * Stop listening to a meeting event.
-   *
-   * @param type Event name.
-   * @param listener The handler given to `addEventListener`.
-   * @param options Listener options.
-   */
-  override removeEventListener<K extends keyof MeetingEventMap>(
-    type: K,
-    listener: (event: MeetingEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  /**
-   * Stop listening to any event (untyped form).
-   *
-   * @param type Event name.
-   * @param listener Handler.
-   * @param options Listener options.
-   */
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: never) => void),
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
   #emit<K extends keyof MeetingEventMap>(type: K, detail: MeetingEventMap[K]["detail"]): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }));
-    } catch (err) {
-      this.#c.log.meeting.error(`a "${type}" listener threw`, err);
-    }
+    this.emitEvent(type, detail, this.#c.log.meeting);
   }
 
   // ---- internals -------------------------------------------------------------------
@@ -812,29 +639,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   /** Open a link to a roster member for `send()`/`request()` and wait for it. */
   async #linkOnDemand(peerId: string, what: string): Promise<void> {
     this.#assertOpen(what);
-    const member = this.#overlay?.node.member(peerId);
-    if (!member || member.status === "dead" || member.status === "left") return; // #linkFor throws
-    const ready = new Promise<void>((resolve) => {
-      const set = this.#linkWaiters.get(peerId) ?? new Set();
-      set.add(resolve);
-      this.#linkWaiters.set(peerId, set);
-    });
-    // Bounded: beyond MAX_ON_DEMAND links outside the mesh, the least recently used closes.
-    const outside = [...this.#links.keys()].filter((p) => !this.#overlay!.node.isNeighbour(p));
-    if (outside.length >= MAX_ON_DEMAND) {
-      const lru = outside.sort((a, b) =>
-        (this.#lastUsed.get(a) ?? 0) - (this.#lastUsed.get(b) ?? 0)
-      )[0];
-      this.#remove(this.#links.get(lru)!, "left");
-    }
-    this.#onDemand.add(peerId);
-    this.#linkTo(peerId, member.entry.contact);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      ready,
-      new Promise<void>((r) => timer = setTimeout(r, this.#options.dialTimeoutMs * 2)),
-    ]);
-    clearTimeout(timer);
+    await this.#overlay?.linkOnDemand(peerId, this.#options.dialTimeoutMs * 2);
   }
 
   /**
@@ -880,10 +685,10 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     else void this.#knocker.knock(peerId);
   }
 
-  /** The address signaling goes to (see {@linkcode _signalingAddress}). */
+  /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
   #signalingAddress(peerId: string): string | undefined {
-    return _signalingAddress(
-      this.#known.get(peerId)?.presence.info.addresses ?? this.#contacts.get(peerId) ?? [],
+    return signalingAddress(
+      this.#known.get(peerId)?.presence.info.addresses ?? this.#overlay?.contactOf(peerId) ?? [],
     );
   }
 
@@ -963,13 +768,8 @@ export class Meeting extends EventTarget implements AsyncDisposable {
         }
       }
     }
-    if (isNew && this.#overlay) {
-      this.#lastUsed.set(peerId, Date.now());
-      this.#overlay.linkUp(peerId, direction === "inbound", this.#onDemand.delete(peerId));
-      for (const wake of this.#linkWaiters.get(peerId) ?? []) wake();
-      this.#linkWaiters.delete(peerId);
-      this.#joined(peerId);
-    } else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
+    if (isNew && this.#overlay) this.#overlay.linked(peerId, direction === "inbound");
+    else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
     this.#emit("connection:state", {
       peerId,
       state: link!.state,
@@ -979,9 +779,34 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   }
 
   #watchIce(peerId: string, pc: RTCPeerConnection): void {
+    // ICE `disconnected` that lasts two heartbeats with nothing heard meanwhile (a NAT
+    // mapping changed, the path is dead), or `failed`: the stream is dropped so the link
+    // redials at once instead of waiting out its lease (14 s), and what is unacknowledged is
+    // written again on the new path (RELIABILITY.md, "NAT mapping change").
+    let deadPath: ReturnType<typeof setTimeout> | undefined;
+    const watchPath = () => {
+      const ice = pc.iceConnectionState;
+      if (ice !== "disconnected" && ice !== "failed") {
+        clearTimeout(deadPath);
+        deadPath = undefined;
+        return;
+      }
+      if (deadPath !== undefined) return;
+      const since = Date.now();
+      deadPath = setTimeout(() => {
+        deadPath = undefined;
+        const link = this.#links.get(peerId);
+        const now = pc.iceConnectionState;
+        if (!link || this.#meta.get(peerId)?.pc !== pc || link.lastHeard > since) return;
+        if (now !== "disconnected" && now !== "failed") return;
+        this.#c.log.connect(`ICE to ${peerId} ${now} since ${Date.now() - since} ms: redialling`);
+        link.dropStream(new ConnectionFailedError(`The WebRTC path to ${peerId} is ${now}`));
+      }, ice === "failed" ? 0 : 2 * this.#options.heartbeatMs);
+    };
     const report = () => {
       const link = this.#links.get(peerId);
       if (!link || this.#meta.get(peerId)?.pc !== pc) return;
+      watchPath();
       this.#emit("connection:state", {
         peerId,
         state: link.state,
@@ -994,13 +819,14 @@ export class Meeting extends EventTarget implements AsyncDisposable {
     // @roamhq/wrtc never lets go of a peer connection (see src/connect/signaling.ts): without
     // this, `report` kept every left Meeting (and its libp2p node) reachable.
     this.#releaseOnLeave.add(() => {
+      clearTimeout(deadPath);
       pc.removeEventListener("iceconnectionstatechange", report);
       pc.removeEventListener("connectionstatechange", report);
     });
   }
 
   #onData(link: PeerLink, frame: Frame): void {
-    this.#lastUsed.set(link.peerId, Date.now());
+    this.#overlay?.used(link.peerId);
     this.#deliver(link.peerId, link.name, frame.channel, frame.payload);
   }
 
@@ -1072,15 +898,7 @@ export class Meeting extends EventTarget implements AsyncDisposable {
 
   #checkLeases(): void {
     const now = Date.now();
-    if (this.#overlay) {
-      // Links outside the mesh (opened on demand) close once idle.
-      for (const [peerId, link] of this.#links) {
-        // The mesh prefers low-RTT neighbours when it drops one (src/overlay/node.ts).
-        if (link.rtt !== undefined) this.#overlay.setRtt(peerId, link.rtt);
-        if (this.#overlay.node.isNeighbour(peerId) || this.#connector.dialing(peerId)) continue;
-        if (now - (this.#lastUsed.get(peerId) ?? 0) > ON_DEMAND_IDLE_MS) this.#remove(link, "left");
-      }
-    }
+    this.#overlay?.upkeep(now);
     for (const link of this.#links.values()) {
       if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
         this.#c.log.meeting(`lease of ${link.peerId} expired`);
@@ -1092,21 +910,23 @@ export class Meeting extends EventTarget implements AsyncDisposable {
   #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
     if (this.#links.get(link.peerId) !== link) return;
     this.#links.delete(link.peerId);
-    this.#lastUsed.delete(link.peerId);
+    this.#overlay?.closed(link.peerId);
     if (!this.#overlay) this.#known.delete(link.peerId);
-    const meta = this.#meta.get(link.peerId);
     this.#meta.delete(link.peerId);
-    void link.close(
-      new MeetingClosedError(`Cannot deliver to ${link.peerId}: the peer left the meeting`),
+    // The channel closes its peer connection after itself (src/connect/data_channel_frames.ts).
+    // A link that timed out is aborted at once, so the peer is not reached by stale state;
+    // otherwise what is buffered (a prune, a leave) drains first. The peer connection is
+    // never closed here directly: closing it while its data channel still drains, and the
+    // channel a moment later, crashed member processes with SIGSEGV inside @roamhq/wrtc
+    // (3 of 5 runs of tests/overlay/many_processes_test.ts, where prunes are frequent; the
+    // same pattern as node-webrtc/node-webrtc#360, "Closing DataChannel after
+    // PeerConnection can segfault").
+    const err = new MeetingClosedError(
+      `Cannot deliver to ${link.peerId}: the peer left the meeting`,
     );
-    if (reason !== "closed") {
-      // Close the peer connection at once so the peer is not reached by stale state.
-      try {
-        meta?.pc?.close();
-      } catch {
-        // already closed
-      }
-    }
+    const closing = reason === "timeout" ? link.close(err, { now: true }) : link.leave(1000, err);
+    this.#closing.add(closing);
+    void closing.finally(() => this.#closing.delete(closing));
     this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
     if (this.#overlay) {
       // Roster departures come from the overlay; a link is only a link.

@@ -108,6 +108,16 @@ export class PeerLink {
   #tokens: number;
   #refill = Date.now();
   #lastWrite = 0;
+  /**
+   * Set once our Leave is written, or the other side's has arrived: nothing more is written
+   * on this stream. The other side closes its peer connection when it sees the Leave, and
+   * @roamhq/wrtc tears the closed channel down on its signaling thread while JavaScript may
+   * still call `send()`, `bufferedAmount` or `readyState` on it: a use-after-free that killed
+   * member processes with SIGSEGV in `RTCDataChannel::Send` (core dump, issue 11's
+   * 60-member test, where prunes close links often). `CleanupInternals()` in the binding's
+   * src/interfaces/rtc_data_channel.cc drops the channel on that thread without a lock.
+   */
+  #quiet = false;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #ackScheduled: ReturnType<typeof setTimeout> | undefined;
 
@@ -162,12 +172,27 @@ export class PeerLink {
     this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatMs);
   }
 
+  /**
+   * The path under the stream is dead (e.g. ICE failed): abort the stream, so the link
+   * reports it lost and is redialled; unacknowledged frames are written again on the next.
+   *
+   * @param err Why.
+   */
+  dropStream(err: Error): void {
+    this.#stream?.abort(err);
+  }
+
   async #readLoop(stream: FrameChannel): Promise<void> {
     while (true) {
       let frame: Frame;
       try {
         frame = await stream.read();
       } catch (err) {
+        if (this.#quiet) {
+          // The other side closed after a Leave (ours or its own): the link is done.
+          void this.close(err as Error, { now: true });
+          return;
+        }
         if (this.#stream === stream) {
           this.#stream = undefined;
           clearInterval(this.#heartbeat);
@@ -256,6 +281,7 @@ export class PeerLink {
         return;
       case FrameType.Leave:
         this.#flushAck(stream); // before the link closes
+        this.#quiet = true;
         this.state = "closed";
         this.#events.onLeave(this);
         return;
@@ -287,6 +313,7 @@ export class PeerLink {
   }
 
   async #control(stream: FrameChannel, type: number, ref: number, reason?: string): Promise<void> {
+    if (this.#quiet) return;
     const frame: Frame = {
       type: type as Frame["type"],
       flags: 0,
@@ -310,7 +337,7 @@ export class PeerLink {
     if (this.#ackScheduled === undefined) return;
     clearTimeout(this.#ackScheduled);
     this.#ackScheduled = undefined;
-    if (this.#delivered === 0 || !stream.open) return;
+    if (this.#delivered === 0 || !stream.open || this.#quiet) return;
     this.traffic.framesOut++;
     this.#lastWrite = Date.now();
     stream.write({
@@ -363,7 +390,7 @@ export class PeerLink {
 
   #tick(): void {
     const stream = this.#stream;
-    if (!stream?.open) return;
+    if (!stream?.open || this.#quiet) return;
     if (Date.now() - this.#lastWrite < this.#options.heartbeatMs / 2 && this.rtt !== undefined) {
       return;
     }
@@ -376,7 +403,7 @@ export class PeerLink {
 
   async #writeReliable(pending: Pending): Promise<void> {
     const stream = this.#stream;
-    if (!stream?.open || pending.written) return; // written again on the next attach()
+    if (!stream?.open || pending.written || this.#quiet) return; // written again on attach()
     // An acknowledgement that is due goes first: the peer must not see our next frame (a
     // Leave above all) before the ack of what it sent us.
     this.#flushAck(stream);
@@ -511,24 +538,36 @@ export class PeerLink {
   }
 
   /**
-   * Tell the peer we leave (best effort, short wait), then close.
+   * Tell the peer we close this link (best effort, short wait for its acknowledgement or its
+   * close), then close. The Leave is the last frame we write (see `#quiet`).
    *
    * @param waitMs How long to wait for the acknowledgement.
+   * @param err The error pending sends reject with.
    */
-  async leave(waitMs = 1000): Promise<void> {
+  async leave(
+    waitMs = 1000,
+    err: Error = new MeetingClosedError("The meeting was left"),
+  ): Promise<void> {
     if (this.connected && this.state !== "closed") {
       const signal = AbortSignal.timeout(waitMs);
-      await this.#send(FrameType.Leave, new Uint8Array(0), 0, 0, 0, signal).catch(() => {});
+      const sent = this.#send(FrameType.Leave, new Uint8Array(0), 0, 0, 0, signal);
+      this.#quiet = true;
+      await sent.catch(() => {});
     }
-    await this.close(new MeetingClosedError("The meeting was left"));
+    await this.close(err, { now: true });
   }
 
   /**
    * Close the link: pending messages fail with the given error, timers stop.
    *
    * @param err The error pending sends reject with.
+   * @param options `now`: abort the stream at once (a dead peer) instead of letting what is
+   *   buffered drain first (for at most a second).
    */
-  async close(err: Error = new MeetingClosedError("The link was closed")): Promise<void> {
+  async close(
+    err: Error = new MeetingClosedError("The link was closed"),
+    options: { now?: boolean } = {},
+  ): Promise<void> {
     this.state = "closed";
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
@@ -543,6 +582,7 @@ export class PeerLink {
     if (stream) this.#flushAck(stream); // what was delivered is acknowledged before closing
     clearTimeout(this.#ackScheduled);
     this.#ackScheduled = undefined;
-    await stream?.close();
+    if (options.now) stream?.abort(err);
+    else await stream?.close();
   }
 }

@@ -11,22 +11,11 @@ import { FramedStream } from "../src/framed_stream.ts";
 import { encodeFrame, type Frame, FRAME_HEADER_SIZE, FrameType } from "../src/frame.ts";
 import { FrameTooLargeError, InvalidFrameError, MeetingClosedError } from "../src/errors.ts";
 import { concatBytes, createStreamPair } from "./_fakes.ts";
+import { prng } from "./_prng.ts";
 
 function dataFrame(seq: number, size = seq % 50): Frame {
   const payload = Uint8Array.from({ length: size }, (_, i) => (seq * 31 + i) & 0xff);
   return { type: FrameType.Data, flags: seq & 1, channel: seq % 4, seq, ref: 0, payload };
-}
-
-/** A small deterministic PRNG (mulberry32), so that chunk boundaries are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Let queued microtasks (fake deliveries) run. */

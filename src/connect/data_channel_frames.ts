@@ -195,6 +195,8 @@ export class DataChannelFrames extends QueuedFrameChannel {
    * @param err Why.
    */
   override abort(err: Error): void {
+    // What is batched still goes out first (the acknowledgement of the other side's Leave).
+    if (!this.closed) this.#flush();
     this.closed = true;
     this.frames.fail(err);
     this.#shutdown();
@@ -208,13 +210,12 @@ export class DataChannelFrames extends QueuedFrameChannel {
   #shutdown(): void {
     this.#batch = [];
     this.#batchBytes = 0;
+    // The peer connection closes its channels itself, on the binding's signaling thread; a
+    // `channel.close()` from here could meet the other side's close there (see `#quiet` in
+    // src/peer_link.ts).
     try {
-      this.channel.close();
-    } catch {
-      // already closed
-    }
-    try {
-      this.#owner?.close();
+      if (this.#owner) this.#owner.close();
+      else this.channel.close();
     } catch {
       // already closed
     }

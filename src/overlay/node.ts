@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { resolveOverlayOptions } from "./options.ts";
+import { Plumtree } from "./plumtree.ts";
 import { MemberIndex, Roster, type RosterChange } from "./roster.ts";
 import { appBytes, rumorId, signEntry, verdictBytes, verifyEntry, verifyRumor } from "./signing.ts";
 import type {
@@ -27,21 +29,7 @@ import type {
 
 export { MemberIndex };
 
-/** The defaults of {@linkcode OverlayOptions}. */
-export const OVERLAY_DEFAULTS: Readonly<Required<OverlayOptions>> = Object.freeze({
-  lowDegree: 6,
-  targetDegree: 8,
-  highDegree: 12,
-  maxDegree: 16,
-  heartbeatMs: 1_000,
-  rewireIntervalMs: 30_000,
-  suspicionMs: 6_000,
-  graftTimeoutMs: 400,
-  lazyFlushMs: 100,
-  digestIntervalMs: 10_000,
-  tombstoneMs: 120_000,
-  seenMs: 120_000,
-});
+export { checkOverlayOptions, OVERLAY_DEFAULTS } from "./options.ts";
 
 /** Items per `roster` message (about 250 bytes each on the wire). */
 const ROSTER_CHUNK = 200;
@@ -59,22 +47,10 @@ const PRUNE_BACKOFF_MS = 10_000;
 const REFUSE_WAIT_MS = 2_000;
 /** Neighbours younger than this are not dropped for being one too many. */
 const MIN_LINK_AGE_MS = 10_000;
-/** Application rumors kept to answer grafts. */
-const APP_CACHE = 512;
 /** A new link compares rosters this long after it came up. */
 const NEW_LINK_DIGEST_MS = 2_000;
-/** Broadcasts this recent are announced on a new link. */
-const RECENT_MS = 30_000;
-/**
- * A duplicate makes a link lazy only while more than this many links stay eager: a single
- * spanning tree shared by every origin grew deep (the simulator measured 9 hops at p50 where
- * the graph's shortest path was 3, and 3.6× the shortest latency).
- */
-const MIN_EAGER = 3;
 /** A newcomer asks one neighbour for the roster; another one after this long without it. */
 const ROSTER_ASK_MS = 5_000;
-/** Ids per `ihave`. */
-const IHAVE_MAX = 256;
 
 /** What an {@linkcode OverlayNode} is built from. */
 export interface OverlayNodeInit {
@@ -98,14 +74,11 @@ interface Neighbour {
   inbound: boolean;
   since: number;
   rttMs: number | undefined;
-  eager: boolean;
   /** Their degree, from their hello. */
   degree: number;
   hello: boolean;
   /** Set when we are over our cap: prune them at this time (or at their hello). */
   refuseAt: number | undefined;
-  /** Rumor ids to announce lazily. */
-  lazy: string[];
   /** When to compare rosters with it (once, soon after the link came up). */
   digestAt: number | undefined;
 }
@@ -143,16 +116,12 @@ export class OverlayNode {
   readonly #backoff = new Map<PeerId, number>();
   readonly #entryPoints = new Map<PeerId, string[]>();
   #suggested: MemberEntry[] = [];
-  readonly #missing = new Map<string, { deadline: number; from: PeerId[] }>();
-  readonly #seenApp = new Map<string, number>();
-  readonly #appCache = new Map<string, Rumor>();
+  readonly #plumtree: Plumtree;
   #out: OverlayAction[] = [];
   #seq: number;
   #nextHeartbeat: number;
   #nextDigest: number;
   #nextRewire: number;
-  #nextFlush = Infinity;
-  #nextGraft = Infinity;
   #hasRoster = false;
   /** When we last asked a neighbour for the whole roster (one at a time). */
   #rosterAskedAt = -Infinity;
@@ -175,8 +144,7 @@ export class OverlayNode {
     this.peerId = init.self.peerId;
     this.#topic = init.topic;
     this.#crypto = init.crypto;
-    this.#o = { ...OVERLAY_DEFAULTS, ...dropUndefined(init.options ?? {}) };
-    checkOptions(this.#o);
+    this.#o = resolveOverlayOptions(init.options ?? {});
     this.#random = init.random ?? Math.random;
     const entry = signEntry(this.#topic, this.#crypto, {
       ...init.self,
@@ -184,6 +152,12 @@ export class OverlayNode {
       incarnation: init.self.joinedAt,
     });
     this.#roster = new Roster(init.index ?? new MemberIndex(), entry);
+    this.#plumtree = new Plumtree(this.#o, {
+      send: (to, msg) => this.#send(to, msg),
+      counts: (peer) => this.#neighbours.get(peer)?.refuseAt === undefined,
+      rosterKnows: (id) => this.#roster.knows(id),
+      rosterRumor: (id) => this.#roster.rumorFor(id),
+    }, this.stats);
     this.#seq = init.now;
     this.#nextHeartbeat = init.now + this.#jitter(this.#o.heartbeatMs);
     this.#nextDigest = init.now + this.#jitter(this.#o.digestIntervalMs);
@@ -304,11 +278,9 @@ export class OverlayNode {
       inbound: info.inbound,
       since: now,
       rttMs: info.rttMs,
-      eager: true,
       degree: 0,
       hello: false,
       refuseAt: full ? now + REFUSE_WAIT_MS : undefined,
-      lazy: [],
       // A new link compares rosters soon: a rumor that could not cross before (the mesh was
       // split, or it was spreading while this link formed) crosses then, not at the next
       // digest round. Not at once: during a join wave rumors in flight make most buckets
@@ -326,12 +298,8 @@ export class OverlayNode {
       degree: this.#degree(),
       wantRoster: ask,
     });
-    // Likewise for recent broadcasts: a member that was between links when one passed
-    // grafts it from its new neighbour.
-    const recent = [...this.#appCache.keys()].filter((id) =>
-      (this.#seenApp.get(id) ?? 0) - this.#o.seenMs > now - RECENT_MS
-    ).slice(-IHAVE_MAX);
-    if (recent.length > 0) this.#send(peer, { t: "ihave", ids: recent });
+    // Likewise for recent broadcasts (announced by Plumtree).
+    this.#plumtree.addLink(peer, now);
   }
 
   /**
@@ -342,7 +310,7 @@ export class OverlayNode {
    */
   linkDown(peer: PeerId, now: number, info: { failed: boolean }): void {
     const n = this.#neighbours.get(peer);
-    if (!this.#neighbours.delete(peer) || this.#left) return;
+    if (!this.#unlink(peer) || this.#left) return;
     if (!this.#hasRoster) this.#rosterAskedAt = -Infinity; // ask the next neighbour
     if (n?.refuseAt !== undefined) return; // a refused link: never part of the mesh
     const m = this.#roster.get(peer);
@@ -404,31 +372,13 @@ export class OverlayNode {
         this.#suggested = this.#suggested.slice(-32);
         return;
       case "gossip":
-        return this.#onGossip(from, n, msg.id, msg.rumor, msg.hops, now);
+        return this.#onGossip(from, msg.id, msg.rumor, msg.hops, now);
       case "ihave":
-        for (const id of msg.ids) {
-          if (this.#known(id)) continue;
-          const m = this.#missing.get(id);
-          if (m) {
-            if (!m.from.includes(from)) m.from.push(from);
-          } else {
-            const deadline = now + this.#o.graftTimeoutMs;
-            this.#missing.set(id, { deadline, from: [from] });
-            this.#nextGraft = Math.min(this.#nextGraft, deadline);
-          }
-        }
-        return;
-      case "graft": {
-        n.eager = true;
-        for (const id of msg.ids) {
-          const rumor = this.#appCache.get(id) ?? this.#roster.rumorFor(id);
-          if (rumor) this.#send(from, { t: "gossip", id, hops: 0, rumor });
-        }
-        return;
-      }
+        return this.#plumtree.onIhave(from, msg.ids, now);
+      case "graft":
+        return this.#plumtree.onGraft(from, msg.ids);
       case "lazy":
-        n.eager = false;
-        return;
+        return this.#plumtree.setEager(from, false);
       case "digest": {
         const differ = this.#roster.differingBuckets(msg.buckets);
         if (differ.length === 0) return;
@@ -488,7 +438,7 @@ export class OverlayNode {
     }
     this.#left = true;
     this.#neighbours.clear();
-    this.#missing.clear();
+    this.#plumtree.clear();
   }
 
   /**
@@ -497,8 +447,7 @@ export class OverlayNode {
    */
   tick(now: number): void {
     if (this.#left) return;
-    if (now >= this.#nextFlush) this.#flushLazy();
-    if (now >= this.#nextGraft) this.#graft(now);
+    this.#plumtree.tick(now);
     if (now >= this.#nextHeartbeat) {
       this.#nextHeartbeat = now + this.#jitter(this.#o.heartbeatMs);
       this.#heartbeat(now);
@@ -508,7 +457,7 @@ export class OverlayNode {
   /** When {@linkcode OverlayNode.tick} must run next (absolute ms). */
   nextDeadline(): number {
     if (this.#left) return Infinity;
-    return Math.min(this.#nextHeartbeat, this.#nextFlush, this.#nextGraft);
+    return Math.min(this.#nextHeartbeat, this.#plumtree.nextDeadline());
   }
 
   /** The actions collected since the last call. */
@@ -534,7 +483,7 @@ export class OverlayNode {
     }
     if (msg.extra) {
       // The other side opened this link on demand: not a neighbour (no prune, no gossip).
-      this.#neighbours.delete(from);
+      this.#unlink(from);
       this.#maintain(now);
       return;
     }
@@ -563,32 +512,29 @@ export class OverlayNode {
     else this.#maintain(now);
   }
 
-  #onGossip(from: PeerId, n: Neighbour, id: string, rumor: Rumor, hops: number, now: number): void {
+  #onGossip(from: PeerId, id: string, rumor: Rumor, hops: number, now: number): void {
     if (id !== rumorId(rumor)) {
       this.stats.invalid++;
       return;
     }
-    if (this.#known(id)) {
+    if (this.#plumtree.known(id)) {
       this.stats.duplicates++;
-      // Plumtree: a second copy means this link is not needed in the tree.
-      if (n.eager && rumor.k !== "left" && this.#eagerCount() > MIN_EAGER) {
-        n.eager = false;
-        this.#send(from, { t: "lazy" });
-      }
+      // A second copy means this link is not needed in the tree (a `left` is pushed to
+      // every neighbour on purpose, so its copies say nothing about the tree).
+      if (rumor.k !== "left") this.#plumtree.duplicate(from);
       return;
     }
     if (!verifyRumor(this.#topic, this.#crypto, rumor)) {
       this.stats.invalid++;
       return;
     }
-    n.eager = true;
+    this.#plumtree.setEager(from, true);
     this.#accept(from, id, rumor, hops + 1, now);
   }
 
   /** A new, verified rumor: apply it, then pass it on (eager links) and announce it (lazy). */
   #accept(from: PeerId | undefined, id: string, rumor: Rumor, hops: number, now: number): void {
     this.stats.rumorsAccepted++;
-    this.#missing.delete(id);
     switch (rumor.k) {
       case "alive":
         this.#changed(this.#roster.applyAlive(rumor.entry));
@@ -601,8 +547,6 @@ export class OverlayNode {
         );
         break;
       case "app":
-        this.#seenApp.set(id, now + this.#o.seenMs);
-        this.#cache(id, rumor);
         if (rumor.origin !== this.peerId) {
           this.#out.push({
             type: "deliver",
@@ -615,18 +559,7 @@ export class OverlayNode {
         }
         break;
     }
-    this.#spread(from, id, rumor, hops, now);
-  }
-
-  #spread(from: PeerId | undefined, id: string, rumor: Rumor, hops: number, now: number): void {
-    for (const [peer, n] of this.#neighbours) {
-      if (peer === from || n.refuseAt !== undefined) continue;
-      if (n.eager) this.#send(peer, { t: "gossip", id, hops, rumor });
-      else {
-        n.lazy.push(id);
-        if (this.#nextFlush === Infinity) this.#nextFlush = now + this.#o.lazyFlushMs;
-      }
-    }
+    this.#plumtree.accepted(from, id, rumor, hops, now);
   }
 
   /** A rumor of ours: apply it and push it to every neighbour. */
@@ -706,10 +639,7 @@ export class OverlayNode {
       const sig = this.#crypto.sign(verdictBytes(this.#topic, "dead", peer, inc, this.peerId));
       this.#originate({ k: "dead", peer, inc, by: this.peerId, sig }, now);
     }
-    for (const [id, until] of this.#seenApp) {
-      if (until > now) break; // insertion order is expiry order
-      this.#seenApp.delete(id);
-    }
+    this.#plumtree.expire(now);
     for (const [peer, until] of this.#backoff) if (until <= now) this.#backoff.delete(peer);
     for (const [peer, since] of this.#pending) {
       if (now - since > PENDING_MS) this.#pending.delete(peer);
@@ -835,64 +765,23 @@ export class OverlayNode {
   }
 
   #drop(peer: PeerId): void {
-    this.#neighbours.delete(peer);
+    this.#unlink(peer);
     this.#out.push({ type: "disconnect", peer });
   }
 
-  #flushLazy(): void {
-    this.#nextFlush = Infinity;
-    for (const [peer, n] of this.#neighbours) {
-      if (n.lazy.length === 0) continue;
-      for (let i = 0; i < n.lazy.length; i += IHAVE_MAX) {
-        this.#send(peer, { t: "ihave", ids: n.lazy.slice(i, i + IHAVE_MAX) });
-      }
-      n.lazy = [];
-    }
-  }
-
-  #graft(now: number): void {
-    let next = Infinity;
-    for (const [id, m] of this.#missing) {
-      if (m.deadline > now) {
-        next = Math.min(next, m.deadline);
-        continue;
-      }
-      if (this.#known(id)) {
-        this.#missing.delete(id);
-        continue;
-      }
-      let peer: PeerId | undefined;
-      while (m.from.length > 0 && !this.#neighbours.has(peer = m.from.shift()!)) peer = undefined;
-      if (peer === undefined) {
-        this.#missing.delete(id);
-        continue;
-      }
-      this.stats.grafts++;
-      this.#neighbours.get(peer)!.eager = true;
-      this.#send(peer, { t: "graft", ids: [id] });
-      m.deadline = now + this.#o.graftTimeoutMs;
-      next = Math.min(next, m.deadline);
-    }
-    this.#nextGraft = next;
-  }
-
   // ---- helpers ------------------------------------------------------------------------
+
+  /** Forget a link (mesh and tree); false if it was not there. */
+  #unlink(peer: PeerId): boolean {
+    this.#plumtree.removeLink(peer);
+    return this.#neighbours.delete(peer);
+  }
 
   /** Neighbours that count (links being refused do not). */
   #degree(): number {
     let d = 0;
     for (const n of this.#neighbours.values()) if (n.refuseAt === undefined) d++;
     return d;
-  }
-
-  #eagerCount(): number {
-    let e = 0;
-    for (const n of this.#neighbours.values()) if (n.eager && n.refuseAt === undefined) e++;
-    return e;
-  }
-
-  #known(id: string): boolean {
-    return id.startsWith("m/") ? this.#seenApp.has(id) : this.#roster.knows(id);
   }
 
   #verifyEntry(entry: MemberEntry): boolean {
@@ -909,52 +798,11 @@ export class OverlayNode {
     }
   }
 
-  #cache(id: string, rumor: Rumor): void {
-    this.#appCache.set(id, rumor);
-    if (this.#appCache.size > APP_CACHE) {
-      this.#appCache.delete(this.#appCache.keys().next().value!);
-    }
-  }
-
   #send(to: PeerId, msg: OverlayMessage): void {
     this.#out.push({ type: "send", to, msg });
   }
 
   #jitter(ms: number): number {
     return ms * (0.75 + this.#random() * 0.5);
-  }
-}
-
-function dropUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Check overlay options before anything starts.
- *
- * @param options The options.
- * @throws {RangeError} Naming the first option that is not a positive number, or degrees
- *   out of order.
- */
-export function checkOverlayOptions(options: OverlayOptions): void {
-  checkOptions({ ...OVERLAY_DEFAULTS, ...dropUndefined(options) });
-}
-
-function checkOptions(o: Required<OverlayOptions>): void {
-  for (const [k, v] of Object.entries(o)) {
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(
-        `Invalid overlay option ${k}: ${v} (expected a positive number; leave it out for the default)`,
-      );
-    }
-  }
-  if (
-    !(o.lowDegree <= o.targetDegree && o.targetDegree <= o.highDegree &&
-      o.highDegree <= o.maxDegree)
-  ) {
-    throw new RangeError(
-      `Invalid overlay degrees: need lowDegree ≤ targetDegree ≤ highDegree ≤ maxDegree, got ` +
-        `${o.lowDegree} / ${o.targetDegree} / ${o.highDegree} / ${o.maxDegree}`,
-    );
   }
 }

@@ -178,3 +178,28 @@ Deno.test("malformed and oversized frames on a real stream close only that strea
     await cleanup(meetings, [boot]);
   }
 });
+
+Deno.test("Meeting.connect() to a member already linked returns it, and the link keeps working", async () => {
+  const boot = await startLoopbackBootstrap();
+  const meetings: Meeting[] = [];
+  try {
+    const code = generateInvitationCode();
+    const [ada, bob] = await joinAll(code, boot, ["Ada", "Bob"]);
+    meetings.push(ada, bob);
+    await waitUntil(
+      () => ada.neighbours.length === 1 && bob.neighbours.length === 1,
+      "Ada and Bob linked",
+    );
+    const bobAddress = bob.self.addresses.find((a) => a.includes("/p2p-circuit"))!;
+    const reconnects = ada.stats.reconnects;
+    for (let i = 0; i < 3; i++) {
+      const p = await ada.connect(bobAddress);
+      assertEquals(p.name, "Bob");
+      assertEquals(p.state, "connected");
+    }
+    assertEquals(ada.stats.reconnects, reconnects, "no second session was opened");
+    await ada.send(bob.self.peerId, "still linked");
+  } finally {
+    await cleanup(meetings, [boot]);
+  }
+});

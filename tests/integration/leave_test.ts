@@ -23,7 +23,10 @@ Deno.test("Meeting.leave() removes the peer from the others' rosters at once, wi
       ...await Promise.all(["Ada", "Bob", "Cyd"].map((name) => joinLoopback(code, boot, { name }))),
     );
     const [ada, bob, cyd] = meetings;
-    await waitUntil(() => meetings.every((m) => m.participants.length === 2), "a full mesh");
+    await waitUntil(
+      () => meetings.every((m) => m.participants.length === 2 && m.neighbours.length === 2),
+      "a full mesh, every link up",
+    );
     const adaLog = recordEvents(ada, ["peer:leave"]);
     const bobLog = recordEvents(bob, ["peer:leave"]);
     const started = Date.now();

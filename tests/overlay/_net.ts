@@ -10,6 +10,8 @@ import type {
   OverlayOptions,
   PeerId,
 } from "../../src/overlay/types.ts";
+import { prng } from "../_prng.ts";
+export { prng };
 
 /** A stand-in signature: FNV-1a of signer and bytes (unit tests only). */
 export function fakeCrypto(self: PeerId): OverlayCrypto {
@@ -25,18 +27,6 @@ export function fakeCrypto(self: PeerId): OverlayCrypto {
       const want = h(peer, bytes);
       return sig.length === 4 && sig.every((b, i) => b === want[i]);
     },
-  };
-}
-
-/** A seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

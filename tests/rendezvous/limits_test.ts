@@ -6,18 +6,7 @@ import {
   resolveRendezvousLimits,
   type TimedEntry,
 } from "../../src/rendezvous/limits.ts";
-
-/** A seeded random source (mulberry32), so that tests are deterministic. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as seeded } from "../_prng.ts";
 
 const T0 = Date.UTC(2030, 0, 1);
 const entries = (n: number, time = T0): TimedEntry[] =>
