@@ -38,12 +38,12 @@ export const RTCPeerConnection: typeof globalThis.RTCPeerConnection =
  * (`src/interfaces/rtc_peer_connection/peer_connection_factory.cc` in @roamhq/wrtc's source,
  * WonderInventions/node-webrtc). On Node the garbage collector then destroys it; on Deno
  * 2.9.6 it never does, nor any closed peer connection or data channel of the binding (0 of
- * 400 finalised, against 400 of 400 on Node 22; `tests/faults/_wrtc_pairs.ts`). So every
+ * 200 finalised, against 400 of 400 on Node 22; `tests/faults/_wrtc_pairs.ts`). So every
  * time the number of open peer connections fell to zero and rose again, a whole factory was
  * left behind: 4 threads, 8 file descriptors and about 0.6 MB of RSS (issue 12: a process
- * joining and leaving a meeting 30 times grew by 120 threads). One idle peer connection held
+ * joining and leaving a meeting 30 times grew by about 100 threads). One idle peer connection held
  * open keeps the count above zero, so the factory is built once. It gathers nothing (no
- * description is ever set) and holds no socket of its own.
+ * description is ever set).
  *
  * An open peer connection keeps the process alive, so every hold must be released: each
  * meeting holds one while it is open (released by `leave()`); a program that joins meetings
@@ -63,7 +63,14 @@ export const RTCPeerConnection: typeof globalThis.RTCPeerConnection =
  * ```
  */
 export function holdWebRtc(): () => void {
-  if (holds++ === 0) keeper = new RTCPeerConnection({ iceServers: [] });
+  if (holds++ === 0) {
+    try {
+      keeper = new RTCPeerConnection({ iceServers: [] });
+    } catch {
+      // No usable binding here: dials will report that themselves; a hold changes nothing.
+      keeper = undefined;
+    }
+  }
   let released = false;
   return () => {
     if (released) return;

@@ -1,16 +1,20 @@
 /**
  * One process joins and leaves the same meeting `rounds` times while another peer (a
- * separate `meshmeet join` process) stays in it; prints RSS and the V8 heap after GC
- * per round as JSON lines. Run with `--v8-flags=--expose-gc`:
+ * separate `meshmeet join` process) stays in it; prints, per round, RSS, the V8 heap after
+ * GC, threads, file descriptors, the time to meet the staying peer and how many left
+ * meetings were garbage-collected, as JSON lines. Run with `--v8-flags=--expose-gc`:
  *
- *     deno run -A --v8-flags=--expose-gc tests/faults/_join_leave_rounds.ts [rounds]
+ *     deno run -A --v8-flags=--expose-gc tests/faults/_join_leave_rounds.ts [rounds] [options]
+ *
+ * Options (after `rounds`): `--alone`, `--hold`, `--snapshots <dir>`, `--settle <s>`,
+ * `--meet-ms <ms>` (described below). `join_leave_memory_test.ts` runs a short form.
  */
 import { generateInvitationCode, holdWebRtc, joinMeeting } from "../../mod.ts";
 import { CliProcess } from "../cli/_cli.ts";
 import { LOOPBACK_RTC, waitUntil } from "../integration/_harness.ts";
 import { startServer, stopServers } from "./_servers.ts";
 
-const rounds = Number(Deno.args[0] ?? 30);
+const rounds = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 30);
 /** `--alone`: no staying peer (no WebRTC), to tell libp2p's share from WebRTC's. */
 const alone = Deno.args.includes("--alone");
 /** `--hold`: one holdWebRtc() across all rounds (one WebRTC factory for the process). */
@@ -18,10 +22,23 @@ const hold = Deno.args.includes("--hold");
 /** `--snapshots <dir>`: V8 heap snapshots after rounds 5 and 20, to compare object counts. */
 const snapshotsAt = Deno.args.indexOf("--snapshots");
 const snapshotDir = snapshotsAt >= 0 ? Deno.args[snapshotsAt + 1] : undefined;
-/** How long a round waits to meet the staying peer. */
-const MEET_MS = 30_000;
+/**
+ * `--settle <s>`: after the last round, wait up to this long (collecting garbage every
+ * second) for the left meetings to be garbage-collected, then print a summary line.
+ */
+const settleAt = Deno.args.indexOf("--settle");
+const settleS = settleAt >= 0 ? Number(Deno.args[settleAt + 1]) : 0;
+/** `--meet-ms <ms>`: how long a round waits to meet the staying peer. */
+const meetAt = Deno.args.indexOf("--meet-ms");
+const MEET_MS = meetAt >= 0 ? Number(Deno.args[meetAt + 1]) : 30_000;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
+
+// Left meetings that the garbage collector has taken: a left meeting still reachable from
+// somewhere (a listener on a WebRTC object, a timer, a module-level map) is never counted.
+let freed = 0;
+const registry = new FinalizationRegistry(() => freed++);
+const samples: Record<string, number | null>[] = [];
 
 const server = await startServer("boot");
 const releaseWebRtc = hold ? holdWebRtc() : undefined;
@@ -60,6 +77,7 @@ try {
         participants: m.participants.map((p) => ({ name: p.name, state: p.state })),
       }));
     }
+    registry.register(m, round);
     await m.leave();
     await new Promise((r) => setTimeout(r, 200));
     for (let i = 0; i < 3; i++) gc();
@@ -68,7 +86,7 @@ try {
       v8.writeHeapSnapshot(`${snapshotDir}/round${round}.heapsnapshot`);
     }
     const mem = Deno.memoryUsage();
-    console.log(JSON.stringify({
+    const sample = {
       round,
       rssMB: +(mem.rss / 2 ** 20).toFixed(1),
       heapMB: +(mem.heapUsed / 2 ** 20).toFixed(1),
@@ -77,6 +95,25 @@ try {
       threads: [...Deno.readDirSync("/proc/self/task")].length,
       fds: [...Deno.readDirSync("/proc/self/fd")].length,
       metMs,
+      freed,
+    };
+    samples.push(sample);
+    console.log(JSON.stringify(sample));
+  }
+  if (settleS > 0) {
+    const settleStarted = performance.now();
+    while (freed < rounds && performance.now() - settleStarted < settleS * 1000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 3; i++) gc();
+    }
+    console.log(JSON.stringify({
+      summary: true,
+      rounds,
+      freed,
+      settleMs: Math.round(performance.now() - settleStarted),
+      missed: samples.filter((s) => s.metMs === null).length,
+      first: samples[0],
+      last: samples.at(-1),
     }));
   }
 } finally {
