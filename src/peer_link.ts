@@ -284,6 +284,9 @@ export class PeerLink {
         this.#quiet = true;
         this.state = "closed";
         this.#events.onLeave(this);
+        // Closed here too: when both sides leave at once, each one's Leave crosses the other's
+        // and neither acknowledges (both are quiet), so both would wait out the ack timeout.
+        void this.close(new MeetingClosedError("The peer closed the link"), { now: true });
         return;
       case FrameType.Response: {
         const request = this.#requests.get(frame.ref);
