@@ -208,6 +208,17 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       onPresence: (presence) => this.#onPresence(presence, "knock"),
       onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
+      // A knock that was on its way while the WebRTC link came up opened a new relayed
+      // connection after #attach closed the old one; nothing else would close it.
+      // Only while the link is up on a WebRTC path: a link reconnecting needs the relayed
+      // connection for its redial.
+      answered: (peerId, connection) => {
+        const link = this.#links.get(peerId);
+        if (
+          connection.limits != null && link?.connected && link.state === "connected" &&
+          this.#meta.get(peerId)?.pc !== undefined
+        ) void connection.close().catch(() => {});
+      },
     });
     this.#rendezvous = new Rendezvous({
       // With the overlay a lookup needs a few verified entry points, not every record; and

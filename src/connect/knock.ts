@@ -49,6 +49,11 @@ export interface KnockHost {
   onRefused(peerId: string, error: Error): void;
   /** Whether to refuse a knock before checking anything (see `src/handshake_backoff.ts`). */
   refuse?(peerId: string): boolean;
+  /**
+   * A knock was answered on `connection`: the meeting may close it (a relayed connection to
+   * a peer it already holds a WebRTC link with carries nothing more).
+   */
+  answered?(peerId: string, connection: Connection): void;
 }
 
 const _frame = (type: Frame["type"], payload: Uint8Array): Frame => ({
@@ -162,5 +167,6 @@ export class Knocker {
     } finally {
       await framed.close();
     }
+    host.answered?.(peerId, connection);
   }
 }
