@@ -19,6 +19,7 @@ const meeting = await joinMeeting(config.code, {
   },
   useBootstrapIceServers: config.useBootstrapIceServers ?? true,
   allowRelay: config.allowRelay ?? true,
+  ...(config.overlay === false ? { overlay: false } : {}),
   logger: Deno.env.get("LOG") ? createLogger({ enabled: Deno.env.get("LOG") }) : undefined,
 });
 print("joined", {
