@@ -113,8 +113,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
   readonly #releaseOnLeave = new Set<() => void>();
   readonly #backoff = new HandshakeBackoff();
-  /** Members the overlay asked a link to before we knew where to signal them. */
-  readonly #awaitingAddress = new Set<string>();
   /** Links closing (waiting for the other side to acknowledge our Leave); leave() awaits them. */
   readonly #closing = new Set<Promise<void>>();
   #stats: MeetingStats;
@@ -292,15 +290,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   /** Open a link: the lower peer id dials, the higher one knocks. */
   #open(peerId: string): void {
-    if (this.#signalingAddress(peerId) === undefined) {
-      // A roster entry carries relay addresses only: on a LAN without bootstrap nodes a
-      // member known from the roster before local discovery found it has none yet. The link
-      // is opened when its presence arrives (#onPresence); until then the overlay counts the
-      // connect as pending, and a full-mesh peer:join waited out its 18 s for nothing
-      // (tests/discovery/local_lan_test.ts, 2 of 4 runs).
-      this.#awaitingAddress.add(peerId);
-      return;
-    }
     if (this.#selfId() < peerId) this.#connector.dial(peerId);
     else void this.#knocker.knock(peerId);
   }
@@ -697,10 +686,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     }
     const link = this.#links.get(peerId);
     if (link && link.state !== "closed" && link.connected) return;
-    if (this.#awaitingAddress.delete(peerId)) {
-      this.#open(peerId);
-      return;
-    }
     if (this.#overlay && via !== "knock") {
       // The overlay decides whom to link to; a knock is a member asking for a link.
       this.#overlay.addEntryPoints([{ peerId, contact: presence.info.addresses }]);
