@@ -35,45 +35,31 @@ Deno.test({
 
     const changedAt = Date.now();
     const t0 = performance.now();
-    const nat = await s.lab.exec(router, [
-      "iptables",
-      "-t",
-      "nat",
-      "-R",
-      "POSTROUTING",
-      "1",
-      "-o",
-      "wan0",
-      "-s",
-      router.subnet,
-      "-p",
-      "udp",
-      "-j",
-      "MASQUERADE",
-      "--to-ports",
-      "20000-20999",
-    ]);
-    assertEquals(nat.code, 0, nat.stderr);
-    // TCP (the relay connection) keeps the old rule's behaviour on a new port too.
-    const tcp = await s.lab.exec(router, [
-      "iptables",
-      "-t",
-      "nat",
-      "-I",
-      "POSTROUTING",
-      "1",
-      "-o",
-      "wan0",
-      "-s",
-      router.subnet,
-      "-p",
-      "tcp",
-      "-j",
-      "MASQUERADE",
-      "--to-ports",
-      "20000-20999",
-    ]);
-    assertEquals(tcp.code, 0, tcp.stderr);
+    // The router maps into a new port range: UDP replaces the first rule, and TCP (the relay
+    // connection) keeps the old rule's behaviour on a new port too.
+    const remap = async (op: "-R" | "-I", proto: "udp" | "tcp") => {
+      const r = await s.lab.exec(router, [
+        "iptables",
+        "-t",
+        "nat",
+        op,
+        "POSTROUTING",
+        "1",
+        "-o",
+        "wan0",
+        "-s",
+        router.subnet,
+        "-p",
+        proto,
+        "-j",
+        "MASQUERADE",
+        "--to-ports",
+        "20000-20999",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+    };
+    await remap("-R", "udp");
+    await remap("-I", "tcp");
     const flush = await s.lab.exec(router, ["conntrack", "-F"]);
     assertEquals(flush.code, 0, flush.stderr);
 
