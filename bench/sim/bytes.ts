@@ -62,6 +62,7 @@ export function estimateBytes(msg: OverlayMessage): number {
       return frame + 1 + 2 + msg.ids.length * ID;
     }
     case "lazy":
+    case "want":
       return frame + 1;
     case "digest":
     case "pull":

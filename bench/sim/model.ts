@@ -72,7 +72,7 @@ export interface NetworkOptions {
   latencyMs: [number, number];
   /** Packet loss probability. */
   loss: number;
-  /** Range of the first retransmission timeout (ms); it doubles per further loss. */
+  /** Range of the first retransmission timeout (ms): lost packets go out again after it, and it doubles for each further round in which one of them is lost again. */
   rtoMs: [number, number];
   /** Bytes per packet. */
   mtu: number;

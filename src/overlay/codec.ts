@@ -76,6 +76,7 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage {
         entry: entry(o.entry),
         degree: int(o.degree, "degree", 0, 1 << 16),
         wantRoster: bool(o.wantRoster, "wantRoster"),
+        ...(o.ready === undefined ? {} : { ready: bool(o.ready, "ready") }),
         ...(o.extra === undefined ? {} : { extra: bool(o.extra, "extra") }),
       };
     case "roster":
@@ -97,7 +98,8 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage {
     case "graft":
       return { t: o.t, ids: arr(o.ids, "ids", 1024).map((x) => str(x, "id", 200)) };
     case "lazy":
-      return { t: "lazy" };
+    case "want":
+      return { t: o.t };
     case "digest":
     case "pull":
       return {
@@ -253,6 +255,7 @@ export function estimateMessageBytes(msg: OverlayMessage): number {
       return n;
     }
     case "lazy":
+    case "want":
       return 10;
     case "digest":
     case "pull":

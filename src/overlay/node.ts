@@ -49,7 +49,11 @@ const REFUSE_WAIT_MS = 2_000;
 const MIN_LINK_AGE_MS = 10_000;
 /** A new link compares rosters this long after it came up. */
 const NEW_LINK_DIGEST_MS = 2_000;
-/** A newcomer asks one neighbour for the roster; another one after this long without it. */
+/**
+ * A newcomer asks one neighbour for the roster; another one after this long without it. A
+ * member that has had nobody to ask for this long (the first members of a meeting) holds
+ * all there is: it counts as holding the roster from then on.
+ */
 const ROSTER_ASK_MS = 5_000;
 
 /** What an {@linkcode OverlayNode} is built from. */
@@ -77,6 +81,8 @@ interface Neighbour {
   /** Their degree, from their hello. */
   degree: number;
   hello: boolean;
+  /** Whether it holds the whole roster (from its hello). */
+  ready: boolean;
   /** Set when we are over our cap: prune them at this time (or at their hello). */
   refuseAt: number | undefined;
   /** When to compare rosters with it (once, soon after the link came up). */
@@ -122,9 +128,12 @@ export class OverlayNode {
   #nextHeartbeat: number;
   #nextDigest: number;
   #nextRewire: number;
+  /** Whether we hold the whole roster (a snapshot came from a member that held it). */
   #hasRoster = false;
-  /** When we last asked a neighbour for the whole roster (one at a time). */
+  /** The neighbour asked for the whole roster (one at a time), and when. */
+  #rosterAsked: PeerId | undefined;
   #rosterAskedAt = -Infinity;
+  readonly #createdAt: number;
   #left = false;
   readonly stats: OverlayStats = {
     rumorsAccepted: 0,
@@ -159,6 +168,7 @@ export class OverlayNode {
       rosterRumor: (id) => this.#roster.rumorFor(id),
     }, this.stats);
     this.#seq = init.now;
+    this.#createdAt = init.now;
     this.#nextHeartbeat = init.now + this.#jitter(this.#o.heartbeatMs);
     this.#nextDigest = init.now + this.#jitter(this.#o.digestIntervalMs);
     this.#nextRewire = init.now + this.#jitter(this.#o.rewireIntervalMs);
@@ -266,6 +276,7 @@ export class OverlayNode {
         entry: this.#roster.self,
         degree: this.#degree(),
         wantRoster: false,
+        ready: this.#hasRoster,
         extra: true,
       });
       return;
@@ -280,6 +291,7 @@ export class OverlayNode {
       rttMs: info.rttMs,
       degree: 0,
       hello: false,
+      ready: false,
       refuseAt: full ? now + REFUSE_WAIT_MS : undefined,
       // A new link compares rosters soon: a rumor that could not cross before (the mesh was
       // split, or it was spreading while this link formed) crosses then, not at the next
@@ -289,14 +301,20 @@ export class OverlayNode {
     };
     this.#neighbours.set(peer, n);
     // A newcomer asks one neighbour at a time for the whole roster (each asked for it: the
-    // simulator saw newcomers download it 3.5 times).
-    const ask = !this.#hasRoster && now - this.#rosterAskedAt >= ROSTER_ASK_MS;
-    if (ask) this.#rosterAskedAt = now;
+    // simulator saw newcomers download it 3.5 times). The first link is asked at once, in
+    // the hello; if its hello says it does not hold the roster either (another newcomer),
+    // a neighbour that does is asked (`#askRoster`).
+    const ask = !this.#hasRoster && this.#rosterAsked === undefined;
+    if (ask) {
+      this.#rosterAsked = peer;
+      this.#rosterAskedAt = now;
+    }
     this.#send(peer, {
       t: "hello",
       entry: this.#roster.self,
       degree: this.#degree(),
       wantRoster: ask,
+      ready: this.#hasRoster,
     });
     // Likewise for recent broadcasts (announced by Plumtree).
     this.#plumtree.addLink(peer, now);
@@ -311,7 +329,10 @@ export class OverlayNode {
   linkDown(peer: PeerId, now: number, info: { failed: boolean }): void {
     const n = this.#neighbours.get(peer);
     if (!this.#unlink(peer) || this.#left) return;
-    if (!this.#hasRoster) this.#rosterAskedAt = -Infinity; // ask the next neighbour
+    if (peer === this.#rosterAsked) {
+      this.#rosterAsked = undefined; // ask the next neighbour
+      this.#askRoster(now);
+    }
     if (n?.refuseAt !== undefined) return; // a refused link: never part of the mesh
     const m = this.#roster.get(peer);
     if (info.failed && m?.status === "alive") {
@@ -360,8 +381,19 @@ export class OverlayNode {
         return this.#onHello(from, n, msg, now);
       case "roster":
         for (const item of msg.entries) this.#mergeItem(item, now);
-        if (msg.last) this.#hasRoster = true;
+        if (msg.last && !this.#hasRoster) {
+          // A snapshot from a member that holds the roster completes ours; one from a member
+          // that does not (asked in our first hello) is merged, and someone else is asked.
+          if (n.ready) this.#hasRoster = true;
+          else if (from === this.#rosterAsked) {
+            this.#rosterAsked = undefined;
+            this.#askRoster(now);
+          }
+        }
         return this.#maintain(now);
+      case "want":
+        this.#sendItems(from, this.#roster.items(), true);
+        return;
       case "prune":
         this.#backoff.set(from, now + PRUNE_BACKOFF_MS);
         for (const entry of msg.peers) {
@@ -489,12 +521,18 @@ export class OverlayNode {
     }
     n.hello = true;
     n.degree = msg.degree;
+    n.ready = msg.ready ?? true;
     // A hello works as the alive rumor of its sender: a newcomer's first neighbours spread
     // its join, so the newcomer need not broadcast it (and no copy comes back as duplicate).
     const rumor: Rumor = { k: "alive", entry: msg.entry };
     const id = rumorId(rumor);
     if (!this.#roster.knows(id)) this.#accept(from, id, rumor, 0, now);
     if (msg.wantRoster) this.#sendItems(from, this.#roster.items(), true);
+    if (!this.#hasRoster && (this.#rosterAsked === undefined || from === this.#rosterAsked)) {
+      // The member asked in our hello cannot help (it is new too), or nobody was asked yet.
+      if (from === this.#rosterAsked && !n.ready) this.#rosterAsked = undefined;
+      this.#askRoster(now);
+    }
     if (n.refuseAt !== undefined && msg.degree <= this.#o.lowDegree) {
       // An under-linked member is taken in at our cap by dropping a neighbour that can spare
       // the link (HyParView's join): refusing it could leave it, or a group of newcomers,
@@ -634,6 +672,15 @@ export class OverlayNode {
   // ---- upkeep -------------------------------------------------------------------------
 
   #heartbeat(now: number): void {
+    if (!this.#hasRoster) {
+      if (this.#rosterAsked !== undefined && now - this.#rosterAskedAt >= ROSTER_ASK_MS) {
+        this.#rosterAsked = undefined; // no answer: ask another neighbour
+        this.#askRoster(now);
+      }
+      if (this.#rosterAsked === undefined && now - this.#createdAt >= ROSTER_ASK_MS) {
+        this.#hasRoster = true; // nobody to ask for this long: we hold all there is
+      }
+    }
     for (const { peer, inc } of this.#roster.expired(now)) {
       // Whoever's suspicion runs out first declares the death (same id for everyone).
       const sig = this.#crypto.sign(verdictBytes(this.#topic, "dead", peer, inc, this.peerId));
@@ -665,6 +712,18 @@ export class OverlayNode {
         this.#send(peer, { t: "digest", buckets: this.#roster.digest() });
       }
     }
+  }
+
+  /** Ask one neighbour that holds the roster for it, unless one was asked already. */
+  #askRoster(now: number): void {
+    if (this.#hasRoster || this.#rosterAsked !== undefined) return;
+    const ready: PeerId[] = [];
+    for (const [peer, n] of this.#neighbours) if (n.hello && n.ready) ready.push(peer);
+    if (ready.length === 0) return;
+    const peer = ready[Math.floor(this.#random() * ready.length)];
+    this.#rosterAsked = peer;
+    this.#rosterAskedAt = now;
+    this.#send(peer, { t: "want" });
   }
 
   /** Open links while below the low mark (or, in a small meeting, to everyone). */

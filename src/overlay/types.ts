@@ -60,11 +60,21 @@ export type Rumor =
 export type OverlayMessage =
   /**
    * First message on every new link, both ways: our entry, how many neighbours we have,
-   * and whether we need the whole roster (a newcomer does). `extra` marks a link opened on
-   * demand (a direct message to a member that is not a neighbour): it is not part of the
-   * mesh and counts against nobody's degree.
+   * whether we need the whole roster (a newcomer does), and whether we hold it (`ready`;
+   * absent means yes): a newcomer asks only a member that holds it. `extra` marks a link
+   * opened on demand (a direct message to a member that is not a neighbour): it is not part
+   * of the mesh and counts against nobody's degree.
    */
-  | { t: "hello"; entry: MemberEntry; degree: number; wantRoster: boolean; extra?: boolean }
+  | {
+    t: "hello";
+    entry: MemberEntry;
+    degree: number;
+    wantRoster: boolean;
+    ready?: boolean;
+    extra?: boolean;
+  }
+  /** "Send me the whole roster" (a newcomer, to one neighbour whose hello said `ready`). */
+  | { t: "want" }
   /** Part of a roster (a snapshot for a newcomer, or the answer to a digest pull). */
   | { t: "roster"; entries: RosterItem[]; last: boolean }
   /** "I am full / I drop you: try these members instead" (peer exchange). */

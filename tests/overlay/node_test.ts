@@ -7,7 +7,8 @@ import {
 } from "../../src/overlay/codec.ts";
 import { InvalidFrameError } from "../../src/errors.ts";
 import type { OverlayMessage } from "../../src/overlay/types.ts";
-import { fakeCrypto, TestNet } from "./_net.ts";
+import { signEntry } from "../../src/overlay/signing.ts";
+import { fakeCrypto, prng, TestNet } from "./_net.ts";
 
 const SMALL = { lowDegree: 3, targetDegree: 4, highDegree: 6, maxDegree: 8 };
 
@@ -156,6 +157,83 @@ Deno.test("overlay: a forged join (bad signature) is not taken into the roster",
   assertEquals(victim.stats.invalid, 1);
 });
 
+/** One member driven by hand: its actions are collected after every input. */
+function solo(peerId: string) {
+  const node = new OverlayNode({
+    self: { peerId, name: peerId, joinedAt: 1_000, contact: [] },
+    topic: "test",
+    crypto: fakeCrypto(peerId),
+    random: prng(3),
+    now: 0,
+  });
+  const sent = (to?: string) =>
+    node.takeActions().flatMap((a) =>
+      a.type === "send" && (to === undefined || a.to === to) ? [a.msg] : []
+    );
+  const entry = (id: string) =>
+    signEntry("test", fakeCrypto(id), {
+      peerId: id,
+      name: id,
+      joinedAt: 900,
+      incarnation: 900,
+      contact: [],
+    });
+  const hello = (id: string, ready: boolean): OverlayMessage => ({
+    t: "hello",
+    entry: entry(id),
+    degree: 3,
+    wantRoster: false,
+    ready,
+  });
+  return { node, sent, entry, hello };
+}
+
+Deno.test("overlay: a newcomer asks a member that holds the roster, not another newcomer", () => {
+  const { node, sent, entry, hello } = solo("new");
+  node.linkUp("fresh", 10, { inbound: false });
+  const first = sent("fresh");
+  assertEquals(first.map((m) => m.t === "hello" && m.wantRoster), [true]); // asked at once
+  node.linkUp("old", 20, { inbound: false });
+  assertEquals(sent("old").map((m) => m.t === "hello" && m.wantRoster), [false]); // one at a time
+  node.receive("old", hello("old", true), 30);
+  const wants = () => sent().filter((m) => m.t === "want");
+  assertEquals(wants(), []); // the ask to "fresh" is still open
+  node.receive("fresh", hello("fresh", false), 40);
+  // "fresh" holds no roster either: the member that does is asked.
+  assertEquals(wants(), [{ t: "want" }]);
+  // What "fresh" had is merged, but does not count as the roster.
+  node.receive("fresh", {
+    t: "roster",
+    entries: [{ entry: entry("x"), status: "alive" }],
+    last: true,
+  }, 50);
+  assert(node.has("x"));
+  node.linkUp("p3", 60, { inbound: true });
+  assertEquals(sent("p3").map((m) => m.t === "hello" && m.ready), [false]);
+  node.receive("old", {
+    t: "roster",
+    entries: [{ entry: entry("y"), status: "alive" }],
+    last: true,
+  }, 70);
+  assert(node.has("y"));
+  node.linkUp("p4", 80, { inbound: true });
+  const h = sent("p4")[0];
+  assert(h.t === "hello" && h.ready && !h.wantRoster);
+});
+
+Deno.test("overlay: the first member, with nobody to ask, holds the roster after a while", () => {
+  const { node, sent } = solo("founder");
+  node.linkUp("b", 1_000, { inbound: true });
+  const h1 = sent("b")[0];
+  assert(h1.t === "hello" && h1.ready === false);
+  node.receive("b", solo("b").hello("b", false), 1_050); // b is new as well
+  for (let t = 1_100; t <= 8_000; t += 100) node.tick(t);
+  sent();
+  node.linkUp("c", 8_100, { inbound: true });
+  const h2 = sent("c")[0];
+  assert(h2.t === "hello" && h2.ready === true && !h2.wantRoster);
+});
+
 Deno.test("overlay: options are checked", () => {
   assertThrows(
     () =>
@@ -182,6 +260,7 @@ Deno.test("overlay codec: round trip, size estimate, malformed input is InvalidF
   };
   const msgs: OverlayMessage[] = [
     { t: "hello", entry, degree: 3, wantRoster: true },
+    { t: "hello", entry, degree: 0, wantRoster: false, ready: false },
     { t: "roster", entries: [{ entry, status: "suspect" }], last: true },
     {
       t: "gossip",
@@ -199,6 +278,7 @@ Deno.test("overlay codec: round trip, size estimate, malformed input is InvalidF
     { t: "ihave", ids: ["a/x/1"] },
     { t: "digest", buckets: [1, 2, 4294967295] },
     { t: "lazy" },
+    { t: "want" },
   ];
   for (const m of msgs) {
     const bytes = encodeOverlayMessage(m);
