@@ -119,7 +119,8 @@ export class PeerLink {
    */
   #quiet = false;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
-  #ackScheduled: ReturnType<typeof setTimeout> | undefined;
+  /** Frames were delivered since our last ack (acknowledged at the end of the burst). */
+  #ackDue = false;
 
   /**
    * @param peerId Remote peer id.
@@ -166,7 +167,7 @@ export class PeerLink {
     void this.#readLoop(stream);
     for (const pending of [...this.#pending.values()].sort((a, b) => a.frame.seq - b.frame.seq)) {
       pending.written = false;
-      void this.#writeReliable(pending);
+      this.#writeReliable(pending);
     }
     clearInterval(this.#heartbeat);
     this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatMs);
@@ -203,14 +204,22 @@ export class PeerLink {
         }
         return;
       }
+      // What arrived together (one data channel message holds up to 64 KiB of frames) is
+      // handled in this turn, with no promise per frame, and acknowledged at once with one
+      // cumulative ack: no timer between a burst and its ack.
       this.lastHeard = Date.now();
-      this.traffic.framesIn++;
-      this.traffic.bytesIn += frame.payload.length + 24;
-      try {
-        await this.#handle(stream, frame);
-      } catch (err) {
-        this.#options.log.error(`frame from ${this.peerId} failed`, err);
-      }
+      let next: Frame | undefined = frame;
+      do {
+        this.traffic.framesIn++;
+        this.traffic.bytesIn += next.payload.length + 24;
+        try {
+          this.#handle(stream, next);
+        } catch (err) {
+          this.#options.log.error(`frame from ${this.peerId} failed`, err);
+        }
+        next = stream.readNow();
+      } while (next !== undefined);
+      this.#flushAck(stream);
     }
   }
 
@@ -224,10 +233,10 @@ export class PeerLink {
     return true;
   }
 
-  async #handle(stream: FrameChannel, frame: Frame): Promise<void> {
+  #handle(stream: FrameChannel, frame: Frame): void {
     switch (frame.type) {
       case FrameType.Ping:
-        await this.#control(stream, FrameType.Pong, frame.seq);
+        this.#control(stream, FrameType.Pong, frame.seq);
         return;
       case FrameType.Pong: {
         const sent = this.#pingSent.get(frame.ref);
@@ -259,7 +268,7 @@ export class PeerLink {
     }
     if (!RELIABLE.has(frame.type)) return; // presence and unknown control frames: ignore
     if (frame.seq <= this.#delivered) {
-      this.#scheduleAck(stream); // a duplicate after a reconnect: acknowledge again
+      this.#ackDue = true; // a duplicate after a reconnect: acknowledge again
       return;
     }
     if (!this.#takeToken()) {
@@ -267,11 +276,11 @@ export class PeerLink {
       this.#flushAck(stream);
       this.#delivered = frame.seq;
       this.traffic.dropped++;
-      await this.#control(stream, FrameType.Nack, frame.seq, "rate-limited");
+      this.#control(stream, FrameType.Nack, frame.seq, "rate-limited");
       return;
     }
     this.#delivered = frame.seq;
-    this.#scheduleAck(stream);
+    this.#ackDue = true;
     switch (frame.type) {
       case FrameType.Data:
         this.#events.onData(this, frame);
@@ -315,7 +324,7 @@ export class PeerLink {
     await this.#send(FrameType.Response, payload, frame.channel, frame.ref, flags).catch(() => {});
   }
 
-  async #control(stream: FrameChannel, type: number, ref: number, reason?: string): Promise<void> {
+  #control(stream: FrameChannel, type: number, ref: number, reason?: string): void {
     if (this.#quiet) return;
     const frame: Frame = {
       type: type as Frame["type"],
@@ -327,19 +336,13 @@ export class PeerLink {
     };
     this.traffic.framesOut++;
     this.#lastWrite = Date.now();
-    await stream.write(frame).catch(() => {});
+    stream.write(frame).catch(() => {});
   }
 
-  /** One cumulative ack for everything delivered so far, sent on the next macrotask. */
-  #scheduleAck(stream: FrameChannel): void {
-    if (this.#ackScheduled !== undefined) return;
-    this.#ackScheduled = setTimeout(() => this.#flushAck(stream), 0);
-  }
-
+  /** One cumulative ack for everything delivered so far, if any is due. */
   #flushAck(stream: FrameChannel): void {
-    if (this.#ackScheduled === undefined) return;
-    clearTimeout(this.#ackScheduled);
-    this.#ackScheduled = undefined;
+    if (!this.#ackDue) return;
+    this.#ackDue = false;
     if (this.#delivered === 0 || !stream.open || this.#quiet) return;
     this.traffic.framesOut++;
     this.#lastWrite = Date.now();
@@ -401,10 +404,10 @@ export class PeerLink {
     this.#nextPing = this.#nextPing >= MAX_U32 ? 1 : this.#nextPing + 1;
     this.#pingSent.set(id, performance.now());
     if (this.#pingSent.size > 16) this.#pingSent.delete(this.#pingSent.keys().next().value!);
-    void this.#control(stream, FrameType.Ping, id);
+    this.#control(stream, FrameType.Ping, id);
   }
 
-  async #writeReliable(pending: Pending): Promise<void> {
+  #writeReliable(pending: Pending): void {
     const stream = this.#stream;
     if (!stream?.open || pending.written || this.#quiet) return; // written again on attach()
     // An acknowledgement that is due goes first: the peer must not see our next frame (a
@@ -414,11 +417,9 @@ export class PeerLink {
     this.traffic.framesOut++;
     this.traffic.bytesOut += pending.frame.payload.length + 24;
     this.#lastWrite = Date.now();
-    try {
-      await stream.write(pending.frame);
-    } catch {
+    stream.write(pending.frame).catch(() => {
       pending.written = false; // the stream broke; attach() writes it again
-    }
+    });
   }
 
   #send(
@@ -446,26 +447,31 @@ export class PeerLink {
       payload,
     };
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        if (this.#pending.delete(seq)) reject(signal!.reason);
-      };
       const pending: Pending = {
         frame,
         written: false,
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        reject: (err) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(err);
-        },
+        resolve,
+        reject,
         deadline: performance.now() + this.#options.ackTimeoutMs,
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal) {
+        // Closures only for a send that can be aborted (most cannot: no cost per message).
+        const onAbort = () => {
+          if (this.#pending.delete(seq)) reject(signal.reason);
+        };
+        pending.resolve = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        pending.reject = (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
       this.#pending.set(seq, pending);
       this.#armAckTimer();
-      void this.#writeReliable(pending);
+      this.#writeReliable(pending);
     });
   }
 
@@ -583,8 +589,7 @@ export class PeerLink {
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream) this.#flushAck(stream); // what was delivered is acknowledged before closing
-    clearTimeout(this.#ackScheduled);
-    this.#ackScheduled = undefined;
+    this.#ackDue = false;
     if (options.now) stream?.abort(err);
     else await stream?.close();
   }

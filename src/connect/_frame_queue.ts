@@ -56,6 +56,15 @@ export class FrameQueue {
   }
 
   /**
+   * Take the next frame if one is queued, without waiting.
+   *
+   * @returns The frame, or undefined when none is queued (or the queue has ended).
+   */
+  readNow(): Frame | undefined {
+    return this.#queue.shift();
+  }
+
+  /**
    * Read the next frame.
    *
    * @param signal Aborts the wait.
@@ -128,6 +137,15 @@ export abstract class QueuedFrameChannel implements FrameChannel {
    */
   read(options: { signal?: AbortSignal } = {}): Promise<Frame> {
     return this.frames.read(options.signal);
+  }
+
+  /**
+   * Take the next frame if one has arrived, without waiting.
+   *
+   * @returns The frame, or undefined.
+   */
+  readNow(): Frame | undefined {
+    return this.frames.readNow();
   }
 
   /**

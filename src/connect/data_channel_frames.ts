@@ -24,6 +24,8 @@ export const CHUNK_BYTES = 64 * 1024;
 export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** How often a waiting writer looks at `bufferedAmount` (libwebrtc's Node binding fires no `bufferedamountlow`). */
 const DRAIN_POLL_MS = 2;
+/** What a write that neither waits nor fails returns. */
+const WRITTEN: Promise<void> = Promise.resolve();
 
 /** Frames over a data channel. */
 export class DataChannelFrames extends QueuedFrameChannel {
@@ -111,9 +113,17 @@ export class DataChannelFrames extends QueuedFrameChannel {
    * @throws {FrameTooLargeError} When the payload is over the limit (nothing is written).
    * @throws {MeetingClosedError} When the channel has ended.
    */
-  override async write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!this.open) throw this.frames.error ?? new MeetingClosedError("The channel is closed");
-    const bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
+  override write(frame: Frame, options: { signal?: AbortSignal } = {}): Promise<void> {
+    // Not an async function: most writes neither wait nor fail, and share one settled promise.
+    if (!this.open) {
+      return Promise.reject(this.frames.error ?? new MeetingClosedError("The channel is closed"));
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(frame, { maxPayload: this.#maxPayload });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.counters.framesOut++;
     this.counters.bytesOut += bytes.length;
     this.#batch.push(bytes);
@@ -123,7 +133,8 @@ export class DataChannelFrames extends QueuedFrameChannel {
       this.#flushScheduled = true;
       queueMicrotask(() => this.#flush());
     }
-    if (this.#buffered() > HIGH_WATER_BYTES) await this.#drained(options.signal);
+    if (this.#buffered() > HIGH_WATER_BYTES) return this.#drained(options.signal);
+    return WRITTEN;
   }
 
   #buffered(): number {

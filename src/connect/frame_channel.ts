@@ -47,6 +47,13 @@ export interface FrameChannel {
    * @returns The frame.
    */
   read(options?: { signal?: AbortSignal }): Promise<Frame>;
+  /**
+   * Take the next frame if one has arrived, without waiting (a reader drains a burst with
+   * this after each `read()`, with no promise per frame).
+   *
+   * @returns The frame, or undefined when none is waiting.
+   */
+  readNow(): Frame | undefined;
   /** Close gracefully (buffered frames are still sent). Idempotent. */
   close(): Promise<void>;
   /**

@@ -41,6 +41,9 @@ class MemoryChannel implements FrameChannel {
   read(options: { signal?: AbortSignal } = {}) {
     return this.#frames.read(options.signal);
   }
+  readNow() {
+    return this.#frames.readNow();
+  }
   close() {
     this.#frames.fail(new Error("closed"));
     return Promise.resolve();
