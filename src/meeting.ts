@@ -208,6 +208,15 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       onPresence: (presence) => this.#onPresence(presence, "knock"),
       onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
+      onUnreachable: (peerId, error, gone) => {
+        // The overlay's connect is over (its slot is free for another member); a member
+        // gone from its relay is reported like a dial whose every rung failed.
+        this.#overlay?.unreachable(peerId);
+        if (gone) {
+          const name = this.#known.get(peerId)?.presence.info.name ?? "";
+          this.#emit("connection:failed", { peerId, name, error });
+        }
+      },
       // A knock that was on its way while the WebRTC link came up opened a new relayed
       // connection after #attach closed the old one; nothing else would close it.
       // Only while the link is up on a WebRTC path: a link reconnecting needs the relayed
@@ -548,12 +557,15 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
+    // Our record is withdrawn while the links say goodbye (same budget): newcomers then
+    // skip us instead of dialing a member that is gone.
+    const withdrawn = this.#rendezvous.withdraw(500);
     this.#contactWatcher?.stop();
     this.#overlay?.leave();
     await this.#c.beforeStop?.().catch(() => {});
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
-    await Promise.all(links.map((link) => link.leave(500)));
+    await Promise.all([withdrawn, ...links.map((link) => link.leave(500))]);
     for (const link of links) this.#remove(link, "closed");
     await Promise.all([...this.#closing]);
     await this.#connector.settled();

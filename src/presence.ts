@@ -37,6 +37,11 @@ export interface PresenceInfo {
   addresses: string[];
   /** Its public address as learned through STUN (`ip:port`), when known. */
   publicAddress?: string;
+  /**
+   * Set in the record a member publishes as it leaves: it replaces the earlier ones (higher
+   * sequence number), so that newcomers do not spend dials on a member that is gone.
+   */
+  left?: boolean;
 }
 
 /** A decrypted, verified presence record. */
@@ -205,5 +210,8 @@ function _checkInfo(info: PresenceInfo): void {
   }
   if (info.publicAddress !== undefined && typeof info.publicAddress !== "string") {
     throw new TypeError("presence.publicAddress must be a string");
+  }
+  if (info.left !== undefined && typeof info.left !== "boolean") {
+    throw new TypeError("presence.left must be a boolean");
   }
 }

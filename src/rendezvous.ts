@@ -26,6 +26,7 @@
 import type { PrivateKey } from "@libp2p/interface";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
+import { InvalidRecordError } from "./errors.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { openPresence, type Presence, type PresenceInfo, sealPresence } from "./presence.ts";
 import type { TopicKeys } from "./topic.ts";
@@ -44,6 +45,12 @@ import {
 
 /** How many verified entry points a newcomer of a large meeting needs from the DHT. */
 export const ENOUGH_ENTRY_POINTS = 8;
+
+/**
+ * Life of the record that withdraws ours as we leave: long enough to be stored, short enough
+ * that DHT servers hand it out only when they lack fresh records.
+ */
+const WITHDRAWN_TTL_MS = 5_000;
 
 /** Timers of the rendezvous. */
 export interface RendezvousOptions {
@@ -325,6 +332,15 @@ export class Rendezvous {
    * @throws {InvalidRecordError} When it does not verify.
    */
   async accept(peerId: string, bytes: Uint8Array): Promise<Presence> {
+    const presence = await this.#open(peerId, bytes);
+    if (presence.info.left) {
+      throw new InvalidRecordError(`Invalid record: ${peerId} has left the meeting`);
+    }
+    return presence;
+  }
+
+  /** Verify a record (any: one saying its member left counts too, for the replay check). */
+  async #open(peerId: string, bytes: Uint8Array): Promise<Presence> {
     try {
       const presence = await openPresence(this.#init.keys, peerId, bytes, {
         minSeq: this.#seen.get(peerId),
@@ -335,6 +351,36 @@ export class Rendezvous {
     } catch (err) {
       this.stats.recordsRejected++;
       throw err;
+    }
+  }
+
+  /**
+   * Withdraw our presence record as we leave, best effort within `budgetMs`: publish one
+   * that says we left, with a higher sequence number (it replaces ours on the DHT servers)
+   * and a short life (so servers hand it out only when they lack fresh records). Without it
+   * our record would stay for up to `ttlMs` and newcomers would dial us in vain (issue 12:
+   * in a meeting with churn, a newcomer's entry points were mostly members that had left).
+   *
+   * @param budgetMs How long to try.
+   */
+  async withdraw(budgetMs: number): Promise<void> {
+    if (this.#ownRecord === undefined) return; // never announced
+    const { libp2p, keys, log } = this.#init;
+    const self = this.#init.selfInfo();
+    this.#seq = Math.max(this.#seq + 1, Date.now());
+    try {
+      const { bytes } = await sealPresence(keys, this.#init.privateKey, {
+        peerId: self.peerId,
+        name: self.name,
+        joinedAt: self.joinedAt,
+        addresses: [],
+        left: true,
+      }, { seq: this.#seq, ttlMs: WITHDRAWN_TTL_MS });
+      const key = new TextEncoder().encode(`/meshmeet/${keys.topicId}/${libp2p.peerId}`);
+      await libp2p.contentRouting.put(key, bytes, { signal: AbortSignal.timeout(budgetMs) });
+      log(`withdrew our record (seq ${this.#seq})`);
+    } catch (err) {
+      log(`could not withdraw our record: ${(err as Error).message}`);
     }
   }
 
@@ -467,7 +513,8 @@ export class Rendezvous {
       tried.add(peerId);
       const previous = this.#seen.get(peerId);
       try {
-        const presence = await this.accept(peerId, record);
+        const presence = await this.#open(peerId, record);
+        if (presence.info.left) continue; // it left: nothing to dial
         this.#init.onPresence(presence);
         if (previous !== presence.record.seq) found++;
       } catch (err) {
@@ -490,7 +537,8 @@ export class Rendezvous {
     }
     const previous = this.#seen.get(peerId);
     try {
-      const presence = await this.accept(peerId, bytes);
+      const presence = await this.#open(peerId, bytes);
+      if (presence.info.left) return false; // it left: nothing to dial
       this.#init.onPresence(presence);
       return previous !== presence.record.seq;
     } catch (err) {

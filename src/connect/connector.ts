@@ -27,6 +27,7 @@ import type { FrameChannel } from "./frame_channel.ts";
 import { hasTurnServer, iceServersForRung } from "./ice.ts";
 import { describePath, type PathInfo } from "./inspect.ts";
 import { DialLadder, type Rung } from "./ladder.ts";
+import { notAtRelay } from "./relay_status.ts";
 import {
   answerWebRtc,
   decodeSignal,
@@ -175,6 +176,7 @@ export class Connector {
         triesPerRung: this.#options.directAttempts,
       });
       let lastError: Error | undefined;
+      let attempts = 0;
       for (let step = ladder.next(); step.action === "try"; step = ladder.next()) {
         if (step.delayMs > 0) await sleep(step.delayMs, signal).catch(() => {});
         const known = host.known(peerId);
@@ -184,6 +186,7 @@ export class Connector {
           return;
         }
         const timing = { started: performance.now() };
+        attempts++;
         try {
           await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing);
           return;
@@ -197,6 +200,7 @@ export class Connector {
           );
           if (err instanceof MembershipProofError) return;
           lastError = err as Error;
+          if (notAtRelay(err)) break; // gone from its relay: no rung can reach it there
           ladder.failed(
             (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError" ||
               performance.now() - timing.started >= this.#budget(step.rung) - 50,
@@ -210,8 +214,11 @@ export class Connector {
           peerId,
           host.known(peerId)?.name ?? "",
           new ConnectionFailedError(
-            `Cannot connect to ${peerId}: ${this.#options.maxDialAttempts} attempts over ` +
-              `${tried} failed; last error: ${lastError.message}`,
+            `Cannot connect to ${peerId}: ${attempts} attempt${attempts === 1 ? "" : "s"} over ` +
+              `${tried} failed; last error: ${lastError.message}` +
+              (notAtRelay(lastError)
+                ? " (the peer is no longer at its relay: it left or moved)"
+                : ""),
             { cause: lastError },
           ),
         );

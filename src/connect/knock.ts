@@ -9,13 +9,14 @@
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
-import { MembershipProofError } from "../errors.ts";
+import { ConnectionFailedError, MembershipProofError } from "../errors.ts";
 import { type Frame, FrameType } from "../frame.ts";
 import { FramedStream } from "../framed_stream.ts";
 import type { Logger } from "../logger.ts";
 import type { ParticipantLibp2p } from "../node.ts";
 import type { Presence } from "../presence.ts";
 import { sleep } from "../_async.ts";
+import { notAtRelay } from "./relay_status.ts";
 
 /** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
 export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
@@ -54,6 +55,11 @@ export interface KnockHost {
    * a peer it already holds a WebRTC link with carries nothing more).
    */
   answered?(peerId: string, connection: Connection): void;
+  /**
+   * Knocking on a peer ended without a link: every knock went unanswered by a dial, or the
+   * peer is no longer at its relay (`gone`: it left or moved; knocking again cannot help).
+   */
+  onUnreachable?(peerId: string, error: Error, gone: boolean): void;
 }
 
 const _frame = (type: Frame["type"], payload: Uint8Array): Frame => ({
@@ -92,6 +98,7 @@ export class Knocker {
     const host = this.#host;
     if (this.#knocking.has(peerId) || host.signal.aborted) return;
     this.#knocking.add(peerId);
+    let lastError: Error | undefined;
     try {
       let delay = 2000;
       for (let attempt = 1; attempt <= KNOCK_ATTEMPTS && !host.signal.aborted; attempt++) {
@@ -102,6 +109,19 @@ export class Knocker {
           await this.#knockOnce(peerId, address);
         } catch (err) {
           host.log(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
+          lastError = err as Error;
+          if (notAtRelay(err)) {
+            host.onUnreachable?.(
+              peerId,
+              new ConnectionFailedError(
+                `Cannot reach ${peerId}: it is no longer at its relay (it left or moved); ` +
+                  `last error: ${lastError.message}`,
+                { cause: err },
+              ),
+              true,
+            );
+            return;
+          }
         }
         // Wait for the lower peer to dial us; knock again if it does not.
         const deadline = Date.now() + delay;
@@ -109,6 +129,17 @@ export class Knocker {
           await sleep(100, host.signal).catch(() => {});
         }
         delay *= 2;
+      }
+      if (!host.signal.aborted && !host.linked(peerId)) {
+        host.onUnreachable?.(
+          peerId,
+          new ConnectionFailedError(
+            `${peerId} did not dial back after ${KNOCK_ATTEMPTS} knocks` +
+              (lastError ? `; last error: ${lastError.message}` : ""),
+            lastError ? { cause: lastError } : undefined,
+          ),
+          false,
+        );
       }
     } finally {
       this.#knocking.delete(peerId);

@@ -103,3 +103,31 @@ Deno.test("a participant whose process is killed leaves every roster within the 
     await cleanup(meetings, [boot]);
   }
 });
+
+Deno.test("a member that leaves withdraws its presence record: a newcomer does not discover it", async () => {
+  const boot = await startLoopbackBootstrap();
+  const code = generateInvitationCode();
+  const meetings: Meeting[] = [];
+  try {
+    const [ada, bob] = await Promise.all(
+      ["Ada", "Bob"].map((name) => joinLoopback(code, boot, { name })),
+    );
+    meetings.push(ada, bob);
+    await waitUntil(() => ada.participants.length === 1, "Ada and Bob to meet");
+    const bobId = bob.self.peerId;
+    // Bob's record would stay on the DHT server for its whole life (60 s) without this.
+    await bob.leave();
+    const discovered: string[] = [];
+    const cyd = await joinLoopback(code, boot, {
+      name: "Cyd",
+      on: { "peer:discovered": (e) => discovered.push(e.detail.peerId) },
+    });
+    meetings.push(cyd);
+    await waitUntil(() => cyd.participants.some((p) => p.state === "connected"), "Cyd meets Ada");
+    await new Promise((r) => setTimeout(r, 1500)); // a few more lookups
+    assert(discovered.includes(ada.self.peerId), "Cyd discovered Ada");
+    assert(!discovered.includes(bobId), "Cyd discovered Bob, who had left");
+  } finally {
+    await cleanup(meetings, [boot]);
+  }
+});
