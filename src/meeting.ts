@@ -685,8 +685,20 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
     const known = this.#known.get(peerId);
+    const direct = [
+      ...new Set([
+        ...presence.info.addresses.filter((a) => !a.includes("/p2p-circuit")),
+        ...(known?.direct ?? []),
+      ]),
+    ].slice(0, 16);
+    if (known) known.direct = direct;
     if (!known || known.presence.record.seq < presence.record.seq) {
-      this.#known.set(peerId, { presence, discoveredAt: known?.discoveredAt ?? Date.now(), via });
+      this.#known.set(peerId, {
+        presence,
+        discoveredAt: known?.discoveredAt ?? Date.now(),
+        via,
+        direct,
+      });
       if (!known) {
         this.#emit("peer:discovered", {
           peerId,
@@ -710,8 +722,11 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
   #signalingAddress(peerId: string): string | undefined {
+    const known = this.#known.get(peerId);
     return signalingAddress(
-      this.#known.get(peerId)?.presence.info.addresses ?? this.#overlay?.contactOf(peerId) ?? [],
+      known
+        ? [...known.presence.info.addresses, ...known.direct]
+        : this.#overlay?.contactOf(peerId) ?? [],
     );
   }
 

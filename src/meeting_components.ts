@@ -59,6 +59,13 @@ export interface Known {
   discoveredAt: number;
   /** How we heard of it first. */
   via: "dht" | "knock" | "local";
+  /**
+   * Addresses off any relay (a LAN's) seen in any of its records. A record made for the DHT
+   * or a knock lists relay addresses only; when it is newer than the one a LAN exchange
+   * brought, the LAN addresses would otherwise be lost (on a LAN without relays the lower
+   * peer id then had nothing to dial: one pair of three stayed unlinked for 20 s).
+   */
+  direct: string[];
 }
 
 /** What a meeting keeps about each link beside the link itself. */

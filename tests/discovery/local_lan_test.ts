@@ -77,16 +77,11 @@ Deno.test({
   const names = ["Ada-Lovelace-a1", "Bob-Barker-a2", "Cyd-Charisse-a3"];
   const members = ["a1", "a2", "a3"].map((h, i) =>
     new LabProcess(lab, lab.hosts[h], h, "_peer.ts", {
-      // The full mesh (`overlay: false`): with the overlay, on a LAN without bootstrap nodes,
-      // one pair of three sometimes starts its link only after about 20 s, so its peer:join
-      // shows unlinked (2 of 4 runs; a known bug, see the README). This test is about LAN
-      // discovery and what the LAN sees, which both modes share.
       CONFIG: JSON.stringify({
         code,
         name: names[i],
         bootstrap: [],
         bindAddress: lab.hosts[h].ip,
-        overlay: false,
       }),
     }, true)
   );
