@@ -81,7 +81,7 @@ interface Neighbour {
   /** Their degree, from their hello. */
   degree: number;
   hello: boolean;
-  /** Whether it holds the whole roster (from its hello). */
+  /** Whether it holds the whole roster (from its hello; true until then). */
   ready: boolean;
   /** Set when we are over our cap: prune them at this time (or at their hello). */
   refuseAt: number | undefined;
@@ -291,7 +291,10 @@ export class OverlayNode {
       rttMs: info.rttMs,
       degree: 0,
       hello: false,
-      ready: false,
+      // Until its hello says otherwise (a real neighbour's hello comes before anything else
+      // it sends; a stand-in that only hands over a snapshot, like the simulator's warm
+      // start, sends none).
+      ready: true,
       refuseAt: full ? now + REFUSE_WAIT_MS : undefined,
       // A new link compares rosters soon: a rumor that could not cross before (the mesh was
       // split, or it was spreading while this link formed) crosses then, not at the next
