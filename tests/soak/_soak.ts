@@ -36,6 +36,8 @@ export interface Sample {
   fds: number;
   threads: number;
   timers: number;
+  /** Members it held a connected link to when sampled. */
+  links: number;
 }
 
 /** What a soak run measured. */
@@ -54,7 +56,7 @@ export interface SoakResult {
   /** Per stable member: after warm-up, at the end. */
   samples: Array<{ name: string; warm: Sample; end: Sample }>;
   /** Largest growth among stable members, per metric, in percent. */
-  growthPercent: Record<keyof Sample, number>;
+  growthPercent: Record<Exclude<keyof Sample, "links">, number>;
 }
 
 const MB = 2 ** 20;
@@ -66,6 +68,7 @@ async function sample(m: MemberProcess): Promise<Sample> {
     fds: number;
     threads: number;
     timers: number;
+    participants: number;
   };
   return {
     rssMB: +(s.rss / MB).toFixed(1),
@@ -73,7 +76,24 @@ async function sample(m: MemberProcess): Promise<Sample> {
     fds: s.fds,
     threads: s.threads,
     timers: s.timers,
+    links: s.participants,
   };
+}
+
+/**
+ * Sample a member once it is linked to every other live member (for at most 30 s): file
+ * descriptors and threads go with the number of links (each WebRTC link has its sockets and
+ * about 2.4 threads), so the warm-up and end samples compare like with like. A crashed
+ * member's link lingers until its lease runs out (14 s), which is why this waits.
+ */
+async function sampleLinked(m: MemberProcess, others: () => number): Promise<Sample> {
+  const deadline = performance.now() + 30_000;
+  let s = await sample(m);
+  while (s.links !== others() && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    s = await sample(m);
+  }
+  return s;
 }
 
 /** Run the soak. */
@@ -141,7 +161,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     while (performance.now() < endAt) {
       await new Promise((r) => setTimeout(r, options.churnEveryMs));
       if (warm === undefined && performance.now() >= warmAt) {
-        warm = await Promise.all(stable.map(sample));
+        warm = await Promise.all(stable.map((m) => sampleLinked(m, () => live.size - 1)));
         log(`warm-up samples: ${JSON.stringify(warm)}`);
       }
       if (performance.now() >= endAt) break;
@@ -168,7 +188,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     sender = undefined;
     // Let the last messages settle (acks, or failures after the ack timeout).
     await new Promise((r) => setTimeout(r, 5000));
-    const end = await Promise.all(stable.map(sample));
+    const end = await Promise.all(stable.map((m) => sampleLinked(m, () => live.size - 1)));
     warm ??= end;
 
     // Accounting over every process that ever ran (killed ones included).
