@@ -82,7 +82,7 @@ const CONFIG = quick
     dials: 100,
     probeRounds: 40,
     sizesMiB: [1, 4, 16, 64],
-    messages: 20000,
+    messages: 100000,
     repeats: 3,
     idleSeconds: 20,
     links: 10,
