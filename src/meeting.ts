@@ -685,14 +685,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
     const known = this.#known.get(peerId);
-    const direct = [
-      ...new Set([
-        ...presence.info.addresses.filter((a) => !a.includes("/p2p-circuit")),
-        ...(known?.direct ?? []),
-      ]),
-    ].slice(0, 16);
-    if (known) known.direct = direct;
-    if (!known || known.presence.record.seq < presence.record.seq) {
+    const lan = presence.info.addresses.filter((a) => !a.includes("/p2p-circuit"));
+    const direct = [...new Set([...lan, ...(known?.direct ?? [])])].slice(0, 16);
+    if (known && known.presence.record.seq >= presence.record.seq) known.direct = direct;
+    else {
       this.#known.set(peerId, {
         presence,
         discoveredAt: known?.discoveredAt ?? Date.now(),

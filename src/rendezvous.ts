@@ -28,7 +28,13 @@ import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { InvalidRecordError } from "./errors.ts";
 import type { ParticipantLibp2p } from "./node.ts";
-import { openPresence, type Presence, type PresenceInfo, sealPresence } from "./presence.ts";
+import {
+  openPresence,
+  type Presence,
+  type PresenceInfo,
+  presenceKey,
+  sealPresence,
+} from "./presence.ts";
 import type { TopicKeys } from "./topic.ts";
 import type { Logger } from "./logger.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
@@ -51,6 +57,11 @@ export const ENOUGH_ENTRY_POINTS = 8;
  * that DHT servers hand it out only when they lack fresh records.
  */
 const WITHDRAWN_TTL_MS = 5_000;
+
+/** The DHT key of a member's presence record, as bytes (`presenceKey()`). */
+function _dhtKey(keys: TopicKeys, peerId: string): Uint8Array {
+  return new TextEncoder().encode(presenceKey(keys, peerId));
+}
 
 /** Timers of the rendezvous. */
 export interface RendezvousOptions {
@@ -311,7 +322,7 @@ export class Rendezvous {
   async announce(): Promise<void> {
     const { libp2p, keys } = this.#init;
     const bytes = await this.sealOwnRecord();
-    const key = new TextEncoder().encode(`/meshmeet/${keys.topicId}/${libp2p.peerId}`);
+    const key = _dhtKey(keys, libp2p.peerId.toString());
     const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
     const cid = await topicCid(keys.topicIdBytes);
     await Promise.all([
@@ -376,7 +387,7 @@ export class Rendezvous {
         addresses: [],
         left: true,
       }, { seq: this.#seq, ttlMs: WITHDRAWN_TTL_MS });
-      const key = new TextEncoder().encode(`/meshmeet/${keys.topicId}/${libp2p.peerId}`);
+      const key = _dhtKey(keys, libp2p.peerId.toString());
       await libp2p.contentRouting.put(key, bytes, { signal: AbortSignal.timeout(budgetMs) });
       log(`withdrew our record (seq ${this.#seq})`);
     } catch (err) {
@@ -527,7 +538,7 @@ export class Rendezvous {
 
   async #fetch(peerId: string, signal: AbortSignal): Promise<boolean> {
     const { libp2p, keys, log } = this.#init;
-    const key = new TextEncoder().encode(`/meshmeet/${keys.topicId}/${peerId}`);
+    const key = _dhtKey(keys, peerId);
     let bytes: Uint8Array;
     try {
       bytes = await libp2p.contentRouting.get(key, { signal });

@@ -531,11 +531,10 @@ export class OverlayNode {
     const id = rumorId(rumor);
     if (!this.#roster.knows(id)) this.#accept(from, id, rumor, 0, now);
     if (msg.wantRoster) this.#sendItems(from, this.#roster.items(), true);
-    if (!this.#hasRoster && (this.#rosterAsked === undefined || from === this.#rosterAsked)) {
-      // The member asked in our hello cannot help (it is new too), or nobody was asked yet.
-      if (from === this.#rosterAsked && !n.ready) this.#rosterAsked = undefined;
-      this.#askRoster(now);
-    }
+    // The member asked in our hello cannot help (it is new too): ask one that can. Also asks
+    // this one if nobody was asked yet (`#askRoster` does nothing while an ask is open).
+    if (from === this.#rosterAsked && !n.ready) this.#rosterAsked = undefined;
+    this.#askRoster(now);
     if (n.refuseAt !== undefined && msg.degree <= this.#o.lowDegree) {
       // An under-linked member is taken in at our cap by dropping a neighbour that can spare
       // the link (HyParView's join): refusing it could leave it, or a group of newcomers,
