@@ -7,7 +7,7 @@
  *     deno run -A --v8-flags=--expose-gc tests/faults/_join_leave_rounds.ts [rounds] [options]
  *
  * Options (after `rounds`): `--alone`, `--hold`, `--snapshots <dir>`, `--settle <s>`,
- * `--meet-ms <ms>` (described below). `join_leave_memory_test.ts` runs a short form.
+ * `--meet-ms <ms>`, `--idle <s>` (described below). `join_leave_memory_test.ts` runs a short form.
  */
 import { generateInvitationCode, holdWebRtc, joinMeeting } from "../../mod.ts";
 import { CliProcess } from "../cli/_cli.ts";
@@ -31,6 +31,14 @@ const settleS = settleAt >= 0 ? Number(Deno.args[settleAt + 1]) : 0;
 /** `--meet-ms <ms>`: how long a round waits to meet the staying peer. */
 const meetAt = Deno.args.indexOf("--meet-ms");
 const MEET_MS = meetAt >= 0 ? Number(Deno.args[meetAt + 1]) : 30_000;
+/**
+ * `--idle <s>`: after round 5 and after the last round, also sample once the process has
+ * been idle for this long, with no forced collection: V8 gives its young generation back
+ * when the process is idle (its memory reducer), which forced collections between busy
+ * rounds do not do. Printed as `{ idle: true, ... }` lines.
+ */
+const idleAt = Deno.args.indexOf("--idle");
+const IDLE_S = idleAt >= 0 ? Number(Deno.args[idleAt + 1]) : 0;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
 
@@ -99,6 +107,24 @@ try {
     };
     samples.push(sample);
     console.log(JSON.stringify(sample));
+    if (IDLE_S > 0 && (round === 5 || round === rounds)) {
+      await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+      const v8 = await import("node:v8");
+      const spaces = v8.getHeapSpaceStatistics();
+      const newSpace = spaces.find((s) => s.space_name === "new_space")?.space_size ?? 0;
+      const idle = Deno.memoryUsage();
+      console.log(JSON.stringify({
+        idle: true,
+        round,
+        afterS: IDLE_S,
+        rssMB: +(idle.rss / 2 ** 20).toFixed(1),
+        heapMB: +(idle.heapUsed / 2 ** 20).toFixed(1),
+        heapTotalMB: +(idle.heapTotal / 2 ** 20).toFixed(1),
+        newSpaceMB: +(newSpace / 2 ** 20).toFixed(1),
+        threads: [...Deno.readDirSync("/proc/self/task")].length,
+        fds: [...Deno.readDirSync("/proc/self/fd")].length,
+      }));
+    }
   }
   if (settleS > 0) {
     const settleStarted = performance.now();
