@@ -8,13 +8,13 @@
  * too many.
  *
  * Sans I/O like the {@linkcode OverlayNode} that owns it: it keeps the link table and the
- * upkeep state and returns decisions (whom to connect to, whom to prune); the node sends
- * the messages and actions.
+ * upkeep state and returns decisions (`connect` actions, whom to prune); the node sends
+ * the messages and queues the actions.
  *
  * @module
  */
 import type { Roster } from "./roster.ts";
-import type { MemberEntry, OverlayOptions, PeerId } from "./types.ts";
+import type { MemberEntry, OverlayAction, OverlayOptions, PeerId } from "./types.ts";
 
 /** Members handed over in a `prune`. */
 const PEER_EXCHANGE = 8;
@@ -49,11 +49,8 @@ export interface Neighbour {
   digestAt: number | undefined;
 }
 
-/** A link to open: the node turns it into a `connect` action. */
-export interface Connect {
-  peer: PeerId;
-  contact: string[];
-}
+/** A link to open. */
+export type Connect = Extract<OverlayAction, { type: "connect" }>;
 
 /** The links of one member and the decisions that keep their number in bounds. */
 export class Mesh {
@@ -300,7 +297,7 @@ export class Mesh {
    * @param now The clock.
    * @param hasRoster Whether we hold the whole roster (a newcomer without it tries several
    *   entry points at once).
-   * @returns The connects, already counted as in flight.
+   * @returns The `connect` actions, already counted as in flight.
    */
   maintain(now: number, hasRoster: boolean): Connect[] {
     const out: Connect[] = [];
@@ -324,7 +321,7 @@ export class Mesh {
       this.#backoff.has(peer);
     const connect = (peer: PeerId, contact: string[]) => {
       this.#pending.set(peer, now);
-      out.push({ peer, contact });
+      out.push({ type: "connect", peer, contact });
       room--;
     };
     while (room > 0 && this.#suggested.length > 0) {
@@ -357,7 +354,7 @@ export class Mesh {
    * One random link beyond our neighbours (see `rewireIntervalMs`), unless the mesh is
    * full, a connect is in flight, or we are near the cap.
    * @param now The clock.
-   * @returns The connect, already counted as in flight.
+   * @returns The `connect` action, already counted as in flight.
    */
   rewire(now: number): Connect | undefined {
     if (this.fullMesh || this.#pending.size > 0) return undefined;
@@ -367,7 +364,7 @@ export class Mesh {
     const e = this.#roster.sample(this.#random, skip);
     if (!e) return undefined;
     this.#pending.set(e.peerId, now);
-    return { peer: e.peerId, contact: e.contact };
+    return { type: "connect", peer: e.peerId, contact: e.contact };
   }
 
   /**

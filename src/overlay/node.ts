@@ -12,26 +12,28 @@
  *
  * @module
  */
+import { Membership } from "./membership.ts";
 import { Mesh, type Neighbour } from "./mesh.ts";
 import { resolveOverlayOptions } from "./options.ts";
 import { Plumtree } from "./plumtree.ts";
-import { MemberIndex, Roster, type RosterChange } from "./roster.ts";
+import { MemberIndex, Roster } from "./roster.ts";
 import { RosterSync } from "./roster_sync.ts";
-import { appBytes, rumorId, signEntry, verdictBytes, verifyEntry, verifyRumor } from "./signing.ts";
+import { appBytes, rumorId, signEntry, verifyRumor } from "./signing.ts";
 import type {
   MemberEntry,
   OverlayAction,
   OverlayCrypto,
   OverlayMessage,
   OverlayOptions,
+  OverlayStats,
   PeerId,
-  RosterItem,
   Rumor,
 } from "./types.ts";
 
 export { MemberIndex };
 
 export { checkOverlayOptions, OVERLAY_DEFAULTS } from "./options.ts";
+export type { OverlayStats } from "./types.ts";
 
 /** What an {@linkcode OverlayNode} is built from. */
 export interface OverlayNodeInit {
@@ -51,26 +53,6 @@ export interface OverlayNodeInit {
   now: number;
 }
 
-/** Counters of one overlay node. */
-export interface OverlayStats {
-  /** Rumors accepted (roster and application). */
-  rumorsAccepted: number;
-  /** Rumors that arrived again (after the first copy). */
-  duplicates: number;
-  /** Rumors or entries whose signature failed. */
-  invalid: number;
-  /** Grafts sent (gaps repaired from an `ihave`). */
-  grafts: number;
-  /** Prunes sent (refusals and drops). */
-  prunes: number;
-  /** Digest rounds that found a difference. */
-  repairs: number;
-  /** Suspicions we raised. */
-  suspicionsRaised: number;
-  /** Times we refuted a suspicion of ourselves. */
-  refutations: number;
-}
-
 /** One member's overlay: call its inputs, then drain {@linkcode OverlayNode.takeActions}. */
 export class OverlayNode {
   readonly peerId: PeerId;
@@ -79,6 +61,7 @@ export class OverlayNode {
   readonly #o: Required<OverlayOptions>;
   readonly #random: () => number;
   readonly #roster: Roster;
+  readonly #members: Membership;
   readonly #mesh: Mesh;
   readonly #sync: RosterSync;
   readonly #plumtree: Plumtree;
@@ -114,6 +97,23 @@ export class OverlayNode {
       incarnation: init.self.joinedAt,
     });
     this.#roster = new Roster(init.index ?? new MemberIndex(), entry);
+    this.#members = new Membership({
+      self: this.peerId,
+      topic: this.#topic,
+      crypto: this.#crypto,
+      roster: this.#roster,
+      options: this.#o,
+      stats: this.stats,
+      host: {
+        emit: (action) => this.#out.push(action),
+        pushAll: (id, rumor) => {
+          for (const peer of this.#mesh.peers()) {
+            this.#send(peer, { t: "gossip", id, hops: 0, rumor });
+          }
+        },
+        gone: (peer) => this.#mesh.forget(peer),
+      },
+    });
     this.#mesh = new Mesh(this.peerId, this.#o, this.#random, this.#roster);
     this.#sync = new RosterSync(
       this.#roster,
@@ -130,6 +130,8 @@ export class OverlayNode {
       counts: (peer) => this.#mesh.counts(peer),
       rosterKnows: (id) => this.#roster.knows(id),
       rosterRumor: (id) => this.#roster.rumorFor(id),
+      verify: (rumor) => verifyRumor(this.#topic, this.#crypto, rumor),
+      accept: (from, id, rumor, hops, now) => this.#accept(from, id, rumor, hops, now),
     }, this.stats);
     this.#seq = init.now;
     this.#nextHeartbeat = init.now + this.#jitter(this.#o.heartbeatMs);
@@ -226,28 +228,12 @@ export class OverlayNode {
     info: { inbound: boolean; rttMs?: number; extra?: boolean },
   ): void {
     if (this.#left || peer === this.peerId || this.#mesh.get(peer)) return;
-    if (info.extra) {
-      // A link on demand: say so, and keep it out of the mesh.
-      this.#send(peer, {
-        t: "hello",
-        entry: this.#roster.self,
-        degree: this.#mesh.degree(),
-        wantRoster: false,
-        ready: this.#sync.held,
-        extra: true,
-      });
-      return;
-    }
+    // A link on demand: say so, and keep it out of the mesh.
+    if (info.extra) return this.#hello(peer, false, true);
     // At our cap the link is refused (after the hellos: the other side gets peer exchange
     // and, if it is a newcomer, the roster); until then it is not counted and carries nothing.
     this.#mesh.linkUp(peer, now, info, this.#sync.firstDigestAt(now));
-    this.#send(peer, {
-      t: "hello",
-      entry: this.#roster.self,
-      degree: this.#mesh.degree(),
-      wantRoster: this.#sync.linkUp(peer, now),
-      ready: this.#sync.held,
-    });
+    this.#hello(peer, this.#sync.linkUp(peer, now));
     // Likewise for recent broadcasts (announced by Plumtree).
     this.#plumtree.addLink(peer, now);
   }
@@ -263,13 +249,8 @@ export class OverlayNode {
     if (!this.#unlink(peer) || this.#left) return;
     this.#sync.linkDown(peer, now); // it was asked for the roster: ask the next neighbour
     if (n?.refuseAt !== undefined) return; // a refused link: never part of the mesh
-    const m = this.#roster.get(peer);
-    if (info.failed && m?.status === "alive") {
-      this.stats.suspicionsRaised++;
-      const inc = m.entry.incarnation;
-      const sig = this.#crypto.sign(verdictBytes(this.#topic, "suspect", peer, inc, this.peerId));
-      this.#originate({ k: "suspect", peer, inc, by: this.peerId, sig }, now);
-    }
+    const suspicion = info.failed ? this.#members.suspect(peer) : undefined;
+    if (suspicion) this.#originate(suspicion, now);
     this.#maintain(now);
   }
 
@@ -306,7 +287,7 @@ export class OverlayNode {
       case "hello":
         return this.#onHello(from, n, msg, now);
       case "roster":
-        for (const item of msg.entries) this.#mergeItem(item, now);
+        for (const item of msg.entries) this.#members.merge(item, now);
         if (msg.last) this.#sync.snapshotEnd(from, n.ready, now);
         return this.#maintain(now);
       case "want":
@@ -314,13 +295,13 @@ export class OverlayNode {
       case "prune":
         this.#mesh.prunedBy(from, now);
         for (const entry of msg.peers) {
-          if (!this.#verifyEntry(entry)) continue;
-          this.#changed(this.#roster.applyAlive(entry));
+          if (!this.#members.verify(entry)) continue;
+          this.#members.apply({ k: "alive", entry }, now);
           this.#mesh.suggest(entry);
         }
         return;
       case "gossip":
-        return this.#onGossip(from, msg.id, msg.rumor, msg.hops, now);
+        return this.#plumtree.onGossip(from, msg.id, msg.rumor, msg.hops, now);
       case "ihave":
         return this.#plumtree.onIhave(from, msg.ids, now);
       case "graft":
@@ -355,7 +336,7 @@ export class OverlayNode {
    */
   updateContact(contact: string[], _now: number): void {
     if (this.#left) return;
-    this.#reincarnate(this.#roster.self.incarnation + 1, contact);
+    this.#members.newContact(contact);
   }
 
   /**
@@ -365,9 +346,7 @@ export class OverlayNode {
    */
   leave(_now: number): void {
     if (this.#left) return;
-    const inc = this.#roster.self.incarnation;
-    const sig = this.#crypto.sign(verdictBytes(this.#topic, "left", this.peerId, inc, this.peerId));
-    const rumor: Rumor = { k: "left", peer: this.peerId, inc, sig };
+    const rumor = this.#members.left();
     const id = rumorId(rumor);
     for (const peer of this.#mesh.peers()) {
       this.#send(peer, { t: "gossip", id, hops: 0, rumor });
@@ -412,7 +391,7 @@ export class OverlayNode {
     msg: Extract<OverlayMessage, { t: "hello" }>,
     now: number,
   ): void {
-    if (msg.entry.peerId !== from || !this.#verifyEntry(msg.entry)) {
+    if (msg.entry.peerId !== from || !this.#members.verify(msg.entry)) {
       // The link's authenticated peer must sign its own entry.
       this.stats.invalid++;
       this.#drop(from);
@@ -442,52 +421,19 @@ export class OverlayNode {
     else this.#maintain(now);
   }
 
-  #onGossip(from: PeerId, id: string, rumor: Rumor, hops: number, now: number): void {
-    if (id !== rumorId(rumor)) {
-      this.stats.invalid++;
-      return;
-    }
-    if (this.#plumtree.known(id)) {
-      this.stats.duplicates++;
-      // A second copy means this link is not needed in the tree (a `left` is pushed to
-      // every neighbour on purpose, so its copies say nothing about the tree).
-      if (rumor.k !== "left") this.#plumtree.duplicate(from);
-      return;
-    }
-    if (!verifyRumor(this.#topic, this.#crypto, rumor)) {
-      this.stats.invalid++;
-      return;
-    }
-    this.#plumtree.setEager(from, true);
-    this.#accept(from, id, rumor, hops + 1, now);
-  }
-
   /** A new, verified rumor: apply it, then pass it on (eager links) and announce it (lazy). */
   #accept(from: PeerId | undefined, id: string, rumor: Rumor, hops: number, now: number): void {
     this.stats.rumorsAccepted++;
-    switch (rumor.k) {
-      case "alive":
-        this.#changed(this.#roster.applyAlive(rumor.entry));
-        break;
-      case "suspect":
-      case "dead":
-      case "left":
-        this.#changed(
-          this.#roster.applyVerdict(rumor, now, this.#o.suspicionMs, this.#o.tombstoneMs),
-        );
-        break;
-      case "app":
-        if (rumor.origin !== this.peerId) {
-          this.#out.push({
-            type: "deliver",
-            origin: rumor.origin,
-            seq: rumor.seq,
-            channel: rumor.channel,
-            payload: rumor.payload,
-            hops,
-          });
-        }
-        break;
+    if (rumor.k !== "app") this.#members.apply(rumor, now);
+    else if (rumor.origin !== this.peerId) {
+      this.#out.push({
+        type: "deliver",
+        origin: rumor.origin,
+        seq: rumor.seq,
+        channel: rumor.channel,
+        payload: rumor.payload,
+        hops,
+      });
     }
     this.#plumtree.accepted(from, id, rumor, hops, now);
   }
@@ -499,76 +445,12 @@ export class OverlayNode {
     return id;
   }
 
-  #mergeItem(item: RosterItem, now: number): void {
-    // What the roster already holds needs no signature check (a snapshot repeats most of it).
-    const cur = this.#roster.get(item.entry.peerId);
-    if (
-      cur && (cur.entry.incarnation > item.entry.incarnation ||
-        (cur.entry.incarnation === item.entry.incarnation && cur.status === item.status))
-    ) return;
-    if (!this.#verifyEntry(item.entry)) return;
-    this.#changed(
-      this.#roster.applyItem(item, now, this.#o.suspicionMs, this.#o.tombstoneMs),
-    );
-  }
-
-  /** Turn a roster change into events (and a refutation when it was about us). */
-  #changed(change: RosterChange | undefined): void {
-    if (!change) return;
-    switch (change.kind) {
-      case "join":
-        this.#out.push({ type: "member:join", entry: change.entry });
-        return;
-      case "update":
-        this.#out.push({ type: "member:update", entry: change.entry });
-        return;
-      case "leave":
-        this.#mesh.forget(change.entry.peerId);
-        this.#out.push({
-          type: "member:leave",
-          peerId: change.entry.peerId,
-          name: change.entry.name,
-          reason: change.reason,
-        });
-        // A neighbour the roster calls dead keeps its link: the verdict reaches it through
-        // `#spread`, and it refutes if it is alive.
-        return;
-      case "suspect":
-        return;
-      case "refute":
-        this.stats.refutations++;
-        this.#reincarnate(Math.max(change.inc, this.#roster.self.incarnation) + 1);
-        return;
-    }
-  }
-
-  #reincarnate(inc: number, contact = this.#roster.self.contact): void {
-    const self = this.#roster.self;
-    const entry = signEntry(this.#topic, this.#crypto, {
-      peerId: self.peerId,
-      name: self.name,
-      joinedAt: self.joinedAt,
-      incarnation: inc,
-      contact,
-    });
-    this.#roster.setSelf(entry);
-    // Pushed to every neighbour (not only eager ones): a refutation must not wait for grafts.
-    const rumor: Rumor = { k: "alive", entry };
-    const id = rumorId(rumor);
-    this.stats.rumorsAccepted++;
-    for (const peer of this.#mesh.peers()) {
-      this.#send(peer, { t: "gossip", id, hops: 0, rumor });
-    }
-  }
-
   // ---- upkeep -------------------------------------------------------------------------
 
   #heartbeat(now: number): void {
     this.#sync.heartbeat(now);
     for (const { peer, inc } of this.#roster.expired(now)) {
-      // Whoever's suspicion runs out first declares the death (same id for everyone).
-      const sig = this.#crypto.sign(verdictBytes(this.#topic, "dead", peer, inc, this.peerId));
-      this.#originate({ k: "dead", peer, inc, by: this.peerId, sig }, now);
+      this.#originate(this.#members.dead(peer, inc), now);
     }
     this.#plumtree.expire(now);
     this.#mesh.expire(now);
@@ -584,8 +466,8 @@ export class OverlayNode {
     if (surplus !== undefined) this.#prune(surplus);
     if (now >= this.#nextRewire) {
       this.#nextRewire = now + this.#jitter(this.#o.rewireIntervalMs);
-      const c = this.#mesh.rewire(now);
-      if (c) this.#out.push({ type: "connect", peer: c.peer, contact: c.contact });
+      const connect = this.#mesh.rewire(now);
+      if (connect) this.#out.push(connect);
     }
     if (now >= this.#nextDigest) {
       this.#nextDigest = now + this.#jitter(this.#o.digestIntervalMs);
@@ -597,9 +479,7 @@ export class OverlayNode {
   /** Open the links the mesh wants (see `Mesh.maintain`). */
   #maintain(now: number): void {
     if (this.#left) return;
-    for (const c of this.#mesh.maintain(now, this.#sync.held)) {
-      this.#out.push({ type: "connect", peer: c.peer, contact: c.contact });
-    }
+    this.#out.push(...this.#mesh.maintain(now, this.#sync.held));
   }
 
   /** Refuse or drop a neighbour politely: hand it other members to try, then close. */
@@ -623,10 +503,15 @@ export class OverlayNode {
     return this.#mesh.remove(peer);
   }
 
-  #verifyEntry(entry: MemberEntry): boolean {
-    if (verifyEntry(this.#topic, this.#crypto, entry)) return true;
-    this.stats.invalid++;
-    return false;
+  #hello(peer: PeerId, wantRoster: boolean, extra?: true): void {
+    const hello = {
+      t: "hello",
+      entry: this.#roster.self,
+      degree: this.#mesh.degree(),
+      wantRoster,
+      ready: this.#sync.held,
+    } as const;
+    this.#send(peer, extra ? { ...hello, extra } : hello);
   }
 
   #send(to: PeerId, msg: OverlayMessage): void {

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Roster } from "./roster.ts";
-import type { OverlayMessage, PeerId, RosterItem } from "./types.ts";
+import type { OverlayMessage, OverlayStats, PeerId, RosterItem } from "./types.ts";
 
 /** Items per `roster` message (about 250 bytes each on the wire). */
 const ROSTER_CHUNK = 200;
@@ -39,7 +39,7 @@ export class RosterSync {
   readonly #random: () => number;
   readonly #host: RosterSyncHost;
   /** Counters shared with the node (digest rounds that found a difference). */
-  readonly #stats: { repairs: number };
+  readonly #stats: Pick<OverlayStats, "repairs">;
   readonly #createdAt: number;
   /** Whether we hold the whole roster (a snapshot came from a member that held it). */
   #held = false;
@@ -58,7 +58,7 @@ export class RosterSync {
     roster: Roster,
     random: () => number,
     host: RosterSyncHost,
-    stats: { repairs: number },
+    stats: Pick<OverlayStats, "repairs">,
     now: number,
   ) {
     this.#roster = roster;
