@@ -1,14 +1,18 @@
 /**
- * One member's overlay, sans I/O: a bounded mesh of neighbours (degree between
- * `lowDegree` and `highDegree`, hard cap `maxDegree`, peer exchange on refusal), the
- * roster every member holds (signed entries, SWIM-style suspicion raised by neighbours and
- * refuted by the member itself, snapshots for newcomers, digest repair), and Plumtree
- * broadcast (eager push along a tree, lazy `ihave` on the other links, graft on a gap).
+ * One member's overlay, sans I/O: it takes events and a clock and returns actions.
+ * `src/meeting.ts` drives it over real WebRTC links, `bench/sim/` over a simulated network
+ * with 10,000 members, unit tests with a fake clock.
  *
- * It takes events and a clock and returns actions: `src/meeting.ts` drives it over real
- * WebRTC links, `bench/sim/` over a simulated network with 10,000 members, unit tests with
- * a fake clock. Models: HyParView/Plumtree as in iroh-gossip, SWIM/Lifeguard as in
- * hashicorp/memberlist, gossipsub's degree bounds and peer exchange on prune.
+ * The node routes inputs to its parts and keeps their timers; each part is sans I/O too:
+ * - `mesh.ts`: a bounded mesh of neighbours (degree between `lowDegree` and `highDegree`,
+ *   hard cap `maxDegree`; gossipsub's degree bounds and peer exchange, HyParView's join);
+ * - `membership.ts`: signed entries, suspicion raised by neighbours and refuted by the
+ *   member itself (SWIM/Lifeguard as in hashicorp/memberlist);
+ * - `roster_sync.ts`: snapshots for newcomers, digest repair;
+ * - `plumtree.ts`: broadcast (eager push along a tree, lazy `ihave` on the other links,
+ *   graft on a gap; as in iroh-gossip).
+ *
+ * They all work on the roster every member holds (`roster.ts`).
  *
  * @module
  */
