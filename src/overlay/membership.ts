@@ -36,32 +36,38 @@ export interface MembershipHost {
 /** A roster rumor: about a member, not an application broadcast. */
 export type RosterRumor = Exclude<Rumor, { k: "app" }>;
 
+/** What a {@linkcode Membership} is built from. */
+export interface MembershipInit {
+  /** Our peer id. */
+  self: PeerId;
+  /** The meeting's topic id: the signing domain. */
+  topic: string;
+  /** Signs our statements and checks others'. */
+  crypto: OverlayCrypto;
+  /** The roster merged into. */
+  roster: Roster;
+  /** The timers in force. */
+  options: Pick<Required<OverlayOptions>, "suspicionMs" | "tombstoneMs">;
+  /** Counters shared with the node. */
+  stats: Pick<OverlayStats, "rumorsAccepted" | "invalid" | "suspicionsRaised" | "refutations">;
+  /** Events and pushes. */
+  host: MembershipHost;
+}
+
 /** The membership of one member. */
 export class Membership {
   readonly #self: PeerId;
   readonly #topic: string;
   readonly #crypto: OverlayCrypto;
   readonly #roster: Roster;
-  readonly #o: Pick<Required<OverlayOptions>, "suspicionMs" | "tombstoneMs">;
-  readonly #stats: Pick<
-    OverlayStats,
-    "rumorsAccepted" | "invalid" | "suspicionsRaised" | "refutations"
-  >;
+  readonly #o: MembershipInit["options"];
+  readonly #stats: MembershipInit["stats"];
   readonly #host: MembershipHost;
 
   /**
-   * @param init Who we are, the signing domain and keys, the roster to merge into, the
-   *   timers in force, where to count, and the host.
+   * @param init Who we are, the signing domain and keys, the roster, timers, counters, host.
    */
-  constructor(init: {
-    self: PeerId;
-    topic: string;
-    crypto: OverlayCrypto;
-    roster: Roster;
-    options: Pick<Required<OverlayOptions>, "suspicionMs" | "tombstoneMs">;
-    stats: Pick<OverlayStats, "rumorsAccepted" | "invalid" | "suspicionsRaised" | "refutations">;
-    host: MembershipHost;
-  }) {
+  constructor(init: MembershipInit) {
     this.#self = init.self;
     this.#topic = init.topic;
     this.#crypto = init.crypto;
