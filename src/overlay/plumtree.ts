@@ -10,7 +10,8 @@
  *
  * @module
  */
-import type { OverlayMessage, OverlayOptions, PeerId, Rumor } from "./types.ts";
+import { rumorId } from "./signing.ts";
+import type { OverlayMessage, OverlayOptions, OverlayStats, PeerId, Rumor } from "./types.ts";
 
 /** Application rumors kept to answer grafts. */
 const APP_CACHE = 512;
@@ -35,6 +36,10 @@ export interface PlumtreeHost {
   rosterKnows(id: string): boolean;
   /** A roster rumor by id, to answer a graft. */
   rosterRumor(id: string): Rumor | undefined;
+  /** Whether a rumor's signature holds. */
+  verify(rumor: Rumor): boolean;
+  /** Apply a new, verified rumor; the host then calls {@linkcode Plumtree.accepted}. */
+  accept(from: PeerId, id: string, rumor: Rumor, hops: number, now: number): void;
 }
 
 interface Link {
@@ -55,18 +60,18 @@ export class Plumtree {
   readonly #appCache = new Map<string, Rumor>();
   #nextFlush = Infinity;
   #nextGraft = Infinity;
-  /** Counters shared with the node (grafts sent). */
-  readonly #stats: { grafts: number };
+  /** Counters shared with the node (grafts sent, duplicates and invalid rumors received). */
+  readonly #stats: Pick<OverlayStats, "grafts" | "duplicates" | "invalid">;
 
   /**
    * @param options The timers in force.
-   * @param host Sends and roster lookups.
-   * @param stats Where grafts are counted.
+   * @param host Sends, roster lookups, verification and acceptance.
+   * @param stats Where grafts, duplicates and invalid rumors are counted.
    */
   constructor(
     options: Pick<Required<OverlayOptions>, "graftTimeoutMs" | "lazyFlushMs" | "seenMs">,
     host: PlumtreeHost,
-    stats: { grafts: number },
+    stats: Pick<OverlayStats, "grafts" | "duplicates" | "invalid">,
   ) {
     this.#o = options;
     this.#host = host;
@@ -111,10 +116,36 @@ export class Plumtree {
   }
 
   /**
-   * A rumor arrived again on a link: that link is not needed in the tree.
-   * @param from The neighbour it came from.
+   * A rumor arrived on a link. A copy of one seen before means that link is not needed in
+   * the tree (a `left` is pushed to every neighbour on purpose, so its copies say nothing
+   * about the tree); a new one makes the link eager and, if its signature holds, goes to the
+   * host to be applied.
+   * @param from The neighbour.
+   * @param id The rumor's id as sent (checked against the rumor).
+   * @param rumor The rumor.
+   * @param hops Hops so far.
+   * @param now The clock.
    */
-  duplicate(from: PeerId): void {
+  onGossip(from: PeerId, id: string, rumor: Rumor, hops: number, now: number): void {
+    if (id !== rumorId(rumor)) {
+      this.#stats.invalid++;
+      return;
+    }
+    if (this.known(id)) {
+      this.#stats.duplicates++;
+      if (rumor.k !== "left") this.#duplicate(from);
+      return;
+    }
+    if (!this.#host.verify(rumor)) {
+      this.#stats.invalid++;
+      return;
+    }
+    this.setEager(from, true);
+    this.#host.accept(from, id, rumor, hops + 1, now);
+  }
+
+  /** A rumor arrived again on a link: that link is not needed in the tree. */
+  #duplicate(from: PeerId): void {
     const link = this.#links.get(from);
     if (link?.eager && this.#eagerCount() > MIN_EAGER) {
       link.eager = false;

@@ -209,3 +209,23 @@ export interface OverlayOptions {
    */
   seenMs?: number;
 }
+
+/** Counters of one overlay node. */
+export interface OverlayStats {
+  /** Rumors accepted (roster and application). */
+  rumorsAccepted: number;
+  /** Rumors that arrived again (after the first copy). */
+  duplicates: number;
+  /** Rumors or entries whose signature failed. */
+  invalid: number;
+  /** Grafts sent (gaps repaired from an `ihave`). */
+  grafts: number;
+  /** Prunes sent (refusals and drops). */
+  prunes: number;
+  /** Digest rounds that found a difference. */
+  repairs: number;
+  /** Suspicions we raised. */
+  suspicionsRaised: number;
+  /** Times we refuted a suspicion of ourselves. */
+  refutations: number;
+}
