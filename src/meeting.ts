@@ -11,8 +11,9 @@
  * "knocks" instead: it hands its signed, encrypted presence record to that peer over a
  * relayed stream, and the lower peer verifies it and dials back.
  *
- * Beside this file: `meeting_overlay.ts` (the overlay as a meeting runs it: contacts,
- * full-mesh joins, links on demand), `meeting_events.ts` (typed listeners),
+ * Beside this file: `meeting_links.ts` (the link table: attaching, watching, redialling,
+ * upgrading, expiring and removing links), `meeting_overlay.ts` (the overlay as a meeting
+ * runs it: contacts, full-mesh joins, links on demand), `meeting_events.ts` (typed listeners),
  * `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts` (options,
  * events, participants).
  *
@@ -20,28 +21,18 @@
  */
 import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
-import {
-  ConnectionFailedError,
-  FrameTooLargeError,
-  MeetingClosedError,
-  PeerNotFoundError,
-} from "./errors.ts";
+import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
-import { Connector, type NewLink } from "./connect/connector.ts";
+import { Connector } from "./connect/connector.ts";
 import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
-import { iceStateOf } from "./connect/inspect.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { MeetingEvents } from "./meeting_events.ts";
 import { MeetingOverlay } from "./meeting_overlay.ts";
-import {
-  type Known,
-  type LinkMeta,
-  type MeetingComponents,
-  signalingAddress,
-} from "./meeting_components.ts";
-import { PeerLink } from "./peer_link.ts";
+import { type Known, type MeetingComponents, signalingAddress } from "./meeting_components.ts";
+import { MeetingLinks } from "./meeting_links.ts";
+import type { PeerLink } from "./peer_link.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
@@ -51,7 +42,6 @@ import type {
   MeetingOptions,
   MeetingStats,
   Participant,
-  PeerLeaveDetail,
   SelfInfo,
 } from "./meeting_types.ts";
 
@@ -99,8 +89,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Tells the overlay when our relay addresses (our contact in the roster) change. */
   #contactWatcher: RelayAddressWatcher | undefined;
   #rendezvous: Rendezvous;
-  #links = new Map<string, PeerLink>();
-  #meta = new Map<string, LinkMeta>();
+  readonly #links: MeetingLinks;
   #known = new Map<string, Known>();
   #connector: Connector;
   #knocker: Knocker;
@@ -110,11 +99,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   #upgradeTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
   #joinedAt = Date.now();
-  /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
-  readonly #releaseOnLeave = new Set<() => void>();
   readonly #backoff = new HandshakeBackoff();
-  /** Links closing (waiting for the other side to acknowledge our Leave); leave() awaits them. */
-  readonly #closing = new Set<Promise<void>>();
   #stats: MeetingStats;
 
   /**
@@ -182,13 +167,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
           address: this.#signalingAddress(peerId),
         };
       },
-      linked: (peerId) => {
-        const link = this.#links.get(peerId);
-        return link?.connected === true && link.state === "connected";
-      },
+      linked: (peerId) => this.#links.linked(peerId),
       onLink: (made) => {
         this.#backoff.succeeded(made.peerId);
-        return this.#attach(made);
+        return this.#links.attach(made);
       },
       onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
@@ -197,6 +179,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         this.#emit("connection:failed", { peerId, name, error });
       },
     }, this.#options);
+    this.#links = this.#linkTable();
     this.#knocker = new Knocker({
       libp2p: components.libp2p,
       signal: this.#controller.signal,
@@ -222,11 +205,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       // Only while the link is up on a WebRTC path: a link reconnecting needs the relayed
       // connection for its redial.
       answered: (peerId, connection) => {
-        const link = this.#links.get(peerId);
-        if (
-          connection.limits != null && link?.connected && link.state === "connected" &&
-          this.#meta.get(peerId)?.pc !== undefined
-        ) void connection.close().catch(() => {});
+        if (connection.limits != null && this.#links.linkedOverWebRtc(peerId)) {
+          void connection.close().catch(() => {});
+        }
       },
     });
     this.#rendezvous = new Rendezvous({
@@ -266,6 +247,44 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     }
   }
 
+  /** The link table, wired to this meeting's connector, overlay and events. */
+  #linkTable(): MeetingLinks {
+    return new MeetingLinks({
+      self: this.#selfId(),
+      libp2p: this.#c.libp2p,
+      connector: this.#connector,
+      stats: this.#stats,
+      log: this.#c.log,
+      options: this.#options,
+      host: {
+        left: () => this.left,
+        open: (peerId) => this.#open(peerId),
+        wanted: (peerId) =>
+          !this.#overlay ||
+          (!this.#overlay.wasPruned(peerId) && this.#overlay.node.isNeighbour(peerId)),
+        linked: (link, inbound) => {
+          if (this.#overlay) this.#overlay.linked(link.peerId, inbound);
+          else this.#emit("peer:join", this.#links.snapshot(link));
+        },
+        removing: (peerId) => {
+          this.#overlay?.closed(peerId);
+          if (!this.#overlay) this.#known.delete(peerId);
+        },
+        removed: (link, reason) => {
+          if (this.#overlay) {
+            // Roster departures come from the overlay; a link is only a link.
+            if (!this.left) this.#overlay.linkDown(link.peerId, reason === "timeout");
+          } else this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
+          this.#rendezvous.wake();
+        },
+        onData: (link, frame) => this.#onData(link, frame),
+        onRequest: (link, frame) => this.#onRequest(link, frame),
+        onOverlay: (link, frame) => this.#overlay?.receive(link.peerId, frame.payload),
+        emit: (type, detail) => this.#emit(type, detail),
+      },
+    });
+  }
+
   /** The overlay, wired to this meeting's links and events. */
   #startOverlay(options: true | OverlayOptions): MeetingOverlay {
     const self = this.self;
@@ -285,7 +304,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       host: {
         link: (peerId) => this.#links.get(peerId),
         links: () => this.#links.entries(),
-        close: (link) => this.#remove(link, "left"),
+        close: (link) => this.#links.remove(link, "left"),
         open: (peerId) => this.#open(peerId),
         dialing: (peerId) => this.#connector.dialing(peerId),
         emit: (type, detail) => this.#emit(type, detail),
@@ -314,7 +333,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     await this.#knocker.start();
     this.#contactWatcher?.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
-    this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    this.#upgradeTimer = setInterval(
+      () => this.#links.upgradeRelayed(),
+      this.#options.upgradeIntervalMs,
+    );
     if (this.#c.dht === false) return;
     // The first lookup does not need our announcement, so both run at once (on a WAN each
     // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
@@ -364,9 +386,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   /** The participants we hold a link to (with the overlay, our neighbours in the mesh). */
   get neighbours(): Participant[] {
-    return [...this.#links.values()].filter((l) => l.state !== "closed").map((l) =>
-      this.#snapshot(l)
-    );
+    return this.#links.live().map((l) => this.#links.snapshot(l));
   }
 
   /** Whether `leave()` has been called. */
@@ -390,7 +410,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * @returns Its peer connection.
    */
   peerConnectionOf(peerId: string): RTCPeerConnection | undefined {
-    return this.#meta.get(peerId)?.pc;
+    return this.#links.peerConnectionOf(peerId);
   }
 
   /** Counters and join timings. */
@@ -455,7 +475,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       const id = this.#overlay.broadcast(options.channel ?? 0, payload);
       return { delivered: [], failed: [], id };
     }
-    const links = [...this.#links.values()].filter((l) => l.state !== "closed");
+    const links = this.#links.live();
     const results = await Promise.allSettled(links.map((link) => {
       this.#stats.messagesSent++;
       return link.sendData(payload, options.channel ?? 0, options.signal).then(() =>
@@ -530,10 +550,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     // Already linked: nothing to do (a second session to a linked peer raced the first and
     // failed with a misleading MeetingClosedError; RELIABILITY.md, issue 12).
     const linked = this.#links.get(peerId);
-    if (linked?.connected && linked.state === "connected") return this.#snapshot(linked);
+    if (linked?.connected && linked.state === "connected") return this.#links.snapshot(linked);
     const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
     await this.#connector.connect(peerId, signaling, options.signal);
-    return this.#snapshot(this.#links.get(peerId)!);
+    return this.#links.snapshot(this.#links.get(peerId)!);
   }
 
   /**
@@ -566,11 +586,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     for (const cancel of [...this.#openRequests]) cancel();
     const links = [...this.#links.values()];
     await Promise.all([withdrawn, ...links.map((link) => link.leave(500))]);
-    for (const link of links) this.#remove(link, "closed");
-    await Promise.all([...this.#closing]);
+    for (const link of links) this.#links.remove(link, "closed");
+    await this.#links.closed();
     await this.#connector.settled();
-    for (const release of this.#releaseOnLeave) release();
-    this.#releaseOnLeave.clear();
+    this.#links.release();
     await this.#c.libp2p.stop();
   }
 
@@ -617,29 +636,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     };
   }
 
-  #snapshot(link: PeerLink): Participant {
-    const meta = this.#meta.get(link.peerId);
-    return {
-      peerId: link.peerId,
-      name: link.name,
-      joinedAt: link.joinedAt,
-      state: link.state,
-      path: meta?.path,
-      selectedCandidatePair: meta?.pair,
-      direction: meta?.direction ?? "outbound",
-      rtt: link.rtt,
-      lastSeen: link.lastHeard,
-      discoveredAt: meta?.discoveredAt ?? 0,
-      connectedAt: meta?.connectedAt ?? 0,
-      unacknowledged: link.unacknowledged,
-      linked: link.state !== "closed",
-    };
-  }
-
   /** A roster member as a participant (with its link's details when linked). */
   #memberSnapshot(peerId: string): Participant | undefined {
     const link = this.#links.get(peerId);
-    if (link) return this.#snapshot(link);
+    if (link) return this.#links.snapshot(link);
     const member = this.#overlay?.node.member(peerId);
     if (!member) return undefined;
     return {
@@ -712,8 +712,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       return;
     }
     if (!this.#overlay && !link && this.#links.size >= this.#options.maxPeers) return;
-    if (this.#selfId() < peerId) this.#connector.dial(peerId);
-    else void this.#knocker.knock(peerId);
+    this.#open(peerId);
   }
 
   /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
@@ -724,19 +723,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         ? [...known.presence.info.addresses, ...known.direct]
         : this.#overlay?.contactOf(peerId) ?? [],
     );
-  }
-
-  #upgradeRelayed(): void {
-    for (const [peerId, meta] of this.#meta) {
-      if (this.#selfId() >= peerId) continue;
-      // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
-      if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
-        meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
-        this.#connector.upgrade(peerId, "direct");
-      } else if (meta.path === "relay") {
-        this.#connector.upgrade(peerId, this.#connector.hasTurn ? "turn" : "direct");
-      }
-    }
   }
 
   /** Strangers who keep failing are refused before any work (src/handshake_backoff.ts). */
@@ -750,113 +736,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     this.#stats.handshakeFailures++;
     this.#c.log.meeting(`handshake with ${peerId} failed: ${error.message}`);
     this.#emit("handshake:failed", { peerId, error });
-  }
-
-  /** A link from the connector; its path is known before the participant is shown. */
-  #attach(made: NewLink): void {
-    const { peerId, channel, hello, pc, direction, discoveredAt } = made;
-    const described = made.path;
-    if (this.left) {
-      channel.abort(new MeetingClosedError("The meeting has been left"));
-      return;
-    }
-    let link = this.#links.get(peerId);
-    const isNew = !link || link.state === "closed";
-    if (isNew) {
-      link = new PeerLink(peerId, hello, {
-        onData: (l, frame) => this.#onData(l, frame),
-        onRequest: (l, frame) => this.#onRequest(l, frame),
-        onLeave: (l) => this.#remove(l, "left"),
-        onStreamLost: (l, err) => this.#onStreamLost(l, err),
-        onOverlay: (l, frame) => this.#overlay?.receive(l.peerId, frame.payload),
-      }, {
-        ackTimeoutMs: this.#options.ackTimeoutMs,
-        heartbeatMs: this.#options.heartbeatMs,
-        maxFramesPerSecond: this.#options.maxFramesPerSecond,
-        log: this.#c.log.link,
-      });
-      this.#links.set(peerId, link);
-    } else {
-      this.#stats.reconnects++;
-    }
-    const old = this.#meta.get(peerId);
-    const meta: LinkMeta = {
-      discoveredAt: old?.discoveredAt ?? discoveredAt,
-      connectedAt: old?.connectedAt ?? Date.now(),
-      direction,
-      path: pc ? (described?.path ?? "direct") : "relay",
-      pair: described?.pair,
-      pc,
-    };
-    this.#meta.set(peerId, meta);
-    link!.name = hello.name;
-    // An upgrade (relay or TURN to a better path) replaces the old channel; closing it
-    // closes its peer connection.
-    link!.attach(channel);
-    if (pc) {
-      this.#watchIce(peerId, pc);
-      // Exactly one path per pair: the relayed connection was only needed for signaling.
-      for (const other of this.#c.libp2p.getConnections()) {
-        if (other.remotePeer.toString() === peerId && other.limits != null) {
-          void other.close().catch(() => {});
-        }
-      }
-    }
-    if (isNew && this.#overlay) this.#overlay.linked(peerId, direction === "inbound");
-    else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
-    this.#emit("connection:state", {
-      peerId,
-      state: link!.state,
-      path: meta.path,
-      ...(pc ? iceStateOf(pc) : {}),
-    });
-  }
-
-  #watchIce(peerId: string, pc: RTCPeerConnection): void {
-    // ICE `disconnected` that lasts two heartbeats with nothing heard meanwhile (a NAT
-    // mapping changed, the path is dead), or `failed`: the stream is dropped so the link
-    // redials at once instead of waiting out its lease (14 s), and what is unacknowledged is
-    // written again on the new path (RELIABILITY.md, "NAT mapping change").
-    let deadPath: ReturnType<typeof setTimeout> | undefined;
-    const watchPath = () => {
-      const ice = pc.iceConnectionState;
-      if (ice !== "disconnected" && ice !== "failed") {
-        clearTimeout(deadPath);
-        deadPath = undefined;
-        return;
-      }
-      if (deadPath !== undefined) return;
-      const since = Date.now();
-      deadPath = setTimeout(() => {
-        deadPath = undefined;
-        const link = this.#links.get(peerId);
-        const now = pc.iceConnectionState;
-        if (!link || this.#meta.get(peerId)?.pc !== pc || link.lastHeard > since) return;
-        if (now !== "disconnected" && now !== "failed") return;
-        this.#c.log.connect(`ICE to ${peerId} ${now} since ${Date.now() - since} ms: redialling`);
-        link.dropStream(new ConnectionFailedError(`The WebRTC path to ${peerId} is ${now}`));
-      }, ice === "failed" ? 0 : 2 * this.#options.heartbeatMs);
-    };
-    const report = () => {
-      const link = this.#links.get(peerId);
-      if (!link || this.#meta.get(peerId)?.pc !== pc) return;
-      watchPath();
-      this.#emit("connection:state", {
-        peerId,
-        state: link.state,
-        path: this.#meta.get(peerId)?.path,
-        ...iceStateOf(pc),
-      });
-    };
-    pc.addEventListener("iceconnectionstatechange", report);
-    pc.addEventListener("connectionstatechange", report);
-    // @roamhq/wrtc never lets go of a peer connection (see src/connect/signaling.ts): without
-    // this, `report` kept every left Meeting (and its libp2p node) reachable.
-    this.#releaseOnLeave.add(() => {
-      clearTimeout(deadPath);
-      pc.removeEventListener("iceconnectionstatechange", report);
-      pc.removeEventListener("connectionstatechange", report);
-    });
   }
 
   #onData(link: PeerLink, frame: Frame): void {
@@ -913,59 +792,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     });
   }
 
-  #onStreamLost(link: PeerLink, err?: Error): void {
-    if (this.left) return;
-    this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
-    this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
-    if (
-      this.#overlay &&
-      (this.#overlay.wasPruned(link.peerId) || !this.#overlay.node.isNeighbour(link.peerId))
-    ) {
-      // Closed on purpose (a prune, or a link outside the mesh): not a failure, no redial.
-      this.#remove(link, "left");
-      return;
-    }
-    // The lower peer id dials again; the higher one knocks so the lower one notices soon.
-    if (this.#selfId() < link.peerId) this.#connector.dial(link.peerId);
-    else void this.#knocker.knock(link.peerId);
-  }
-
   #checkLeases(): void {
     const now = Date.now();
     this.#overlay?.upkeep(now);
-    for (const link of this.#links.values()) {
-      if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
-        this.#c.log.meeting(`lease of ${link.peerId} expired`);
-        this.#remove(link, "timeout");
-      }
-    }
-  }
-
-  #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
-    if (this.#links.get(link.peerId) !== link) return;
-    this.#links.delete(link.peerId);
-    this.#overlay?.closed(link.peerId);
-    if (!this.#overlay) this.#known.delete(link.peerId);
-    this.#meta.delete(link.peerId);
-    // The channel closes its peer connection after itself (src/connect/data_channel_frames.ts).
-    // A link that timed out is aborted at once, so the peer is not reached by stale state;
-    // otherwise what is buffered (a prune, a leave) drains first. The peer connection is
-    // never closed here directly: closing it while its data channel still drains, and the
-    // channel a moment later, crashed member processes with SIGSEGV inside @roamhq/wrtc
-    // (3 of 5 runs of tests/overlay/many_processes_test.ts, where prunes are frequent; the
-    // same pattern as node-webrtc/node-webrtc#360, "Closing DataChannel after
-    // PeerConnection can segfault").
-    const err = new MeetingClosedError(
-      `Cannot deliver to ${link.peerId}: the peer left the meeting`,
-    );
-    const closing = reason === "timeout" ? link.close(err, { now: true }) : link.leave(1000, err);
-    this.#closing.add(closing);
-    void closing.finally(() => this.#closing.delete(closing));
-    this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
-    if (this.#overlay) {
-      // Roster departures come from the overlay; a link is only a link.
-      if (!this.left) this.#overlay.linkDown(link.peerId, reason === "timeout");
-    } else this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
-    this.#rendezvous.wake();
+    this.#links.expire(now);
   }
 }

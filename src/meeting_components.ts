@@ -1,18 +1,17 @@
 /**
- * What a {@linkcode Meeting} is assembled from, the bookkeeping it keeps per peer, and where
- * it opens signaling streams.
+ * What a {@linkcode Meeting} is assembled from, what it keeps about each peer that discovery
+ * found, and where it opens signaling streams (what it keeps about each link is in
+ * src/meeting_links.ts).
  *
  * @module
  */
 import type { PrivateKey } from "@libp2p/interface";
-import type { CandidateInfo } from "./connect/inspect.ts";
 import type { Logger } from "./logger.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import type { Presence } from "./presence.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import type { TopicKeys } from "./topic.ts";
-import type { ConnectionPath } from "./meeting_types.ts";
 
 /**
  * What {@linkcode Meeting} is built from (assembled by `joinMeeting()`).
@@ -66,24 +65,6 @@ export interface Known {
    * peer id then had nothing to dial: one pair of three stayed unlinked for 20 s).
    */
   direct: string[];
-}
-
-/** What a meeting keeps about each link beside the link itself. */
-export interface LinkMeta {
-  /** When the peer was discovered (ms since the epoch). */
-  discoveredAt: number;
-  /** When its first link came up (kept across reconnects). */
-  connectedAt: number;
-  /** Who opened the current link. */
-  direction: "inbound" | "outbound";
-  /** The rung in use: direct, TURN or the circuit relay. */
-  path: ConnectionPath | undefined;
-  /** The selected ICE candidate pair of a WebRTC path. */
-  pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
-  /** The peer connection of a WebRTC path. */
-  pc: RTCPeerConnection | undefined;
-  /** Upgrades tried from TURN to direct (at most two). */
-  upgradeTries?: number;
 }
 
 /**
