@@ -21,17 +21,18 @@
  */
 import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
-import { FrameTooLargeError, MeetingClosedError, PeerNotFoundError } from "./errors.ts";
+import { MeetingClosedError, PeerNotFoundError } from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
 import { Connector } from "./connect/connector.ts";
 import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
-import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
+import { decodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { MeetingEvents } from "./meeting_events.ts";
 import { MeetingOverlay } from "./meeting_overlay.ts";
 import { type Known, type MeetingComponents, signalingAddress } from "./meeting_components.ts";
 import { MeetingLinks } from "./meeting_links.ts";
+import { MeetingMessages } from "./meeting_messages.ts";
 import type { PeerLink } from "./peer_link.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
@@ -93,7 +94,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   #known = new Map<string, Known>();
   #connector: Connector;
   #knocker: Knocker;
-  #openRequests = new Set<() => void>();
+  readonly #messages: MeetingMessages;
   #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
   #upgradeTimer: ReturnType<typeof setInterval> | undefined;
@@ -180,6 +181,12 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       },
     }, this.#options);
     this.#links = this.#linkTable();
+    this.#messages = new MeetingMessages({
+      options: this.#options,
+      stats: this.#stats,
+      log: components.log.meeting,
+      emit: (type, detail) => this.#emit(type, detail),
+    });
     this.#knocker = new Knocker({
       libp2p: components.libp2p,
       signal: this.#controller.signal,
@@ -278,7 +285,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
           this.#rendezvous.wake();
         },
         onData: (link, frame) => this.#onData(link, frame),
-        onRequest: (link, frame) => this.#onRequest(link, frame),
+        onRequest: (link, frame) => this.#messages.answer(link.peerId, link.name, frame.payload),
         onOverlay: (link, frame) => this.#overlay?.receive(link.peerId, frame.payload),
         emit: (type, detail) => this.#emit(type, detail),
       },
@@ -310,7 +317,8 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         emit: (type, detail) => this.#emit(type, detail),
         snapshot: (peerId) => this.#memberSnapshot(peerId),
         forget: (peerId) => this.#known.delete(peerId),
-        deliver: (origin, name, channel, payload) => this.#deliver(origin, name, channel, payload),
+        deliver: (origin, name, channel, payload) =>
+          this.#messages.deliver(origin, name, channel, payload),
         left: () => this.left,
       },
     });
@@ -443,7 +451,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
     this.#overlay?.used(peerId);
-    const payload = this.#encode(data);
+    const payload = this.#messages.encode(data);
     this.#stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
     this.#stats.messagesAcked++;
@@ -468,7 +476,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     options: { channel?: number; signal?: AbortSignal } = {},
   ): Promise<{ delivered: string[]; failed: { peerId: string; error: Error }[]; id?: string }> {
     if (this.left) throw new MeetingClosedError("Cannot broadcast: the meeting has been left");
-    const payload = this.#encode(data);
+    const payload = this.#messages.encode(data);
     if (this.#overlay && !this.#overlay.node.fullMesh) {
       // Relayed through the mesh (Plumtree), signed by us; nobody acknowledges it end to end.
       this.#stats.messagesSent++;
@@ -515,7 +523,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
     const link = this.#linkFor(peerId, "request");
     this.#overlay?.used(peerId);
-    const { payload, error } = await link.request(this.#encode(data), options.signal);
+    const { payload, error } = await link.request(this.#messages.encode(data), options.signal);
     const body = decodeMessage(payload);
     if (error) {
       const message = (body as { error?: string })?.error ?? "unknown error";
@@ -583,7 +591,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     this.#contactWatcher?.stop();
     this.#overlay?.leave();
     await this.#c.beforeStop?.().catch(() => {});
-    for (const cancel of [...this.#openRequests]) cancel();
+    this.#messages.cancel();
     const links = [...this.#links.values()];
     await Promise.all([withdrawn, ...links.map((link) => link.leave(500))]);
     for (const link of links) this.#links.remove(link, "closed");
@@ -612,17 +620,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       );
     }
     return link;
-  }
-
-  #encode(data: MessageData): Uint8Array {
-    const payload = encodeMessage(data);
-    if (payload.length > this.#options.maxMessageBytes) {
-      throw new FrameTooLargeError(
-        `Cannot send message: ${payload.length} bytes is over the limit of ` +
-          `${this.#options.maxMessageBytes} bytes (maxMessageBytes); split it or raise the limit`,
-      );
-    }
-    return payload;
   }
 
   #presenceInfo(): PresenceInfo {
@@ -740,56 +737,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   #onData(link: PeerLink, frame: Frame): void {
     this.#overlay?.used(link.peerId);
-    this.#deliver(link.peerId, link.name, frame.channel, frame.payload);
-  }
-
-  #deliver(from: string, name: string, channel: number, payload: Uint8Array): void {
-    let data: MessageData;
-    try {
-      data = decodeMessage(payload);
-    } catch (err) {
-      this.#stats.messagesDropped++;
-      this.#c.log.meeting(`dropped malformed message from ${from}: ${(err as Error).message}`);
-      return;
-    }
-    this.#stats.messagesReceived++;
-    this.#emit("message", {
-      from,
-      name,
-      data,
-      text: typeof data === "string" ? data : undefined,
-      channel,
-    });
-  }
-
-  #onRequest(link: PeerLink, frame: Frame): Promise<Uint8Array> {
-    const data = decodeMessage(frame.payload);
-    return new Promise<Uint8Array>((resolve, reject) => {
-      // Listeners may answer later; give them until just before the requester gives up.
-      const timer = setTimeout(
-        () => fail(new Error("no request listener answered")),
-        Math.max(1000, this.#options.ackTimeoutMs - 1000),
-      );
-      const finish = (fn: () => void) => {
-        if (!this.#openRequests.delete(cancel)) return;
-        clearTimeout(timer);
-        fn();
-      };
-      const cancel = () =>
-        finish(() => reject(new MeetingClosedError("The meeting has been left")));
-      this.#openRequests.add(cancel);
-      const respond = (body: MessageData) =>
-        finish(() => {
-          try {
-            resolve(this.#encode(body));
-          } catch (err) {
-            reject(err);
-          }
-        });
-      const fail = (reason: Error | string) =>
-        finish(() => reject(typeof reason === "string" ? new Error(reason) : reason));
-      this.#emit("request", { from: link.peerId, name: link.name, data, respond, reject: fail });
-    });
+    this.#messages.deliver(link.peerId, link.name, frame.channel, frame.payload);
   }
 
   #checkLeases(): void {
