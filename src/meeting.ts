@@ -1,7 +1,7 @@
 /**
  * A joined meeting: the object an application holds. It ties the rendezvous (who is
- * there), the connector (direct WebRTC to each of them), the membership handshake, the
- * per-peer links (messages, acks, heartbeats, leases) and the overlay (roster, bounded
+ * there), the dialer (direct WebRTC to each of them, after the membership handshake), the
+ * link table (messages, acks, heartbeats, leases per peer) and the overlay (roster, bounded
  * mesh, broadcast through the mesh) together, and reports everything as typed events.
  *
  * Who dials: for each pair, the peer with the lower peer id dials, so there is never
@@ -11,26 +11,26 @@
  * "knocks" instead: it hands its signed, encrypted presence record to that peer over a
  * relayed stream, and the lower peer verifies it and dials back.
  *
- * Beside this file: `meeting_links.ts` (the link table: attaching, watching, redialling,
- * upgrading, expiring and removing links), `meeting_overlay.ts` (the overlay as a meeting
- * runs it: contacts, full-mesh joins, links on demand), `meeting_events.ts` (typed listeners),
- * `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts` (options,
- * events, participants).
+ * Beside this file: `meeting_dialer.ts` (opening links: dial or knock, strangers' backoff),
+ * `meeting_links.ts` (the link table: attaching, watching, redialling, upgrading, expiring
+ * and removing links), `meeting_messages.ts` (encoding, delivering, answering requests),
+ * `meeting_overlay.ts` (the overlay as a meeting runs it: contacts, full-mesh joins, links
+ * on demand), `meeting_events.ts` (typed listeners), `meeting_components.ts` (what a meeting
+ * is built from) and `meeting_types.ts` (options, events, participants).
  *
  * @module
  */
-import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
 import { MeetingClosedError, PeerNotFoundError } from "./errors.ts";
 import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
-import { Connector } from "./connect/connector.ts";
-import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
+import { KNOCK_PROTOCOL } from "./connect/knock.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
 import { decodeMessage, type MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { MeetingEvents } from "./meeting_events.ts";
 import { MeetingOverlay } from "./meeting_overlay.ts";
 import { type Known, type MeetingComponents, signalingAddress } from "./meeting_components.ts";
+import { MeetingDialer } from "./meeting_dialer.ts";
 import { MeetingLinks } from "./meeting_links.ts";
 import { MeetingMessages } from "./meeting_messages.ts";
 import type { PeerLink } from "./peer_link.ts";
@@ -92,15 +92,12 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   #rendezvous: Rendezvous;
   readonly #links: MeetingLinks;
   #known = new Map<string, Known>();
-  #connector: Connector;
-  #knocker: Knocker;
+  readonly #dialer: MeetingDialer;
   readonly #messages: MeetingMessages;
-  #controller = new AbortController();
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
   #upgradeTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
   #joinedAt = Date.now();
-  readonly #backoff = new HandshakeBackoff();
   #stats: MeetingStats;
 
   /**
@@ -141,81 +138,13 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       messagesDropped: 0,
       joinTimings: components.joinTimings,
     };
-    this.#connector = new Connector({
-      libp2p: components.libp2p,
-      keys: components.keys,
-      self: { name: components.name, joinedAt: this.#joinedAt },
-      log: components.log.connect,
-      iceServers: components.iceServers,
-      rtcConfiguration: components.rtcConfiguration,
-      PeerConnection: components.PeerConnection,
-      signal: this.#controller.signal,
-      stats: this.#stats,
-      known: (peerId) => {
-        const known = this.#known.get(peerId);
-        if (!known) {
-          const member = this.#overlay?.node.member(peerId);
-          if (!member) return undefined;
-          return {
-            discoveredAt: Date.now(),
-            name: member.entry.name,
-            address: this.#signalingAddress(peerId),
-          };
-        }
-        return {
-          discoveredAt: known.discoveredAt,
-          name: known.presence.info.name,
-          address: this.#signalingAddress(peerId),
-        };
-      },
-      linked: (peerId) => this.#links.linked(peerId),
-      onLink: (made) => {
-        this.#backoff.succeeded(made.peerId);
-        return this.#links.attach(made);
-      },
-      onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
-      refuse: (peerId) => this.#refuse(peerId),
-      onConnectionFailed: (peerId, name, error) => {
-        this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
-        this.#emit("connection:failed", { peerId, name, error });
-      },
-    }, this.#options);
     this.#links = this.#linkTable();
+    this.#dialer = this.#startDialer();
     this.#messages = new MeetingMessages({
       options: this.#options,
       stats: this.#stats,
       log: components.log.meeting,
       emit: (type, detail) => this.#emit(type, detail),
-    });
-    this.#knocker = new Knocker({
-      libp2p: components.libp2p,
-      signal: this.#controller.signal,
-      log: components.log.connect,
-      address: (peerId) => this.#signalingAddress(peerId),
-      linked: (peerId) => this.#links.get(peerId)?.connected === true,
-      ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
-      accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
-      onPresence: (presence) => this.#onPresence(presence, "knock"),
-      onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
-      refuse: (peerId) => this.#refuse(peerId),
-      onUnreachable: (peerId, error, gone) => {
-        // The overlay's connect is over (its slot is free for another member); a member
-        // gone from its relay is reported like a dial whose every rung failed.
-        this.#overlay?.unreachable(peerId);
-        if (gone) {
-          const name = this.#known.get(peerId)?.presence.info.name ?? "";
-          this.#emit("connection:failed", { peerId, name, error });
-        }
-      },
-      // A knock that was on its way while the WebRTC link came up opened a new relayed
-      // connection after #attach closed the old one; nothing else would close it.
-      // Only while the link is up on a WebRTC path: a link reconnecting needs the relayed
-      // connection for its redial.
-      answered: (peerId, connection) => {
-        if (connection.limits != null && this.#links.linkedOverWebRtc(peerId)) {
-          void connection.close().catch(() => {});
-        }
-      },
     });
     this.#rendezvous = new Rendezvous({
       // With the overlay a lookup needs a few verified entry points, not every record; and
@@ -237,7 +166,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
           ? this.#overlay.node.neighbours().length === 0
           : this.#links.size < this.#options.maxPeers,
       isKnown: (peerId) =>
-        this.#links.has(peerId) || this.#connector.dialing(peerId) ||
+        this.#links.has(peerId) || this.#dialer.dialing(peerId) ||
         this.#overlay?.node.has(peerId) === true,
     });
     if (options.overlay !== false) {
@@ -254,18 +183,17 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     }
   }
 
-  /** The link table, wired to this meeting's connector, overlay and events. */
+  /** The link table, wired to this meeting's dialer, overlay and events. */
   #linkTable(): MeetingLinks {
     return new MeetingLinks({
       self: this.#selfId(),
       libp2p: this.#c.libp2p,
-      connector: this.#connector,
       stats: this.#stats,
       log: this.#c.log,
       options: this.#options,
       host: {
         left: () => this.left,
-        open: (peerId) => this.#open(peerId),
+        open: (peerId) => this.#dialer.open(peerId),
         wanted: (peerId) =>
           !this.#overlay ||
           (!this.#overlay.wasPruned(peerId) && this.#overlay.node.isNeighbour(peerId)),
@@ -292,6 +220,55 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     });
   }
 
+  /** The dialer, wired to this meeting's discovery, rendezvous, links, overlay and events. */
+  #startDialer(): MeetingDialer {
+    return new MeetingDialer({
+      components: this.#c,
+      joinedAt: this.#joinedAt,
+      stats: this.#stats,
+      options: this.#options,
+      links: this.#links,
+      host: {
+        known: (peerId) => {
+          const known = this.#known.get(peerId);
+          if (!known) {
+            const member = this.#overlay?.node.member(peerId);
+            if (!member) return undefined;
+            return {
+              discoveredAt: Date.now(),
+              name: member.entry.name,
+              address: this.#signalingAddress(peerId),
+            };
+          }
+          return {
+            discoveredAt: known.discoveredAt,
+            name: known.presence.info.name,
+            address: this.#signalingAddress(peerId),
+          };
+        },
+        address: (peerId) => this.#signalingAddress(peerId),
+        discovered: (peerId) => this.#known.has(peerId),
+        ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
+        accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
+        onPresence: (presence) => this.#onPresence(presence, "knock"),
+        onConnectionFailed: (peerId, name, error) => {
+          this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
+          this.#emit("connection:failed", { peerId, name, error });
+        },
+        onUnreachable: (peerId, error, gone) => {
+          // The overlay's connect is over (its slot is free for another member); a member
+          // gone from its relay is reported like a dial whose every rung failed.
+          this.#overlay?.unreachable(peerId);
+          if (gone) {
+            const name = this.#known.get(peerId)?.presence.info.name ?? "";
+            this.#emit("connection:failed", { peerId, name, error });
+          }
+        },
+        emit: (type, detail) => this.#emit(type, detail),
+      },
+    });
+  }
+
   /** The overlay, wired to this meeting's links and events. */
   #startOverlay(options: true | OverlayOptions): MeetingOverlay {
     const self = this.self;
@@ -312,8 +289,8 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         link: (peerId) => this.#links.get(peerId),
         links: () => this.#links.entries(),
         close: (link) => this.#links.remove(link, "left"),
-        open: (peerId) => this.#open(peerId),
-        dialing: (peerId) => this.#connector.dialing(peerId),
+        open: (peerId) => this.#dialer.open(peerId),
+        dialing: (peerId) => this.#dialer.dialing(peerId),
         emit: (type, detail) => this.#emit(type, detail),
         snapshot: (peerId) => this.#memberSnapshot(peerId),
         forget: (peerId) => this.#known.delete(peerId),
@@ -324,12 +301,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     });
   }
 
-  /** Open a link: the lower peer id dials, the higher one knocks. */
-  #open(peerId: string): void {
-    if (this.#selfId() < peerId) this.#connector.dial(peerId);
-    else void this.#knocker.knock(peerId);
-  }
-
   /**
    * Register handlers, announce ourselves and run the first lookup. Called by
    * `joinMeeting()`.
@@ -337,12 +308,11 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * @returns Resolves once announced and looked up once.
    */
   async start(): Promise<void> {
-    await this.#connector.start();
-    await this.#knocker.start();
+    await this.#dialer.start();
     this.#contactWatcher?.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
     this.#upgradeTimer = setInterval(
-      () => this.#links.upgradeRelayed(),
+      () => this.#links.upgradeRelayed(this.#dialer),
       this.#options.upgradeIntervalMs,
     );
     if (this.#c.dht === false) return;
@@ -560,7 +530,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     const linked = this.#links.get(peerId);
     if (linked?.connected && linked.state === "connected") return this.#links.snapshot(linked);
     const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
-    await this.#connector.connect(peerId, signaling, options.signal);
+    await this.#dialer.connect(peerId, signaling, options.signal);
     return this.#links.snapshot(this.#links.get(peerId)!);
   }
 
@@ -581,7 +551,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   }
 
   async #leave(): Promise<void> {
-    this.#controller.abort(new MeetingClosedError("The meeting has been left"));
+    this.#dialer.stop(new MeetingClosedError("The meeting has been left"));
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
@@ -596,7 +566,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     await Promise.all([withdrawn, ...links.map((link) => link.leave(500))]);
     for (const link of links) this.#links.remove(link, "closed");
     await this.#links.closed();
-    await this.#connector.settled();
+    await this.#dialer.settled();
     this.#links.release();
     await this.#c.libp2p.stop();
   }
@@ -709,7 +679,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       return;
     }
     if (!this.#overlay && !link && this.#links.size >= this.#options.maxPeers) return;
-    this.#open(peerId);
+    this.#dialer.open(peerId);
   }
 
   /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
@@ -720,19 +690,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         ? [...known.presence.info.addresses, ...known.direct]
         : this.#overlay?.contactOf(peerId) ?? [],
     );
-  }
-
-  /** Strangers who keep failing are refused before any work (src/handshake_backoff.ts). */
-  #refuse(peerId: string): boolean {
-    const known = this.#known.has(peerId) || this.#links.has(peerId);
-    return !this.#backoff.allow(peerId, known);
-  }
-
-  #handshakeFailed(peerId: string, error: Error): void {
-    this.#backoff.failed(peerId);
-    this.#stats.handshakeFailures++;
-    this.#c.log.meeting(`handshake with ${peerId} failed: ${error.message}`);
-    this.#emit("handshake:failed", { peerId, error });
   }
 
   #onData(link: PeerLink, frame: Frame): void {

@@ -3,7 +3,7 @@
  * meeting keeps beside it ({@linkcode LinkMeta}: path, candidate pair, peer connection, when
  * the peer was discovered and first linked). It
  *
- * - takes the links the connector makes: a new `PeerLink`, or a fresh channel under a link
+ * - takes the links the dialer makes: a new `PeerLink`, or a fresh channel under a link
  *   that reconnects or moves to a better path;
  * - watches each WebRTC path's ICE state, and drops a path whose ICE stays `disconnected`;
  * - redials a link whose stream broke (unless it was closed on purpose);
@@ -83,8 +83,6 @@ export interface MeetingLinksInit {
   self: string;
   /** The node (a peer's relayed connection closes once a WebRTC path to it is up). */
   libp2p: Pick<ParticipantLibp2p, "getConnections">;
-  /** Tries relayed and TURN links on a better rung. */
-  connector: Pick<Connector, "upgrade" | "hasTurn">;
   /** The meeting's counters (reconnects are counted here). */
   stats: MeetingStats;
   /** Scoped loggers. */
@@ -108,7 +106,7 @@ export class MeetingLinks {
   /** Links closing (waiting for the other side to acknowledge our Leave); see closed(). */
   readonly #closing = new Set<Promise<void>>();
 
-  /** @param init Who we are, the node, the connector, options and the meeting. */
+  /** @param init Who we are, the node, counters, loggers, options and the meeting. */
   constructor(init: MeetingLinksInit) {
     this.#init = init;
     this.#host = init.host;
@@ -301,9 +299,12 @@ export class MeetingLinks {
     }
   }
 
-  /** Try links on the relay or TURN on a better rung (the lower peer id of a pair does). */
-  upgradeRelayed(): void {
-    const { self, connector } = this.#init;
+  /**
+   * Try links on the relay or TURN on a better rung (the lower peer id of a pair does).
+   * @param connector Who makes the attempts.
+   */
+  upgradeRelayed(connector: Pick<Connector, "upgrade" | "hasTurn">): void {
+    const { self } = this.#init;
     for (const [peerId, meta] of this.#meta) {
       if (self >= peerId) continue;
       // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
