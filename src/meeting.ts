@@ -13,37 +13,40 @@
  *
  * Beside this file: `meeting_dialer.ts` (opening links: dial or knock, strangers' backoff),
  * `meeting_links.ts` (the link table: attaching, watching, redialling, upgrading, expiring
- * and removing links), `meeting_messages.ts` (encoding, delivering, answering requests),
+ * and removing links), `meeting_messages.ts` (sending, broadcasting, requests, delivery),
  * `meeting_overlay.ts` (the overlay as a meeting runs it: contacts, full-mesh joins, links
- * on demand), `meeting_events.ts` (typed listeners), `meeting_components.ts` (what a meeting
- * is built from) and `meeting_types.ts` (options, events, participants).
+ * on demand), `known_peers.ts` (what discovery found), `meeting_events.ts` (typed
+ * listeners), `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts`
+ * (options with their defaults, events, participants, counters).
  *
  * @module
  */
 import { multiaddr } from "@multiformats/multiaddr";
-import { MeetingClosedError, PeerNotFoundError } from "./errors.ts";
-import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
+import { MeetingClosedError } from "./errors.ts";
 import { KNOCK_PROTOCOL } from "./connect/knock.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
-import { decodeMessage, type MessageData } from "./message_codec.ts";
+import type { MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { MeetingEvents } from "./meeting_events.ts";
 import { MeetingOverlay } from "./meeting_overlay.ts";
-import { type Known, type MeetingComponents, signalingAddress } from "./meeting_components.ts";
+import { KnownPeers } from "./known_peers.ts";
+import type { MeetingComponents } from "./meeting_components.ts";
 import { MeetingDialer } from "./meeting_dialer.ts";
 import { MeetingLinks } from "./meeting_links.ts";
 import { MeetingMessages } from "./meeting_messages.ts";
-import type { PeerLink } from "./peer_link.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
-import type {
-  MeetingEventMap,
-  MeetingOptions,
-  MeetingStats,
-  Participant,
-  SelfInfo,
+import {
+  type MeetingEventMap,
+  type MeetingOptions,
+  type MeetingSettings,
+  meetingSettings,
+  type MeetingStats,
+  newMeetingStats,
+  type Participant,
+  type SelfInfo,
 } from "./meeting_types.ts";
 
 /** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
@@ -84,14 +87,14 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Public id of the meeting's topic (safe to log and show; not the code). */
   readonly topicId: string;
   #c: MeetingComponents;
-  #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
+  readonly #options: MeetingSettings;
   /** The overlay, when the meeting runs over it (`overlay` option). */
   #overlay: MeetingOverlay | undefined;
   /** Tells the overlay when our relay addresses (our contact in the roster) change. */
   #contactWatcher: RelayAddressWatcher | undefined;
   #rendezvous: Rendezvous;
   readonly #links: MeetingLinks;
-  #known = new Map<string, Known>();
+  readonly #known = new KnownPeers();
   readonly #dialer: MeetingDialer;
   readonly #messages: MeetingMessages;
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
@@ -111,33 +114,8 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     super();
     this.#c = components;
     this.topicId = components.keys.topicId;
-    this.#options = {
-      maxPeers: options.maxPeers ?? 32,
-      heartbeatMs: options.heartbeatMs ?? 2000,
-      leaseMs: options.leaseMs ?? 14_000,
-      ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
-      maxFramesPerSecond: options.maxFramesPerSecond ?? 100_000,
-      dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
-      turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
-      directAttempts: options.directAttempts ?? 3,
-      allowRelay: options.allowRelay ?? true,
-      relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
-      upgradeIntervalMs: options.upgradeIntervalMs ?? 30_000,
-      maxDialAttempts: options.maxDialAttempts ?? 6,
-      maxDialsInFlight: options.maxDialsInFlight ?? 8,
-    };
-    this.#stats = {
-      handshakeFailures: 0,
-      dialAttempts: 0,
-      dialFailures: 0,
-      reconnects: 0,
-      messagesSent: 0,
-      messagesAcked: 0,
-      messagesReceived: 0,
-      messagesDropped: 0,
-      joinTimings: components.joinTimings,
-    };
+    this.#options = meetingSettings(options);
+    this.#stats = newMeetingStats(components.joinTimings);
     this.#links = this.#linkTable();
     this.#dialer = this.#startDialer();
     this.#messages = new MeetingMessages({
@@ -145,6 +123,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       stats: this.#stats,
       log: components.log.meeting,
       emit: (type, detail) => this.#emit(type, detail),
+      links: this.#links,
+      overlay: () => this.#overlay,
+      left: () => this.left,
     });
     this.#rendezvous = new Rendezvous({
       // With the overlay a lookup needs a few verified entry points, not every record; and
@@ -212,7 +193,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
           } else this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
           this.#rendezvous.wake();
         },
-        onData: (link, frame) => this.#onData(link, frame),
+        onData: (link, frame) => this.#messages.received(link, frame),
         onRequest: (link, frame) => this.#messages.answer(link.peerId, link.name, frame.payload),
         onOverlay: (link, frame) => this.#overlay?.receive(link.peerId, frame.payload),
         emit: (type, detail) => this.#emit(type, detail),
@@ -230,21 +211,12 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       links: this.#links,
       host: {
         known: (peerId) => {
+          // Found by discovery, or a roster member (its contact is in its roster entry).
           const known = this.#known.get(peerId);
-          if (!known) {
-            const member = this.#overlay?.node.member(peerId);
-            if (!member) return undefined;
-            return {
-              discoveredAt: Date.now(),
-              name: member.entry.name,
-              address: this.#signalingAddress(peerId),
-            };
-          }
-          return {
-            discoveredAt: known.discoveredAt,
-            name: known.presence.info.name,
-            address: this.#signalingAddress(peerId),
-          };
+          const name = known?.presence.info.name ?? this.#overlay?.node.member(peerId)?.entry.name;
+          if (name === undefined) return undefined;
+          const discoveredAt = known?.discoveredAt ?? Date.now();
+          return { discoveredAt, name, address: this.#signalingAddress(peerId) };
         },
         address: (peerId) => this.#signalingAddress(peerId),
         discovered: (peerId) => this.#known.has(peerId),
@@ -418,13 +390,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     data: MessageData,
     options: { channel?: number; signal?: AbortSignal } = {},
   ): Promise<void> {
-    if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
-    const link = this.#linkFor(peerId, "send");
-    this.#overlay?.used(peerId);
-    const payload = this.#messages.encode(data);
-    this.#stats.messagesSent++;
-    await link.sendData(payload, options.channel ?? 0, options.signal);
-    this.#stats.messagesAcked++;
+    await this.#messages.send(peerId, data, options);
   }
 
   /**
@@ -445,28 +411,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     data: MessageData,
     options: { channel?: number; signal?: AbortSignal } = {},
   ): Promise<{ delivered: string[]; failed: { peerId: string; error: Error }[]; id?: string }> {
-    if (this.left) throw new MeetingClosedError("Cannot broadcast: the meeting has been left");
-    const payload = this.#messages.encode(data);
-    if (this.#overlay && !this.#overlay.node.fullMesh) {
-      // Relayed through the mesh (Plumtree), signed by us; nobody acknowledges it end to end.
-      this.#stats.messagesSent++;
-      const id = this.#overlay.broadcast(options.channel ?? 0, payload);
-      return { delivered: [], failed: [], id };
-    }
-    const links = this.#links.live();
-    const results = await Promise.allSettled(links.map((link) => {
-      this.#stats.messagesSent++;
-      return link.sendData(payload, options.channel ?? 0, options.signal).then(() =>
-        this.#stats.messagesAcked++
-      );
-    }));
-    const delivered: string[] = [];
-    const failed: { peerId: string; error: Error }[] = [];
-    results.forEach((r, i) => {
-      if (r.status === "fulfilled") delivered.push(links[i].peerId);
-      else failed.push({ peerId: links[i].peerId, error: r.reason });
-    });
-    return { delivered, failed };
+    return await this.#messages.broadcast(data, options);
   }
 
   /**
@@ -490,16 +435,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     data: MessageData,
     options: { signal?: AbortSignal } = {},
   ): Promise<MessageData> {
-    if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
-    const link = this.#linkFor(peerId, "request");
-    this.#overlay?.used(peerId);
-    const { payload, error } = await link.request(this.#messages.encode(data), options.signal);
-    const body = decodeMessage(payload);
-    if (error) {
-      const message = (body as { error?: string })?.error ?? "unknown error";
-      throw new Error(`Request to ${peerId} failed on the other side: ${message}`);
-    }
-    return body;
+    return await this.#messages.request(peerId, data, options);
   }
 
   /**
@@ -519,7 +455,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * ```
    */
   async connect(address: string, options: { signal?: AbortSignal } = {}): Promise<Participant> {
-    this.#assertOpen("connect");
+    if (this.left) throw new MeetingClosedError("Cannot connect: the meeting has been left");
     const ma = multiaddr(address);
     const peerId = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
     if (peerId === undefined) {
@@ -577,21 +513,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   // ---- internals -------------------------------------------------------------------
 
-  #assertOpen(what: string): void {
-    if (this.left) throw new MeetingClosedError(`Cannot ${what}: the meeting has been left`);
-  }
-
-  #linkFor(peerId: string, what: string): PeerLink {
-    this.#assertOpen(what);
-    const link = this.#links.get(peerId);
-    if (!link || link.state === "closed") {
-      throw new PeerNotFoundError(
-        `Cannot ${what}: ${peerId} is not a participant of this meeting (see meeting.participants)`,
-      );
-    }
-    return link;
-  }
-
   #presenceInfo(): PresenceInfo {
     const self = this.self;
     return {
@@ -626,12 +547,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     };
   }
 
-  /** Open a link to a roster member for `send()`/`request()` and wait for it. */
-  async #linkOnDemand(peerId: string, what: string): Promise<void> {
-    this.#assertOpen(what);
-    await this.#overlay?.linkOnDemand(peerId, this.#options.dialTimeoutMs * 2);
-  }
-
   /**
    * Hand the meeting a verified presence found by another discovery path (local
    * discovery): it is handled like one from the DHT. Used by `joinMeeting()`.
@@ -651,25 +566,13 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     if (this.left) return;
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
-    const known = this.#known.get(peerId);
-    const lan = presence.info.addresses.filter((a) => !a.includes("/p2p-circuit"));
-    const direct = [...new Set([...lan, ...(known?.direct ?? [])])].slice(0, 16);
-    if (known && known.presence.record.seq >= presence.record.seq) known.direct = direct;
-    else {
-      this.#known.set(peerId, {
-        presence,
-        discoveredAt: known?.discoveredAt ?? Date.now(),
+    if (this.#known.add(presence, via)) {
+      this.#emit("peer:discovered", {
+        peerId,
+        name: presence.info.name,
+        addresses: presence.info.addresses,
         via,
-        direct,
       });
-      if (!known) {
-        this.#emit("peer:discovered", {
-          peerId,
-          name: presence.info.name,
-          addresses: presence.info.addresses,
-          via,
-        });
-      }
     }
     const link = this.#links.get(peerId);
     if (link && link.state !== "closed" && link.connected) return;
@@ -682,19 +585,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     this.#dialer.open(peerId);
   }
 
-  /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
+  /** The address signaling goes to: discovery's, else the member's roster contact. */
   #signalingAddress(peerId: string): string | undefined {
-    const known = this.#known.get(peerId);
-    return signalingAddress(
-      known
-        ? [...known.presence.info.addresses, ...known.direct]
-        : this.#overlay?.contactOf(peerId) ?? [],
-    );
-  }
-
-  #onData(link: PeerLink, frame: Frame): void {
-    this.#overlay?.used(link.peerId);
-    this.#messages.deliver(link.peerId, link.name, frame.channel, frame.payload);
+    return this.#known.address(peerId, () => this.#overlay?.contactOf(peerId));
   }
 
   #checkLeases(): void {
