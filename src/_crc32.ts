@@ -33,6 +33,8 @@ const TABLES: Uint32Array = (() => {
  * Compute the CRC-32 (IEEE) checksum of some bytes.
  *
  * @param bytes The bytes to checksum (a view is fine; only its window is read).
+ * @param previous The checksum of the bytes before these, to checksum a sequence of
+ *   pieces: `crc32(b, crc32(a))` equals the checksum of `a` followed by `b`. 0 to start.
  * @returns The checksum as an unsigned 32-bit integer (0 to 0xFFFFFFFF).
  * @throws Never.
  *
@@ -42,9 +44,9 @@ const TABLES: Uint32Array = (() => {
  * crc32(new TextEncoder().encode("123456789")); // 0xcbf43926
  * ```
  */
-export function crc32(bytes: Uint8Array): number {
+export function crc32(bytes: Uint8Array, previous = 0): number {
   const t = TABLES;
-  let crc = 0xffffffff;
+  let crc = (previous ^ 0xffffffff) >>> 0;
   let i = 0;
   const end8 = bytes.length - (bytes.length % 8);
   for (; i < end8; i += 8) {

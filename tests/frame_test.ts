@@ -12,6 +12,7 @@ import {
   decodeFrame,
   DEFAULT_MAX_PAYLOAD,
   encodeFrame,
+  encodeFrameEnds,
   type Frame,
   FRAME_HEADER_SIZE,
   FRAME_TRAILER_SIZE,
@@ -463,4 +464,33 @@ Deno.test("crc32() (slicing by 8) equals the bitwise definition for every length
     const view = data.subarray(n % 7, (n % 7) + n);
     assertEquals(crc32(view), bitwise(view), `length ${n}`);
   }
+});
+
+Deno.test("encodeFrameEnds: header + payload + trailer equal encodeFrame's bytes", () => {
+  const frame = {
+    type: FrameType.Data,
+    flags: 1,
+    channel: 4,
+    seq: 77,
+    ref: 9,
+    payload: new Uint8Array(1000).map((_, i) => i * 7),
+  };
+  const { header, trailer } = encodeFrameEnds(frame);
+  const joined = new Uint8Array(header.length + frame.payload.length + trailer.length);
+  joined.set(header);
+  joined.set(frame.payload, header.length);
+  joined.set(trailer, header.length + frame.payload.length);
+  assertEquals(joined, encodeFrame(frame));
+  assertThrows(
+    () => encodeFrameEnds({ ...frame, payload: new Uint8Array(11) }, { maxPayload: 10 }),
+    FrameTooLargeError,
+  );
+});
+
+Deno.test("crc32: the checksum of pieces chains to the checksum of the whole", () => {
+  const bytes = new TextEncoder().encode("123456789 and some more bytes to make it longer");
+  for (const cut of [0, 1, 5, 9, 20, bytes.length]) {
+    assertEquals(crc32(bytes.subarray(cut), crc32(bytes.subarray(0, cut))), crc32(bytes));
+  }
+  assertEquals(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
 });

@@ -17,6 +17,7 @@ import { ConnectionFailedError, InvalidFrameError } from "../errors.ts";
 import { type Frame, FrameType } from "../frame.ts";
 import { DataChannelFrames } from "./data_channel_frames.ts";
 import type { FrameChannel } from "./frame_channel.ts";
+import { RTCPeerConnection as RuntimePeerConnection } from "../runtime/webrtc.ts";
 
 /** The libp2p protocol of signaling streams (the membership handshake runs first). */
 export const SIGNAL_PROTOCOL = "/meshmeet/signal/1.0.0";
@@ -226,7 +227,12 @@ async function _session(
   signal.throwIfAborted();
   const pc = new init.PeerConnection(init.configuration);
   const dc = pc.createDataChannel("meshmeet", { negotiated: true, id: 0, ordered: true });
-  const frames = new DataChannelFrames(dc, { maxPayload: init.maxPayload, owner: pc });
+  const frames = new DataChannelFrames(dc, {
+    maxPayload: init.maxPayload,
+    owner: pc,
+    // The runtime's own implementation (@roamhq/wrtc, or the browser's) copies in send().
+    reuseChunks: init.PeerConnection === RuntimePeerConnection,
+  });
   // Candidates wait until our description is on the wire, and remote candidates until
   // the remote description is set (either may be fired or arrive first).
   let described = false;
