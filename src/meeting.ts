@@ -1,7 +1,7 @@
 /**
  * A joined meeting: the object an application holds. It ties the rendezvous (who is
- * there), the connector (direct WebRTC to each of them), the membership handshake, the
- * per-peer links (messages, acks, heartbeats, leases) and the overlay (roster, bounded
+ * there), the dialer (direct WebRTC to each of them, after the membership handshake), the
+ * link table (messages, acks, heartbeats, leases per peer) and the overlay (roster, bounded
  * mesh, broadcast through the mesh) together, and reports everything as typed events.
  *
  * Who dials: for each pair, the peer with the lower peer id dials, so there is never
@@ -11,48 +11,42 @@
  * "knocks" instead: it hands its signed, encrypted presence record to that peer over a
  * relayed stream, and the lower peer verifies it and dials back.
  *
- * Beside this file: `meeting_overlay.ts` (the overlay as a meeting runs it: contacts,
- * full-mesh joins, links on demand), `meeting_events.ts` (typed listeners),
- * `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts` (options,
- * events, participants).
+ * Beside this file: `meeting_dialer.ts` (opening links: dial or knock, strangers' backoff),
+ * `meeting_links.ts` (the link table: attaching, watching, redialling, upgrading, expiring
+ * and removing links), `meeting_messages.ts` (sending, broadcasting, requests, delivery),
+ * `meeting_overlay.ts` (the overlay as a meeting runs it: contacts, full-mesh joins, links
+ * on demand), `known_peers.ts` (what discovery found), `meeting_events.ts` (typed
+ * listeners), `meeting_components.ts` (what a meeting is built from) and `meeting_types.ts`
+ * (options with their defaults, events, participants, counters).
  *
  * @module
  */
-import { HandshakeBackoff } from "./handshake_backoff.ts";
 import { multiaddr } from "@multiformats/multiaddr";
-import {
-  ConnectionFailedError,
-  FrameTooLargeError,
-  MeetingClosedError,
-  PeerNotFoundError,
-} from "./errors.ts";
-import { DEFAULT_MAX_PAYLOAD, type Frame } from "./frame.ts";
-import { Connector, type NewLink } from "./connect/connector.ts";
-import { KNOCK_PROTOCOL, Knocker } from "./connect/knock.ts";
-import { iceStateOf } from "./connect/inspect.ts";
+import { MeetingClosedError } from "./errors.ts";
+import { KNOCK_PROTOCOL } from "./connect/knock.ts";
 import { SIGNAL_PROTOCOL } from "./connect/signaling.ts";
-import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
+import type { MessageData } from "./message_codec.ts";
 import type { ParticipantLibp2p } from "./node.ts";
 import { MeetingEvents } from "./meeting_events.ts";
 import { MeetingOverlay } from "./meeting_overlay.ts";
-import {
-  type Known,
-  type LinkMeta,
-  type MeetingComponents,
-  signalingAddress,
-} from "./meeting_components.ts";
-import { PeerLink } from "./peer_link.ts";
+import { KnownPeers } from "./known_peers.ts";
+import type { MeetingComponents } from "./meeting_components.ts";
+import { MeetingDialer } from "./meeting_dialer.ts";
+import { MeetingLinks } from "./meeting_links.ts";
+import { MeetingMessages } from "./meeting_messages.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
-import type {
-  MeetingEventMap,
-  MeetingOptions,
-  MeetingStats,
-  Participant,
-  PeerLeaveDetail,
-  SelfInfo,
+import {
+  type MeetingEventMap,
+  type MeetingOptions,
+  type MeetingSettings,
+  meetingSettings,
+  type MeetingStats,
+  newMeetingStats,
+  type Participant,
+  type SelfInfo,
 } from "./meeting_types.ts";
 
 /** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
@@ -93,28 +87,20 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   /** Public id of the meeting's topic (safe to log and show; not the code). */
   readonly topicId: string;
   #c: MeetingComponents;
-  #options: Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
+  readonly #options: MeetingSettings;
   /** The overlay, when the meeting runs over it (`overlay` option). */
   #overlay: MeetingOverlay | undefined;
   /** Tells the overlay when our relay addresses (our contact in the roster) change. */
   #contactWatcher: RelayAddressWatcher | undefined;
   #rendezvous: Rendezvous;
-  #links = new Map<string, PeerLink>();
-  #meta = new Map<string, LinkMeta>();
-  #known = new Map<string, Known>();
-  #connector: Connector;
-  #knocker: Knocker;
-  #openRequests = new Set<() => void>();
-  #controller = new AbortController();
+  readonly #links: MeetingLinks;
+  readonly #known = new KnownPeers();
+  readonly #dialer: MeetingDialer;
+  readonly #messages: MeetingMessages;
   #leaseTimer: ReturnType<typeof setInterval> | undefined;
   #upgradeTimer: ReturnType<typeof setInterval> | undefined;
   #left: Promise<void> | undefined;
   #joinedAt = Date.now();
-  /** Listeners on objects that outlive the meeting (peer connections), removed on leave. */
-  readonly #releaseOnLeave = new Set<() => void>();
-  readonly #backoff = new HandshakeBackoff();
-  /** Links closing (waiting for the other side to acknowledge our Leave); leave() awaits them. */
-  readonly #closing = new Set<Promise<void>>();
   #stats: MeetingStats;
 
   /**
@@ -128,106 +114,18 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     super();
     this.#c = components;
     this.topicId = components.keys.topicId;
-    this.#options = {
-      maxPeers: options.maxPeers ?? 32,
-      heartbeatMs: options.heartbeatMs ?? 2000,
-      leaseMs: options.leaseMs ?? 14_000,
-      ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
-      maxFramesPerSecond: options.maxFramesPerSecond ?? 100_000,
-      dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
-      turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
-      directAttempts: options.directAttempts ?? 3,
-      allowRelay: options.allowRelay ?? true,
-      relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
-      upgradeIntervalMs: options.upgradeIntervalMs ?? 30_000,
-      maxDialAttempts: options.maxDialAttempts ?? 6,
-      maxDialsInFlight: options.maxDialsInFlight ?? 8,
-    };
-    this.#stats = {
-      handshakeFailures: 0,
-      dialAttempts: 0,
-      dialFailures: 0,
-      reconnects: 0,
-      messagesSent: 0,
-      messagesAcked: 0,
-      messagesReceived: 0,
-      messagesDropped: 0,
-      joinTimings: components.joinTimings,
-    };
-    this.#connector = new Connector({
-      libp2p: components.libp2p,
-      keys: components.keys,
-      self: { name: components.name, joinedAt: this.#joinedAt },
-      log: components.log.connect,
-      iceServers: components.iceServers,
-      rtcConfiguration: components.rtcConfiguration,
-      PeerConnection: components.PeerConnection,
-      signal: this.#controller.signal,
+    this.#options = meetingSettings(options);
+    this.#stats = newMeetingStats(components.joinTimings);
+    this.#links = this.#linkTable();
+    this.#dialer = this.#startDialer();
+    this.#messages = new MeetingMessages({
+      options: this.#options,
       stats: this.#stats,
-      known: (peerId) => {
-        const known = this.#known.get(peerId);
-        if (!known) {
-          const member = this.#overlay?.node.member(peerId);
-          if (!member) return undefined;
-          return {
-            discoveredAt: Date.now(),
-            name: member.entry.name,
-            address: this.#signalingAddress(peerId),
-          };
-        }
-        return {
-          discoveredAt: known.discoveredAt,
-          name: known.presence.info.name,
-          address: this.#signalingAddress(peerId),
-        };
-      },
-      linked: (peerId) => {
-        const link = this.#links.get(peerId);
-        return link?.connected === true && link.state === "connected";
-      },
-      onLink: (made) => {
-        this.#backoff.succeeded(made.peerId);
-        return this.#attach(made);
-      },
-      onHandshakeFailed: (peerId, error) => this.#handshakeFailed(peerId, error),
-      refuse: (peerId) => this.#refuse(peerId),
-      onConnectionFailed: (peerId, name, error) => {
-        this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
-        this.#emit("connection:failed", { peerId, name, error });
-      },
-    }, this.#options);
-    this.#knocker = new Knocker({
-      libp2p: components.libp2p,
-      signal: this.#controller.signal,
-      log: components.log.connect,
-      address: (peerId) => this.#signalingAddress(peerId),
-      linked: (peerId) => this.#links.get(peerId)?.connected === true,
-      ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
-      accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
-      onPresence: (presence) => this.#onPresence(presence, "knock"),
-      onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
-      refuse: (peerId) => this.#refuse(peerId),
-      onUnreachable: (peerId, error, gone) => {
-        // The overlay's connect is over (its slot is free for another member); a member
-        // gone from its relay is reported like a dial whose every rung failed.
-        this.#overlay?.unreachable(peerId);
-        if (gone) {
-          const name = this.#known.get(peerId)?.presence.info.name ?? "";
-          this.#emit("connection:failed", { peerId, name, error });
-        }
-      },
-      // A knock that was on its way while the WebRTC link came up opened a new relayed
-      // connection after #attach closed the old one; nothing else would close it.
-      // Only while the link is up on a WebRTC path: a link reconnecting needs the relayed
-      // connection for its redial.
-      answered: (peerId, connection) => {
-        const link = this.#links.get(peerId);
-        if (
-          connection.limits != null && link?.connected && link.state === "connected" &&
-          this.#meta.get(peerId)?.pc !== undefined
-        ) void connection.close().catch(() => {});
-      },
+      log: components.log.meeting,
+      emit: (type, detail) => this.#emit(type, detail),
+      links: this.#links,
+      overlay: () => this.#overlay,
+      left: () => this.left,
     });
     this.#rendezvous = new Rendezvous({
       // With the overlay a lookup needs a few verified entry points, not every record; and
@@ -249,7 +147,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
           ? this.#overlay.node.neighbours().length === 0
           : this.#links.size < this.#options.maxPeers,
       isKnown: (peerId) =>
-        this.#links.has(peerId) || this.#connector.dialing(peerId) ||
+        this.#links.has(peerId) || this.#dialer.dialing(peerId) ||
         this.#overlay?.node.has(peerId) === true,
     });
     if (options.overlay !== false) {
@@ -264,6 +162,83 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     for (const [type, listener] of Object.entries(options.on ?? {})) {
       this.addEventListener(type, listener as EventListener);
     }
+  }
+
+  /** The link table, wired to this meeting's dialer, overlay and events. */
+  #linkTable(): MeetingLinks {
+    return new MeetingLinks({
+      self: this.#selfId(),
+      libp2p: this.#c.libp2p,
+      stats: this.#stats,
+      log: this.#c.log,
+      options: this.#options,
+      host: {
+        left: () => this.left,
+        open: (peerId) => this.#dialer.open(peerId),
+        wanted: (peerId) =>
+          !this.#overlay ||
+          (!this.#overlay.wasPruned(peerId) && this.#overlay.node.isNeighbour(peerId)),
+        linked: (link, inbound) => {
+          if (this.#overlay) this.#overlay.linked(link.peerId, inbound);
+          else this.#emit("peer:join", this.#links.snapshot(link));
+        },
+        removing: (peerId) => {
+          this.#overlay?.closed(peerId);
+          if (!this.#overlay) this.#known.delete(peerId);
+        },
+        removed: (link, reason) => {
+          if (this.#overlay) {
+            // Roster departures come from the overlay; a link is only a link.
+            if (!this.left) this.#overlay.linkDown(link.peerId, reason === "timeout");
+          } else this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
+          this.#rendezvous.wake();
+        },
+        onData: (link, frame) => this.#messages.received(link, frame),
+        onRequest: (link, frame) => this.#messages.answer(link.peerId, link.name, frame.payload),
+        onOverlay: (link, frame) => this.#overlay?.receive(link.peerId, frame.payload),
+        emit: (type, detail) => this.#emit(type, detail),
+      },
+    });
+  }
+
+  /** The dialer, wired to this meeting's discovery, rendezvous, links, overlay and events. */
+  #startDialer(): MeetingDialer {
+    return new MeetingDialer({
+      components: this.#c,
+      joinedAt: this.#joinedAt,
+      stats: this.#stats,
+      options: this.#options,
+      links: this.#links,
+      host: {
+        known: (peerId) => {
+          // Found by discovery, or a roster member (its contact is in its roster entry).
+          const known = this.#known.get(peerId);
+          const name = known?.presence.info.name ?? this.#overlay?.node.member(peerId)?.entry.name;
+          if (name === undefined) return undefined;
+          const discoveredAt = known?.discoveredAt ?? Date.now();
+          return { discoveredAt, name, address: this.#signalingAddress(peerId) };
+        },
+        address: (peerId) => this.#signalingAddress(peerId),
+        discovered: (peerId) => this.#known.has(peerId),
+        ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
+        accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
+        onPresence: (presence) => this.#onPresence(presence, "knock"),
+        onConnectionFailed: (peerId, name, error) => {
+          this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
+          this.#emit("connection:failed", { peerId, name, error });
+        },
+        onUnreachable: (peerId, error, gone) => {
+          // The overlay's connect is over (its slot is free for another member); a member
+          // gone from its relay is reported like a dial whose every rung failed.
+          this.#overlay?.unreachable(peerId);
+          if (gone) {
+            const name = this.#known.get(peerId)?.presence.info.name ?? "";
+            this.#emit("connection:failed", { peerId, name, error });
+          }
+        },
+        emit: (type, detail) => this.#emit(type, detail),
+      },
+    });
   }
 
   /** The overlay, wired to this meeting's links and events. */
@@ -285,22 +260,17 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       host: {
         link: (peerId) => this.#links.get(peerId),
         links: () => this.#links.entries(),
-        close: (link) => this.#remove(link, "left"),
-        open: (peerId) => this.#open(peerId),
-        dialing: (peerId) => this.#connector.dialing(peerId),
+        close: (link) => this.#links.remove(link, "left"),
+        open: (peerId) => this.#dialer.open(peerId),
+        dialing: (peerId) => this.#dialer.dialing(peerId),
         emit: (type, detail) => this.#emit(type, detail),
         snapshot: (peerId) => this.#memberSnapshot(peerId),
         forget: (peerId) => this.#known.delete(peerId),
-        deliver: (origin, name, channel, payload) => this.#deliver(origin, name, channel, payload),
+        deliver: (origin, name, channel, payload) =>
+          this.#messages.deliver(origin, name, channel, payload),
         left: () => this.left,
       },
     });
-  }
-
-  /** Open a link: the lower peer id dials, the higher one knocks. */
-  #open(peerId: string): void {
-    if (this.#selfId() < peerId) this.#connector.dial(peerId);
-    else void this.#knocker.knock(peerId);
   }
 
   /**
@@ -310,11 +280,13 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * @returns Resolves once announced and looked up once.
    */
   async start(): Promise<void> {
-    await this.#connector.start();
-    await this.#knocker.start();
+    await this.#dialer.start();
     this.#contactWatcher?.start();
     this.#leaseTimer = setInterval(() => this.#checkLeases(), 1000);
-    this.#upgradeTimer = setInterval(() => this.#upgradeRelayed(), this.#options.upgradeIntervalMs);
+    this.#upgradeTimer = setInterval(
+      () => this.#links.upgradeRelayed(this.#dialer),
+      this.#options.upgradeIntervalMs,
+    );
     if (this.#c.dht === false) return;
     // The first lookup does not need our announcement, so both run at once (on a WAN each
     // is a few DHT round trips). Rendezvous.start() looks up again once announced, so two
@@ -364,9 +336,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
 
   /** The participants we hold a link to (with the overlay, our neighbours in the mesh). */
   get neighbours(): Participant[] {
-    return [...this.#links.values()].filter((l) => l.state !== "closed").map((l) =>
-      this.#snapshot(l)
-    );
+    return this.#links.live().map((l) => this.#links.snapshot(l));
   }
 
   /** Whether `leave()` has been called. */
@@ -390,7 +360,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * @returns Its peer connection.
    */
   peerConnectionOf(peerId: string): RTCPeerConnection | undefined {
-    return this.#meta.get(peerId)?.pc;
+    return this.#links.peerConnectionOf(peerId);
   }
 
   /** Counters and join timings. */
@@ -420,13 +390,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     data: MessageData,
     options: { channel?: number; signal?: AbortSignal } = {},
   ): Promise<void> {
-    if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "send");
-    const link = this.#linkFor(peerId, "send");
-    this.#overlay?.used(peerId);
-    const payload = this.#encode(data);
-    this.#stats.messagesSent++;
-    await link.sendData(payload, options.channel ?? 0, options.signal);
-    this.#stats.messagesAcked++;
+    await this.#messages.send(peerId, data, options);
   }
 
   /**
@@ -447,28 +411,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     data: MessageData,
     options: { channel?: number; signal?: AbortSignal } = {},
   ): Promise<{ delivered: string[]; failed: { peerId: string; error: Error }[]; id?: string }> {
-    if (this.left) throw new MeetingClosedError("Cannot broadcast: the meeting has been left");
-    const payload = this.#encode(data);
-    if (this.#overlay && !this.#overlay.node.fullMesh) {
-      // Relayed through the mesh (Plumtree), signed by us; nobody acknowledges it end to end.
-      this.#stats.messagesSent++;
-      const id = this.#overlay.broadcast(options.channel ?? 0, payload);
-      return { delivered: [], failed: [], id };
-    }
-    const links = [...this.#links.values()].filter((l) => l.state !== "closed");
-    const results = await Promise.allSettled(links.map((link) => {
-      this.#stats.messagesSent++;
-      return link.sendData(payload, options.channel ?? 0, options.signal).then(() =>
-        this.#stats.messagesAcked++
-      );
-    }));
-    const delivered: string[] = [];
-    const failed: { peerId: string; error: Error }[] = [];
-    results.forEach((r, i) => {
-      if (r.status === "fulfilled") delivered.push(links[i].peerId);
-      else failed.push({ peerId: links[i].peerId, error: r.reason });
-    });
-    return { delivered, failed };
+    return await this.#messages.broadcast(data, options);
   }
 
   /**
@@ -492,16 +435,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     data: MessageData,
     options: { signal?: AbortSignal } = {},
   ): Promise<MessageData> {
-    if (this.#overlay && !this.#links.has(peerId)) await this.#linkOnDemand(peerId, "request");
-    const link = this.#linkFor(peerId, "request");
-    this.#overlay?.used(peerId);
-    const { payload, error } = await link.request(this.#encode(data), options.signal);
-    const body = decodeMessage(payload);
-    if (error) {
-      const message = (body as { error?: string })?.error ?? "unknown error";
-      throw new Error(`Request to ${peerId} failed on the other side: ${message}`);
-    }
-    return body;
+    return await this.#messages.request(peerId, data, options);
   }
 
   /**
@@ -521,7 +455,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
    * ```
    */
   async connect(address: string, options: { signal?: AbortSignal } = {}): Promise<Participant> {
-    this.#assertOpen("connect");
+    if (this.left) throw new MeetingClosedError("Cannot connect: the meeting has been left");
     const ma = multiaddr(address);
     const peerId = ma.getComponents().findLast((c) => c.name === "p2p")?.value;
     if (peerId === undefined) {
@@ -530,10 +464,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     // Already linked: nothing to do (a second session to a linked peer raced the first and
     // failed with a misleading MeetingClosedError; RELIABILITY.md, issue 12).
     const linked = this.#links.get(peerId);
-    if (linked?.connected && linked.state === "connected") return this.#snapshot(linked);
+    if (linked?.connected && linked.state === "connected") return this.#links.snapshot(linked);
     const signaling = address.replace("/p2p-circuit/webrtc", "/p2p-circuit");
-    await this.#connector.connect(peerId, signaling, options.signal);
-    return this.#snapshot(this.#links.get(peerId)!);
+    await this.#dialer.connect(peerId, signaling, options.signal);
+    return this.#links.snapshot(this.#links.get(peerId)!);
   }
 
   /**
@@ -553,7 +487,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   }
 
   async #leave(): Promise<void> {
-    this.#controller.abort(new MeetingClosedError("The meeting has been left"));
+    this.#dialer.stop(new MeetingClosedError("The meeting has been left"));
     clearInterval(this.#leaseTimer);
     clearInterval(this.#upgradeTimer);
     this.#rendezvous.stop();
@@ -563,14 +497,13 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     this.#contactWatcher?.stop();
     this.#overlay?.leave();
     await this.#c.beforeStop?.().catch(() => {});
-    for (const cancel of [...this.#openRequests]) cancel();
+    this.#messages.cancel();
     const links = [...this.#links.values()];
     await Promise.all([withdrawn, ...links.map((link) => link.leave(500))]);
-    for (const link of links) this.#remove(link, "closed");
-    await Promise.all([...this.#closing]);
-    await this.#connector.settled();
-    for (const release of this.#releaseOnLeave) release();
-    this.#releaseOnLeave.clear();
+    for (const link of links) this.#links.remove(link, "closed");
+    await this.#links.closed();
+    await this.#dialer.settled();
+    this.#links.release();
     await this.#c.libp2p.stop();
   }
 
@@ -579,32 +512,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   }
 
   // ---- internals -------------------------------------------------------------------
-
-  #assertOpen(what: string): void {
-    if (this.left) throw new MeetingClosedError(`Cannot ${what}: the meeting has been left`);
-  }
-
-  #linkFor(peerId: string, what: string): PeerLink {
-    this.#assertOpen(what);
-    const link = this.#links.get(peerId);
-    if (!link || link.state === "closed") {
-      throw new PeerNotFoundError(
-        `Cannot ${what}: ${peerId} is not a participant of this meeting (see meeting.participants)`,
-      );
-    }
-    return link;
-  }
-
-  #encode(data: MessageData): Uint8Array {
-    const payload = encodeMessage(data);
-    if (payload.length > this.#options.maxMessageBytes) {
-      throw new FrameTooLargeError(
-        `Cannot send message: ${payload.length} bytes is over the limit of ` +
-          `${this.#options.maxMessageBytes} bytes (maxMessageBytes); split it or raise the limit`,
-      );
-    }
-    return payload;
-  }
 
   #presenceInfo(): PresenceInfo {
     const self = this.self;
@@ -617,29 +524,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     };
   }
 
-  #snapshot(link: PeerLink): Participant {
-    const meta = this.#meta.get(link.peerId);
-    return {
-      peerId: link.peerId,
-      name: link.name,
-      joinedAt: link.joinedAt,
-      state: link.state,
-      path: meta?.path,
-      selectedCandidatePair: meta?.pair,
-      direction: meta?.direction ?? "outbound",
-      rtt: link.rtt,
-      lastSeen: link.lastHeard,
-      discoveredAt: meta?.discoveredAt ?? 0,
-      connectedAt: meta?.connectedAt ?? 0,
-      unacknowledged: link.unacknowledged,
-      linked: link.state !== "closed",
-    };
-  }
-
   /** A roster member as a participant (with its link's details when linked). */
   #memberSnapshot(peerId: string): Participant | undefined {
     const link = this.#links.get(peerId);
-    if (link) return this.#snapshot(link);
+    if (link) return this.#links.snapshot(link);
     const member = this.#overlay?.node.member(peerId);
     if (!member) return undefined;
     return {
@@ -657,12 +545,6 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       unacknowledged: 0,
       linked: false,
     };
-  }
-
-  /** Open a link to a roster member for `send()`/`request()` and wait for it. */
-  async #linkOnDemand(peerId: string, what: string): Promise<void> {
-    this.#assertOpen(what);
-    await this.#overlay?.linkOnDemand(peerId, this.#options.dialTimeoutMs * 2);
   }
 
   /**
@@ -684,25 +566,13 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     if (this.left) return;
     const peerId = presence.info.peerId;
     if (peerId === this.#selfId()) return;
-    const known = this.#known.get(peerId);
-    const lan = presence.info.addresses.filter((a) => !a.includes("/p2p-circuit"));
-    const direct = [...new Set([...lan, ...(known?.direct ?? [])])].slice(0, 16);
-    if (known && known.presence.record.seq >= presence.record.seq) known.direct = direct;
-    else {
-      this.#known.set(peerId, {
-        presence,
-        discoveredAt: known?.discoveredAt ?? Date.now(),
+    if (this.#known.add(presence, via)) {
+      this.#emit("peer:discovered", {
+        peerId,
+        name: presence.info.name,
+        addresses: presence.info.addresses,
         via,
-        direct,
       });
-      if (!known) {
-        this.#emit("peer:discovered", {
-          peerId,
-          name: presence.info.name,
-          addresses: presence.info.addresses,
-          via,
-        });
-      }
     }
     const link = this.#links.get(peerId);
     if (link && link.state !== "closed" && link.connected) return;
@@ -712,260 +582,17 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       return;
     }
     if (!this.#overlay && !link && this.#links.size >= this.#options.maxPeers) return;
-    if (this.#selfId() < peerId) this.#connector.dial(peerId);
-    else void this.#knocker.knock(peerId);
+    this.#dialer.open(peerId);
   }
 
-  /** The address signaling goes to (see `signalingAddress()` in src/meeting_components.ts). */
+  /** The address signaling goes to: discovery's, else the member's roster contact. */
   #signalingAddress(peerId: string): string | undefined {
-    const known = this.#known.get(peerId);
-    return signalingAddress(
-      known
-        ? [...known.presence.info.addresses, ...known.direct]
-        : this.#overlay?.contactOf(peerId) ?? [],
-    );
-  }
-
-  #upgradeRelayed(): void {
-    for (const [peerId, meta] of this.#meta) {
-      if (this.#selfId() >= peerId) continue;
-      // A relayed meeting tries WebRTC again each round; a TURN path tries direct twice.
-      if (meta.path === "turn" && (meta.upgradeTries ?? 0) < 2) {
-        meta.upgradeTries = (meta.upgradeTries ?? 0) + 1;
-        this.#connector.upgrade(peerId, "direct");
-      } else if (meta.path === "relay") {
-        this.#connector.upgrade(peerId, this.#connector.hasTurn ? "turn" : "direct");
-      }
-    }
-  }
-
-  /** Strangers who keep failing are refused before any work (src/handshake_backoff.ts). */
-  #refuse(peerId: string): boolean {
-    const known = this.#known.has(peerId) || this.#links.has(peerId);
-    return !this.#backoff.allow(peerId, known);
-  }
-
-  #handshakeFailed(peerId: string, error: Error): void {
-    this.#backoff.failed(peerId);
-    this.#stats.handshakeFailures++;
-    this.#c.log.meeting(`handshake with ${peerId} failed: ${error.message}`);
-    this.#emit("handshake:failed", { peerId, error });
-  }
-
-  /** A link from the connector; its path is known before the participant is shown. */
-  #attach(made: NewLink): void {
-    const { peerId, channel, hello, pc, direction, discoveredAt } = made;
-    const described = made.path;
-    if (this.left) {
-      channel.abort(new MeetingClosedError("The meeting has been left"));
-      return;
-    }
-    let link = this.#links.get(peerId);
-    const isNew = !link || link.state === "closed";
-    if (isNew) {
-      link = new PeerLink(peerId, hello, {
-        onData: (l, frame) => this.#onData(l, frame),
-        onRequest: (l, frame) => this.#onRequest(l, frame),
-        onLeave: (l) => this.#remove(l, "left"),
-        onStreamLost: (l, err) => this.#onStreamLost(l, err),
-        onOverlay: (l, frame) => this.#overlay?.receive(l.peerId, frame.payload),
-      }, {
-        ackTimeoutMs: this.#options.ackTimeoutMs,
-        heartbeatMs: this.#options.heartbeatMs,
-        maxFramesPerSecond: this.#options.maxFramesPerSecond,
-        log: this.#c.log.link,
-      });
-      this.#links.set(peerId, link);
-    } else {
-      this.#stats.reconnects++;
-    }
-    const old = this.#meta.get(peerId);
-    const meta: LinkMeta = {
-      discoveredAt: old?.discoveredAt ?? discoveredAt,
-      connectedAt: old?.connectedAt ?? Date.now(),
-      direction,
-      path: pc ? (described?.path ?? "direct") : "relay",
-      pair: described?.pair,
-      pc,
-    };
-    this.#meta.set(peerId, meta);
-    link!.name = hello.name;
-    // An upgrade (relay or TURN to a better path) replaces the old channel; closing it
-    // closes its peer connection.
-    link!.attach(channel);
-    if (pc) {
-      this.#watchIce(peerId, pc);
-      // Exactly one path per pair: the relayed connection was only needed for signaling.
-      for (const other of this.#c.libp2p.getConnections()) {
-        if (other.remotePeer.toString() === peerId && other.limits != null) {
-          void other.close().catch(() => {});
-        }
-      }
-    }
-    if (isNew && this.#overlay) this.#overlay.linked(peerId, direction === "inbound");
-    else if (isNew) this.#emit("peer:join", this.#snapshot(link!));
-    this.#emit("connection:state", {
-      peerId,
-      state: link!.state,
-      path: meta.path,
-      ...(pc ? iceStateOf(pc) : {}),
-    });
-  }
-
-  #watchIce(peerId: string, pc: RTCPeerConnection): void {
-    // ICE `disconnected` that lasts two heartbeats with nothing heard meanwhile (a NAT
-    // mapping changed, the path is dead), or `failed`: the stream is dropped so the link
-    // redials at once instead of waiting out its lease (14 s), and what is unacknowledged is
-    // written again on the new path (RELIABILITY.md, "NAT mapping change").
-    let deadPath: ReturnType<typeof setTimeout> | undefined;
-    const watchPath = () => {
-      const ice = pc.iceConnectionState;
-      if (ice !== "disconnected" && ice !== "failed") {
-        clearTimeout(deadPath);
-        deadPath = undefined;
-        return;
-      }
-      if (deadPath !== undefined) return;
-      const since = Date.now();
-      deadPath = setTimeout(() => {
-        deadPath = undefined;
-        const link = this.#links.get(peerId);
-        const now = pc.iceConnectionState;
-        if (!link || this.#meta.get(peerId)?.pc !== pc || link.lastHeard > since) return;
-        if (now !== "disconnected" && now !== "failed") return;
-        this.#c.log.connect(`ICE to ${peerId} ${now} since ${Date.now() - since} ms: redialling`);
-        link.dropStream(new ConnectionFailedError(`The WebRTC path to ${peerId} is ${now}`));
-      }, ice === "failed" ? 0 : 2 * this.#options.heartbeatMs);
-    };
-    const report = () => {
-      const link = this.#links.get(peerId);
-      if (!link || this.#meta.get(peerId)?.pc !== pc) return;
-      watchPath();
-      this.#emit("connection:state", {
-        peerId,
-        state: link.state,
-        path: this.#meta.get(peerId)?.path,
-        ...iceStateOf(pc),
-      });
-    };
-    pc.addEventListener("iceconnectionstatechange", report);
-    pc.addEventListener("connectionstatechange", report);
-    // @roamhq/wrtc never lets go of a peer connection (see src/connect/signaling.ts): without
-    // this, `report` kept every left Meeting (and its libp2p node) reachable.
-    this.#releaseOnLeave.add(() => {
-      clearTimeout(deadPath);
-      pc.removeEventListener("iceconnectionstatechange", report);
-      pc.removeEventListener("connectionstatechange", report);
-    });
-  }
-
-  #onData(link: PeerLink, frame: Frame): void {
-    this.#overlay?.used(link.peerId);
-    this.#deliver(link.peerId, link.name, frame.channel, frame.payload);
-  }
-
-  #deliver(from: string, name: string, channel: number, payload: Uint8Array): void {
-    let data: MessageData;
-    try {
-      data = decodeMessage(payload);
-    } catch (err) {
-      this.#stats.messagesDropped++;
-      this.#c.log.meeting(`dropped malformed message from ${from}: ${(err as Error).message}`);
-      return;
-    }
-    this.#stats.messagesReceived++;
-    this.#emit("message", {
-      from,
-      name,
-      data,
-      text: typeof data === "string" ? data : undefined,
-      channel,
-    });
-  }
-
-  #onRequest(link: PeerLink, frame: Frame): Promise<Uint8Array> {
-    const data = decodeMessage(frame.payload);
-    return new Promise<Uint8Array>((resolve, reject) => {
-      // Listeners may answer later; give them until just before the requester gives up.
-      const timer = setTimeout(
-        () => fail(new Error("no request listener answered")),
-        Math.max(1000, this.#options.ackTimeoutMs - 1000),
-      );
-      const finish = (fn: () => void) => {
-        if (!this.#openRequests.delete(cancel)) return;
-        clearTimeout(timer);
-        fn();
-      };
-      const cancel = () =>
-        finish(() => reject(new MeetingClosedError("The meeting has been left")));
-      this.#openRequests.add(cancel);
-      const respond = (body: MessageData) =>
-        finish(() => {
-          try {
-            resolve(this.#encode(body));
-          } catch (err) {
-            reject(err);
-          }
-        });
-      const fail = (reason: Error | string) =>
-        finish(() => reject(typeof reason === "string" ? new Error(reason) : reason));
-      this.#emit("request", { from: link.peerId, name: link.name, data, respond, reject: fail });
-    });
-  }
-
-  #onStreamLost(link: PeerLink, err?: Error): void {
-    if (this.left) return;
-    this.#c.log.connect(`stream to ${link.peerId} lost: ${err?.message ?? "closed"}`);
-    this.#emit("connection:state", { peerId: link.peerId, state: link.state, path: undefined });
-    if (
-      this.#overlay &&
-      (this.#overlay.wasPruned(link.peerId) || !this.#overlay.node.isNeighbour(link.peerId))
-    ) {
-      // Closed on purpose (a prune, or a link outside the mesh): not a failure, no redial.
-      this.#remove(link, "left");
-      return;
-    }
-    // The lower peer id dials again; the higher one knocks so the lower one notices soon.
-    if (this.#selfId() < link.peerId) this.#connector.dial(link.peerId);
-    else void this.#knocker.knock(link.peerId);
+    return this.#known.address(peerId, () => this.#overlay?.contactOf(peerId));
   }
 
   #checkLeases(): void {
     const now = Date.now();
     this.#overlay?.upkeep(now);
-    for (const link of this.#links.values()) {
-      if (link.state !== "closed" && now - link.lastHeard > this.#options.leaseMs) {
-        this.#c.log.meeting(`lease of ${link.peerId} expired`);
-        this.#remove(link, "timeout");
-      }
-    }
-  }
-
-  #remove(link: PeerLink, reason: PeerLeaveDetail["reason"]): void {
-    if (this.#links.get(link.peerId) !== link) return;
-    this.#links.delete(link.peerId);
-    this.#overlay?.closed(link.peerId);
-    if (!this.#overlay) this.#known.delete(link.peerId);
-    this.#meta.delete(link.peerId);
-    // The channel closes its peer connection after itself (src/connect/data_channel_frames.ts).
-    // A link that timed out is aborted at once, so the peer is not reached by stale state;
-    // otherwise what is buffered (a prune, a leave) drains first. The peer connection is
-    // never closed here directly: closing it while its data channel still drains, and the
-    // channel a moment later, crashed member processes with SIGSEGV inside @roamhq/wrtc
-    // (3 of 5 runs of tests/overlay/many_processes_test.ts, where prunes are frequent; the
-    // same pattern as node-webrtc/node-webrtc#360, "Closing DataChannel after
-    // PeerConnection can segfault").
-    const err = new MeetingClosedError(
-      `Cannot deliver to ${link.peerId}: the peer left the meeting`,
-    );
-    const closing = reason === "timeout" ? link.close(err, { now: true }) : link.leave(1000, err);
-    this.#closing.add(closing);
-    void closing.finally(() => this.#closing.delete(closing));
-    this.#emit("connection:state", { peerId: link.peerId, state: "closed", path: undefined });
-    if (this.#overlay) {
-      // Roster departures come from the overlay; a link is only a link.
-      if (!this.left) this.#overlay.linkDown(link.peerId, reason === "timeout");
-    } else this.#emit("peer:leave", { peerId: link.peerId, name: link.name, reason });
-    this.#rendezvous.wake();
+    this.#links.expire(now);
   }
 }

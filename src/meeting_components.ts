@@ -1,18 +1,15 @@
 /**
- * What a {@linkcode Meeting} is assembled from, the bookkeeping it keeps per peer, and where
- * it opens signaling streams.
+ * What a {@linkcode Meeting} is assembled from (what it keeps about each peer is in
+ * src/known_peers.ts and src/meeting_links.ts).
  *
  * @module
  */
 import type { PrivateKey } from "@libp2p/interface";
-import type { CandidateInfo } from "./connect/inspect.ts";
 import type { Logger } from "./logger.ts";
 import type { ParticipantLibp2p } from "./node.ts";
-import type { Presence } from "./presence.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
 import type { RuntimeRtcConfiguration } from "./runtime/webrtc.ts";
 import type { TopicKeys } from "./topic.ts";
-import type { ConnectionPath } from "./meeting_types.ts";
 
 /**
  * What {@linkcode Meeting} is built from (assembled by `joinMeeting()`).
@@ -49,53 +46,4 @@ export interface MeetingComponents {
   dht?: boolean;
   /** Called first when leaving (stops local discovery before the node stops). */
   beforeStop?: () => Promise<void>;
-}
-
-/** A peer found by discovery (DHT, a knock, the LAN). */
-export interface Known {
-  /** Its latest verified presence (the highest record seq seen). */
-  presence: Presence;
-  /** When we first heard of it (ms since the epoch). */
-  discoveredAt: number;
-  /** How we heard of it first. */
-  via: "dht" | "knock" | "local";
-  /**
-   * Addresses off any relay (a LAN's) seen in any of its records. A record made for the DHT
-   * or a knock lists relay addresses only; when it is newer than the one a LAN exchange
-   * brought, the LAN addresses would otherwise be lost (on a LAN without relays the lower
-   * peer id then had nothing to dial: one pair of three stayed unlinked for 20 s).
-   */
-  direct: string[];
-}
-
-/** What a meeting keeps about each link beside the link itself. */
-export interface LinkMeta {
-  /** When the peer was discovered (ms since the epoch). */
-  discoveredAt: number;
-  /** When its first link came up (kept across reconnects). */
-  connectedAt: number;
-  /** Who opened the current link. */
-  direction: "inbound" | "outbound";
-  /** The rung in use: direct, TURN or the circuit relay. */
-  path: ConnectionPath | undefined;
-  /** The selected ICE candidate pair of a WebRTC path. */
-  pair: { local: CandidateInfo; remote: CandidateInfo } | undefined;
-  /** The peer connection of a WebRTC path. */
-  pc: RTCPeerConnection | undefined;
-  /** Upgrades tried from TURN to direct (at most two). */
-  upgradeTries?: number;
-}
-
-/**
- * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
- * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
- * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
- * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
- * only through a WebRTC-Direct bootstrap node looked unreachable).
- */
-export function signalingAddress(addresses: readonly string[]): string | undefined {
-  const lan = addresses.find((a) =>
-    a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
-  );
-  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
 }

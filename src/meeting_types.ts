@@ -7,6 +7,7 @@
 import type { OverlayOptions } from "./overlay/types.ts";
 import { checkOverlayOptions } from "./overlay/node.ts";
 import type { CandidateInfo } from "./connect/inspect.ts";
+import { DEFAULT_MAX_PAYLOAD } from "./frame.ts";
 import type { MessageData } from "./message_codec.ts";
 import type { LinkState } from "./peer_link.ts";
 import type { PublicAddressInfo } from "./public_address.ts";
@@ -194,6 +195,26 @@ export interface MeetingStats {
   joinTimings: Record<string, number>;
 }
 
+/**
+ * A meeting's counters, all zero.
+ *
+ * @param joinTimings The join's step timings so far (kept, and added to).
+ * @returns The counters.
+ */
+export function newMeetingStats(joinTimings: Record<string, number>): MeetingStats {
+  return {
+    handshakeFailures: 0,
+    dialAttempts: 0,
+    dialFailures: 0,
+    reconnects: 0,
+    messagesSent: 0,
+    messagesAcked: 0,
+    messagesReceived: 0,
+    messagesDropped: 0,
+    joinTimings,
+  };
+}
+
 /** Timers and limits of a meeting (all optional). */
 export interface MeetingOptions {
   /**
@@ -303,6 +324,34 @@ export interface MeetingOptions {
    * @default {true}
    */
   overlay?: boolean | OverlayOptions;
+}
+
+/** A meeting's timers and limits, each set (the user's value or its default). */
+export type MeetingSettings = Required<Omit<MeetingOptions, "rendezvous" | "overlay" | "on">>;
+
+/**
+ * Fill in the defaults of a meeting's timers and limits (the `@default`s above).
+ *
+ * @param options What the user set.
+ * @returns Every timer and limit.
+ */
+export function meetingSettings(options: MeetingOptions): MeetingSettings {
+  return {
+    maxPeers: options.maxPeers ?? 32,
+    heartbeatMs: options.heartbeatMs ?? 2000,
+    leaseMs: options.leaseMs ?? 14_000,
+    ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD,
+    maxFramesPerSecond: options.maxFramesPerSecond ?? 100_000,
+    dialTimeoutMs: options.dialTimeoutMs ?? 5_000,
+    turnTimeoutMs: options.turnTimeoutMs ?? 8_000,
+    directAttempts: options.directAttempts ?? 3,
+    allowRelay: options.allowRelay ?? true,
+    relayTimeoutMs: options.relayTimeoutMs ?? 5_000,
+    upgradeIntervalMs: options.upgradeIntervalMs ?? 30_000,
+    maxDialAttempts: options.maxDialAttempts ?? 6,
+    maxDialsInFlight: options.maxDialsInFlight ?? 8,
+  };
 }
 
 const COUNT_OPTIONS = [
