@@ -14,6 +14,11 @@
  * - A token bucket limits how many frames a peer may send per second; the excess is
  *   refused with a nack (the sender's `send()` rejects with {@linkcode RateLimitError}).
  *
+ * The link holds the stream and the sequence numbers; its parts sit beside it: the frames
+ * waiting for an ack (`peer_link_acks.ts`), requests waiting for a response
+ * (`peer_link_requests.ts`), the flood limit (`peer_link_flood_limit.ts`) and the RTT of the
+ * heartbeats (`peer_link_rtt.ts`).
+ *
  * @module
  */
 import { DeliveryError, MeetingClosedError, RateLimitError } from "./errors.ts";
@@ -21,6 +26,10 @@ import { type Frame, FrameFlags, FrameType } from "./frame.ts";
 import type { FrameChannel } from "./connect/frame_channel.ts";
 import type { Logger } from "./logger.ts";
 import { encodeMessage } from "./message_codec.ts";
+import { PendingAcks, type PendingFrame } from "./peer_link_acks.ts";
+import { FloodLimit } from "./peer_link_flood_limit.ts";
+import { PendingRequests, RESPONSE_ERROR_FLAG } from "./peer_link_requests.ts";
+import { RttMeter } from "./peer_link_rtt.ts";
 
 /** Connection state of a participant. */
 export type LinkState = "connecting" | "connected" | "reconnecting" | "closed";
@@ -49,23 +58,6 @@ export interface PeerLinkOptions {
   maxFramesPerSecond: number;
   /** Logger. */
   log: Logger;
-}
-
-interface Pending {
-  frame: Frame;
-  resolve: () => void;
-  reject: (err: Error) => void;
-  /** When the acknowledgement is overdue (performance.now()). */
-  deadline: number;
-  written: boolean;
-}
-
-/** Flag bit of a response that carries an error. */
-const RESPONSE_ERROR_FLAG = 2;
-
-interface PendingRequest {
-  resolve: (payload: Uint8Array, error: boolean) => void;
-  reject: (err: Error) => void;
 }
 
 const RELIABLE = new Set<number>([
@@ -99,14 +91,11 @@ export class PeerLink {
   #options: PeerLinkOptions;
   #nextSeq = 1;
   #delivered = 0;
-  #pending = new Map<number, Pending>();
-  #requests = new Map<number, PendingRequest>();
-  #nextRequestId = 1;
-  #pingSent = new Map<number, number>();
-  #nextPing = 1;
+  readonly #pending: PendingAcks;
+  readonly #requests: PendingRequests;
+  readonly #rtt = new RttMeter();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #tokens: number;
-  #refill = Date.now();
+  readonly #flood: FloodLimit;
   #lastWrite = 0;
   /**
    * Set once our Leave is written, or the other side's has arrived: nothing more is written
@@ -118,7 +107,6 @@ export class PeerLink {
    * src/interfaces/rtc_data_channel.cc drops the channel on that thread without a lock.
    */
   #quiet = false;
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** Frames were delivered since our last ack (acknowledged at the end of the burst). */
   #ackDue = false;
 
@@ -139,7 +127,18 @@ export class PeerLink {
     this.joinedAt = hello.joinedAt;
     this.#events = events;
     this.#options = options;
-    this.#tokens = options.maxFramesPerSecond;
+    this.#flood = new FloodLimit(options.maxFramesPerSecond);
+    this.#pending = new PendingAcks(() =>
+      new DeliveryError(
+        `Message to ${this.peerId} was not acknowledged within ${options.ackTimeoutMs} ms ` +
+          `(link ${this.state}); it may not have been delivered`,
+      )
+    );
+    this.#requests = new PendingRequests(
+      peerId,
+      options.ackTimeoutMs,
+      (id, payload, signal) => this.#send(FrameType.Request, payload, 0, id, 0, signal),
+    );
   }
 
   /** Whether a stream is attached. */
@@ -165,7 +164,7 @@ export class PeerLink {
     this.state = "connected";
     this.lastHeard = Date.now();
     void this.#readLoop(stream);
-    for (const pending of [...this.#pending.values()].sort((a, b) => a.frame.seq - b.frame.seq)) {
+    for (const pending of this.#pending.inOrder()) {
       pending.written = false;
       this.#writeReliable(pending);
     }
@@ -223,37 +222,23 @@ export class PeerLink {
     }
   }
 
-  #takeToken(): boolean {
-    const now = Date.now();
-    const rate = this.#options.maxFramesPerSecond;
-    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refill) / 1000) * rate);
-    this.#refill = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-
   #handle(stream: FrameChannel, frame: Frame): void {
     switch (frame.type) {
       case FrameType.Ping:
         this.#control(stream, FrameType.Pong, frame.seq);
         return;
       case FrameType.Pong: {
-        const sent = this.#pingSent.get(frame.ref);
-        if (sent !== undefined) {
-          this.rtt = performance.now() - sent;
-          this.#pingSent.delete(frame.ref);
-        }
+        const rtt = this.#rtt.pong(frame.ref);
+        if (rtt !== undefined) this.rtt = rtt;
         return;
       }
       case FrameType.Ack:
-        if ((frame.flags & FrameFlags.Cumulative) !== 0) this.#settleUpTo(frame.ref);
-        else this.#settle(frame.ref);
+        if ((frame.flags & FrameFlags.Cumulative) !== 0) this.#pending.settleUpTo(frame.ref);
+        else this.#pending.settle(frame.ref);
         return;
       case FrameType.Nack: {
-        const pending = this.#pending.get(frame.ref);
+        const pending = this.#pending.take(frame.ref);
         if (pending) {
-          this.#pending.delete(frame.ref);
           const reason = new TextDecoder().decode(frame.payload);
           pending.reject(
             reason === "rate-limited"
@@ -271,7 +256,7 @@ export class PeerLink {
       this.#ackDue = true; // a duplicate after a reconnect: acknowledge again
       return;
     }
-    if (!this.#takeToken()) {
+    if (!this.#flood.take()) {
       // Acknowledge what came before it first, so the refusal names only this frame.
       this.#flushAck(stream);
       this.#delivered = frame.seq;
@@ -297,14 +282,9 @@ export class PeerLink {
         // and neither acknowledges (both are quiet), so both would wait out the ack timeout.
         void this.close(new MeetingClosedError("The peer closed the link"), { now: true });
         return;
-      case FrameType.Response: {
-        const request = this.#requests.get(frame.ref);
-        if (request) {
-          this.#requests.delete(frame.ref);
-          request.resolve(frame.payload, (frame.flags & RESPONSE_ERROR_FLAG) !== 0);
-        }
+      case FrameType.Response:
+        this.#requests.respond(frame.ref, frame.payload, (frame.flags & RESPONSE_ERROR_FLAG) !== 0);
         return;
-      }
       case FrameType.Request:
         // Answered in the background: the read loop must keep reading (acks, other frames).
         void this.#answer(frame);
@@ -356,58 +336,16 @@ export class PeerLink {
     }).catch(() => {});
   }
 
-  #settle(seq: number): void {
-    const pending = this.#pending.get(seq);
-    if (!pending) return;
-    this.#pending.delete(seq);
-    pending.resolve();
-  }
-
-  #settleUpTo(ref: number): void {
-    // Pending frames are kept in the order they were sent (increasing seq).
-    for (const [seq, pending] of this.#pending) {
-      if (seq > ref) break;
-      this.#pending.delete(seq);
-      pending.resolve();
-    }
-  }
-
-  /** One timer per link: it fires for the oldest unacknowledged frame. */
-  #armAckTimer(): void {
-    if (this.#ackTimer !== undefined || this.#pending.size === 0) return;
-    const oldest = this.#pending.values().next().value!;
-    const wait = Math.max(0, oldest.deadline - performance.now());
-    this.#ackTimer = setTimeout(() => {
-      this.#ackTimer = undefined;
-      const now = performance.now();
-      for (const [seq, pending] of this.#pending) {
-        if (pending.deadline > now) break;
-        this.#pending.delete(seq);
-        pending.reject(
-          new DeliveryError(
-            `Message to ${this.peerId} was not acknowledged within ${this.#options.ackTimeoutMs} ms ` +
-              `(link ${this.state}); it may not have been delivered`,
-          ),
-        );
-      }
-      this.#armAckTimer();
-    }, wait);
-  }
-
   #tick(): void {
     const stream = this.#stream;
     if (!stream?.open || this.#quiet) return;
     if (Date.now() - this.#lastWrite < this.#options.heartbeatMs / 2 && this.rtt !== undefined) {
       return;
     }
-    const id = this.#nextPing;
-    this.#nextPing = this.#nextPing >= MAX_U32 ? 1 : this.#nextPing + 1;
-    this.#pingSent.set(id, performance.now());
-    if (this.#pingSent.size > 16) this.#pingSent.delete(this.#pingSent.keys().next().value!);
-    this.#control(stream, FrameType.Ping, id);
+    this.#control(stream, FrameType.Ping, this.#rtt.ping());
   }
 
-  #writeReliable(pending: Pending): void {
+  #writeReliable(pending: PendingFrame): void {
     const stream = this.#stream;
     if (!stream?.open || pending.written || this.#quiet) return; // written again on attach()
     // An acknowledgement that is due goes first: the peer must not see our next frame (a
@@ -447,7 +385,7 @@ export class PeerLink {
       payload,
     };
     return new Promise<void>((resolve, reject) => {
-      const pending: Pending = {
+      const pending: PendingFrame = {
         frame,
         written: false,
         resolve,
@@ -457,7 +395,7 @@ export class PeerLink {
       if (signal) {
         // Closures only for a send that can be aborted (most cannot: no cost per message).
         const onAbort = () => {
-          if (this.#pending.delete(seq)) reject(signal.reason);
+          if (this.#pending.take(seq)) reject(signal.reason);
         };
         pending.resolve = () => {
           signal.removeEventListener("abort", onAbort);
@@ -469,8 +407,7 @@ export class PeerLink {
         };
         signal.addEventListener("abort", onAbort, { once: true });
       }
-      this.#pending.set(seq, pending);
-      this.#armAckTimer();
+      this.#pending.add(seq, pending);
       this.#writeReliable(pending);
     });
   }
@@ -510,40 +447,7 @@ export class PeerLink {
     payload: Uint8Array,
     signal?: AbortSignal,
   ): Promise<{ payload: Uint8Array; error: boolean }> {
-    const id = this.#nextRequestId;
-    this.#nextRequestId = this.#nextRequestId >= MAX_U32 ? 1 : this.#nextRequestId + 1;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#requests.delete(id);
-        reject(
-          new DeliveryError(
-            `Request to ${this.peerId} got no response within ${this.#options.ackTimeoutMs} ms`,
-          ),
-        );
-      }, this.#options.ackTimeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.#requests.delete(id);
-      };
-      signal?.addEventListener("abort", () => {
-        done();
-        reject(signal.reason);
-      }, { once: true });
-      this.#requests.set(id, {
-        resolve: (p, error) => {
-          done();
-          resolve({ payload: p, error });
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      });
-      this.#send(FrameType.Request, payload, 0, id, 0, signal).catch((err) => {
-        done();
-        reject(err);
-      });
-    });
+    return this.#requests.open(payload, signal);
   }
 
   /**
@@ -580,12 +484,8 @@ export class PeerLink {
     this.state = "closed";
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-    for (const pending of this.#pending.values()) pending.reject(err);
-    this.#pending.clear();
-    for (const request of this.#requests.values()) request.reject(err);
-    this.#requests.clear();
+    this.#pending.rejectAll(err);
+    this.#requests.rejectAll(err);
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream) this.#flushAck(stream); // what was delivered is acknowledged before closing
