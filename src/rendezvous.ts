@@ -21,164 +21,39 @@
  *   rotating subset of about that many members announces in each epoch
  *   (`rendezvous/announcers.ts`; the meeting's size comes from `rosterSize`).
  *
+ * This module runs the timers and publishes our record; the lookup itself is in
+ * `rendezvous/lookup.ts`, the verification of records read in `rendezvous/presence_check.ts`,
+ * the DHT keys in `rendezvous/keys.ts` and the options and counters in `rendezvous/types.ts`.
+ *
  * @module
  */
-import type { PrivateKey } from "@libp2p/interface";
-import { CID } from "multiformats/cid";
-import { sha256 } from "multiformats/hashes/sha2";
 import { InvalidRecordError } from "./errors.ts";
-import type { ParticipantLibp2p } from "./node.ts";
-import {
-  openPresence,
-  type Presence,
-  type PresenceInfo,
-  presenceKey,
-  sealPresence,
-} from "./presence.ts";
-import type { TopicKeys } from "./topic.ts";
-import type { Logger } from "./logger.ts";
+import { type Presence, sealPresence } from "./presence.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
 import {
   ANNOUNCE_EPOCH_MS,
   announcerDecision,
   ANNOUNCERS_TARGET,
 } from "./rendezvous/announcers.ts";
-import {
-  ENTRY_POINTS_ANSWERED,
-  entryPointServers,
-  fetchEntryPoints,
-} from "./rendezvous/entry_points.ts";
+import { presenceDhtKey, topicCid } from "./rendezvous/keys.ts";
+import { type LookupContext, runLookup } from "./rendezvous/lookup.ts";
+import { PresenceCheck } from "./rendezvous/presence_check.ts";
+import type { LookupOptions, RendezvousInit, RendezvousStats } from "./rendezvous/types.ts";
 
-/** How many verified entry points a newcomer of a large meeting needs from the DHT. */
-export const ENOUGH_ENTRY_POINTS = 8;
+export { topicCid } from "./rendezvous/keys.ts";
+export {
+  ENOUGH_ENTRY_POINTS,
+  type LookupOptions,
+  type RendezvousInit,
+  type RendezvousOptions,
+  type RendezvousStats,
+} from "./rendezvous/types.ts";
 
 /**
  * Life of the record that withdraws ours as we leave: long enough to be stored, short enough
  * that DHT servers hand it out only when they lack fresh records.
  */
 const WITHDRAWN_TTL_MS = 5_000;
-
-/** The DHT key of a member's presence record, as bytes (`presenceKey()`). */
-function _dhtKey(keys: TopicKeys, peerId: string): Uint8Array {
-  return new TextEncoder().encode(presenceKey(keys, peerId));
-}
-
-/** Timers of the rendezvous. */
-export interface RendezvousOptions {
-  /**
-   * Lifetime of our presence record.
-   * @default {60_000}
-   */
-  ttlMs?: number;
-  /**
-   * First lookup interval.
-   * @default {500}
-   */
-  minIntervalMs?: number;
-  /**
-   * Longest lookup interval.
-   * @default {30_000}
-   */
-  maxIntervalMs?: number;
-  /**
-   * Members that announce in one epoch of a meeting larger than this (see
-   * `rendezvous/announcers.ts`); everyone announces in a smaller meeting.
-   * @default {32}
-   */
-  announcers?: number;
-  /**
-   * Length of one announcer epoch in ms (a newcomer announces throughout its first).
-   * @default {60_000}
-   */
-  announceEpochMs?: number;
-  /**
-   * Stop a lookup once this many new participants are verified (lookups that are not given
-   * their own `enough`); `undefined` fetches the record of every provider answered.
-   * @default {undefined}
-   */
-  lookupEnough?: number;
-}
-
-/** Options of one {@linkcode Rendezvous.lookup}. */
-export interface LookupOptions {
-  /**
-   * Stop once this many new participants are verified (e.g. {@linkcode ENOUGH_ENTRY_POINTS}
-   * for a newcomer of a large meeting, whose roster then comes through the mesh).
-   * @default {the rendezvous' `lookupEnough`: every provider answered}
-   */
-  enough?: number;
-}
-
-/** Counters of the rendezvous. */
-export interface RendezvousStats {
-  /** Lookups run. */
-  lookups: number;
-  /** Records fetched and accepted. */
-  recordsAccepted: number;
-  /** Records rejected (forged, stale, replayed, undecryptable). */
-  recordsRejected: number;
-  /** Announcements made. */
-  announcements: number;
-  /** Announcement rounds skipped because this member was not an announcer of the epoch. */
-  announcementsSkipped: number;
-  /** Duration of the last lookup in ms. */
-  lastLookupMs: number;
-  /** Presence records the last lookup started to fetch (DHT GETs). */
-  lastLookupFetches: number;
-  /** New participants the last lookup verified from servers' entry-point answers. */
-  lastLookupServed: number;
-}
-
-/** Everything the rendezvous needs. */
-export interface RendezvousInit extends RendezvousOptions {
-  /** The participant's node. */
-  libp2p: ParticipantLibp2p;
-  /** The meeting's keys. */
-  keys: TopicKeys;
-  /** The participant's key (signs the presence record). */
-  privateKey: PrivateKey;
-  /** What to announce (called before each announcement). */
-  selfInfo: () => PresenceInfo;
-  /** A verified presence of another participant. */
-  onPresence: (presence: Presence) => void;
-  /** Whether the meeting wants more peers (false slows the lookups down). */
-  wantMore: () => boolean;
-  /** Whether a peer is already handled (its record need not be fetched). */
-  isKnown: (peerId: string) => boolean;
-  /**
-   * How many members the meeting has, itself included (decides whether this member is an
-   * announcer; see `rendezvous/announcers.ts`).
-   * @default {() => 1 (everyone announces, as in a small meeting)}
-   */
-  rosterSize?: () => number;
-  /**
-   * The clock of the announcer choice (ms).
-   * @default {Date.now}
-   */
-  now?: () => number;
-  /**
-   * When this member joined (ms, same clock): it announces throughout its first epoch.
-   * @default {when start() is called}
-   */
-  joinedAt?: number;
-  /** Logger. */
-  log: Logger;
-}
-
-/**
- * The CID under which a topic's participants are providers.
- *
- * @param topicIdBytes The topic id.
- * @returns CIDv1, raw codec, SHA-256 of the topic id.
- *
- * @example
- * ```ts ignore
- * const cid = await topicCid(keys.topicIdBytes);
- * ```
- */
-export async function topicCid(topicIdBytes: Uint8Array): Promise<CID> {
-  return CID.createV1(0x55, await sha256.digest(topicIdBytes));
-}
 
 /** Announces and discovers the participants of one meeting. */
 export class Rendezvous {
@@ -199,7 +74,8 @@ export class Rendezvous {
   #maxInterval: number;
   #interval: number;
   #seq = 0;
-  #seen = new Map<string, number>();
+  readonly #check: PresenceCheck;
+  readonly #lookupContext: LookupContext;
   #ownRecord: Uint8Array | undefined;
   #lookupTimer: ReturnType<typeof setTimeout> | undefined;
   #announceTimer: ReturnType<typeof setInterval> | undefined;
@@ -216,6 +92,13 @@ export class Rendezvous {
     this.#minInterval = init.minIntervalMs ?? 500;
     this.#maxInterval = init.maxIntervalMs ?? 30_000;
     this.#interval = this.#minInterval;
+    this.#check = new PresenceCheck(init.keys, this.stats);
+    this.#lookupContext = {
+      init,
+      check: this.#check,
+      stats: this.stats,
+      stopped: this.#controller.signal,
+    };
     this.#relayWatcher = new RelayAddressWatcher({
       libp2p: init.libp2p,
       onChange: (addresses) => {
@@ -322,7 +205,7 @@ export class Rendezvous {
   async announce(): Promise<void> {
     const { libp2p, keys } = this.#init;
     const bytes = await this.sealOwnRecord();
-    const key = _dhtKey(keys, libp2p.peerId.toString());
+    const key = presenceDhtKey(keys, libp2p.peerId.toString());
     const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(10_000)]);
     const cid = await topicCid(keys.topicIdBytes);
     await Promise.all([
@@ -343,26 +226,11 @@ export class Rendezvous {
    * @throws {InvalidRecordError} When it does not verify.
    */
   async accept(peerId: string, bytes: Uint8Array): Promise<Presence> {
-    const presence = await this.#open(peerId, bytes);
+    const presence = await this.#check.open(peerId, bytes);
     if (presence.info.left) {
       throw new InvalidRecordError(`Invalid record: ${peerId} has left the meeting`);
     }
     return presence;
-  }
-
-  /** Verify a record (any: one saying its member left counts too, for the replay check). */
-  async #open(peerId: string, bytes: Uint8Array): Promise<Presence> {
-    try {
-      const presence = await openPresence(this.#init.keys, peerId, bytes, {
-        minSeq: this.#seen.get(peerId),
-      });
-      this.#seen.set(peerId, presence.record.seq);
-      this.stats.recordsAccepted++;
-      return presence;
-    } catch (err) {
-      this.stats.recordsRejected++;
-      throw err;
-    }
   }
 
   /**
@@ -387,7 +255,7 @@ export class Rendezvous {
         addresses: [],
         left: true,
       }, { seq: this.#seq, ttlMs: WITHDRAWN_TTL_MS });
-      const key = _dhtKey(keys, libp2p.peerId.toString());
+      const key = presenceDhtKey(keys, libp2p.peerId.toString());
       await libp2p.contentRouting.put(key, bytes, { signal: AbortSignal.timeout(budgetMs) });
       log(`withdrew our record (seq ${this.#seq})`);
     } catch (err) {
@@ -409,153 +277,10 @@ export class Rendezvous {
         new RangeError(`Cannot look up: enough is ${enough}; use a positive integer`),
       );
     }
-    this.#lookupInFlight ??= this.#lookup(enough).finally(() => this.#lookupInFlight = undefined);
+    this.#lookupInFlight ??= runLookup(this.#lookupContext, enough).finally(() =>
+      this.#lookupInFlight = undefined
+    );
     return this.#lookupInFlight;
-  }
-
-  async #lookup(enough: number | undefined): Promise<number> {
-    const { libp2p, keys, log } = this.#init;
-    const started = performance.now();
-    const self = libp2p.peerId.toString();
-    // Aborted once `enough` are verified: the provider query and the GETs still running stop.
-    const done = new AbortController();
-    const signal = AbortSignal.any([
-      this.#controller.signal,
-      done.signal,
-      AbortSignal.timeout(10_000),
-    ]);
-    const cid = await topicCid(keys.topicIdBytes);
-    // Bounded: with one GET per provider all at once, a lookup among 500 records got about
-    // 35 of them before its timeout; 16 at a time gets all 500 (BENCHMARKS.md). A lookup
-    // for `enough` keeps at most `enough + 4` GETs verified or running, so that a stale entry
-    // costs little time and a lookup among many providers fetches few of them.
-    const bound = enough === undefined ? 16 : Math.min(16, enough + 4);
-    const ceiling = enough === undefined ? Infinity : enough + 4;
-    const queue: string[] = [];
-    let found = 0;
-    let fetched = 0;
-    let running = 0;
-    let providersDone = false;
-    const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
-    // Records already tried (from the servers' answers): not fetched again.
-    const tried = new Set<string>([self]);
-    const pump = (): void => {
-      while (
-        !done.signal.aborted && !signal.aborted && queue.length > 0 && running < bound &&
-        found + running < ceiling
-      ) {
-        const id = queue.shift()!;
-        running++;
-        fetched++;
-        void this.#fetch(id, signal).catch(() => false).then((isNew) => {
-          running--;
-          if (isNew && ++found >= (enough ?? Infinity)) done.abort();
-          pump();
-        });
-      }
-      const idle = queue.length === 0 || done.signal.aborted || signal.aborted;
-      if (running === 0 && (providersDone || done.signal.aborted) && idle) finish();
-    };
-    this.stats.lookups++;
-    this.stats.lastLookupServed = 0;
-    if (enough !== undefined) {
-      const served = await this.#fromServers(enough, tried, signal);
-      this.stats.lastLookupServed = served;
-      found += served;
-      if (found >= enough) done.abort();
-    }
-    try {
-      if (done.signal.aborted) throw done.signal.reason;
-      for await (const provider of libp2p.contentRouting.findProviders(cid, { signal })) {
-        const id = provider.id.toString();
-        if (tried.has(id) || this.#init.isKnown(id)) continue;
-        tried.add(id);
-        queue.push(id);
-        pump();
-        if (done.signal.aborted) break;
-      }
-    } catch (err) {
-      if (!this.#controller.signal.aborted && !done.signal.aborted) {
-        log(`lookup ended early: ${(err as Error).message}`);
-      }
-    }
-    providersDone = true;
-    pump();
-    await finished;
-    this.stats.lastLookupMs = performance.now() - started;
-    this.stats.lastLookupFetches = fetched;
-    log(
-      `lookup found ${found} new of ${fetched} fetched (${fetched + queue.length} providers) in ${
-        this.stats.lastLookupMs.toFixed(0)
-      } ms${done.signal.aborted ? ` (stopped at enough = ${enough})` : ""}`,
-    );
-    return found;
-  }
-
-  /**
-   * Ask up to three connected servers for entry points, in one round trip each, and verify
-   * what they hand out.
-   *
-   * @returns How many new participants were verified.
-   */
-  async #fromServers(enough: number, tried: Set<string>, signal: AbortSignal): Promise<number> {
-    const { libp2p, keys, log } = this.#init;
-    const servers = (await entryPointServers(libp2p).catch(() => []))
-      .sort(() => Math.random() - 0.5).slice(0, 3);
-    const max = Math.min(ENTRY_POINTS_ANSWERED, enough + 4);
-    const answers = await Promise.all(
-      servers.map((server) =>
-        fetchEntryPoints(
-          libp2p,
-          server,
-          keys.topicId,
-          max,
-          AbortSignal.any([
-            signal,
-            AbortSignal.timeout(3000),
-          ]),
-        )
-      ),
-    );
-    let found = 0;
-    for (const { peerId, record } of answers.flat()) {
-      if (found >= enough) break;
-      if (tried.has(peerId) || this.#init.isKnown(peerId)) continue;
-      tried.add(peerId);
-      const previous = this.#seen.get(peerId);
-      try {
-        const presence = await this.#open(peerId, record);
-        if (presence.info.left) continue; // it left: nothing to dial
-        this.#init.onPresence(presence);
-        if (previous !== presence.record.seq) found++;
-      } catch (err) {
-        log(`rejected served record of ${peerId}: ${(err as Error).message}`);
-      }
-    }
-    log(`${servers.length} servers handed out ${answers.flat().length} records, ${found} new`);
-    return found;
-  }
-
-  async #fetch(peerId: string, signal: AbortSignal): Promise<boolean> {
-    const { libp2p, keys, log } = this.#init;
-    const key = _dhtKey(keys, peerId);
-    let bytes: Uint8Array;
-    try {
-      bytes = await libp2p.contentRouting.get(key, { signal });
-    } catch (err) {
-      log(`no presence record for ${peerId}: ${(err as Error).message}`);
-      return false;
-    }
-    const previous = this.#seen.get(peerId);
-    try {
-      const presence = await this.#open(peerId, bytes);
-      if (presence.info.left) return false; // it left: nothing to dial
-      this.#init.onPresence(presence);
-      return previous !== presence.record.seq;
-    } catch (err) {
-      log(`rejected record of ${peerId}: ${(err as Error).message}`);
-      return false;
-    }
   }
 
   #schedule(delay: number): void {
