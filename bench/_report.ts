@@ -341,14 +341,14 @@ export function markdownTables(r: BenchResults, plotDir: string): string {
     out.push(
       "### 4. Throughput on one connection (Deno ↔ Deno, two processes)",
       "",
-      "| transfer | meshmeet Mbit/s | raw libwebrtc Mbit/s | meshmeet/raw libwebrtc | raw node-datachannel Mbit/s |",
-      "| ---: | ---: | ---: | ---: | ---: |",
+      "| transfer | meshmeet Mbit/s | raw libwebrtc Mbit/s | meshmeet/raw libwebrtc (bests) | median of paired ratios | repetitions | raw node-datachannel Mbit/s |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const t of tp.transfers) {
       out.push(
         `| ${t.bytes / 1048576} MiB | ${n(t.meshmeetMbps, 1)} | ${n(t.rawMbps, 1)} | ${
           n(t.ratio, 2)
-        } | ${n(t.ndcMbps, 1)} |`,
+        } | ${n(t.medianRatio ?? undefined, 2)} | ${t.repeats ?? ""} | ${n(t.ndcMbps, 1)} |`,
       );
     }
     const msg = tp.messages;
