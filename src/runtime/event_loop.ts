@@ -15,6 +15,21 @@
  * Upstream: mortice `src/node.ts` (`channel.unref?.()`); Deno's web `BroadcastChannel` has
  * no `unref` (no issue found for it).
  *
+ * Second cause, found for bootstrap nodes: Deno refs the timer of an `AbortSignal.timeout()`
+ * signal while the signal has an `abort` listener (its `addEventListener` calls `refTimer`);
+ * Node never lets such a timer keep the process alive. libp2p is written for Node and leaves
+ * listeners on long timeout signals after `stop()`: the circuit relay server gives every
+ * reservation a `retimeable-signal` of the reservation TTL (2 h) with an `abort` listener
+ * and its `ReservationStore.removeReservation()` / `clear()` only drop the map entry, never
+ * `signal.clear()` (@libp2p/circuit-relay-v2 4.2.13 `server/reservation-store.ts`); kad-dht
+ * (20 s routing-table load), identify, ping and incoming-stream handling leave 5-30 s ones.
+ * Measured with `tests/runtime/_boot_exit_probe.ts` (a bootstrap node, one participant that
+ * joins and leaves, `stop()`): the process was still running 30 s after `stop()` in 3 of 3
+ * runs; with the Node-style `AbortSignal.timeout` below it ends right after `stop()`.
+ * No upstream issue was found. So on Deno, `AbortSignal.timeout()` here is the Node one: a
+ * signal aborted by an unref'd timer (same `TimeoutError` reason), for every caller in the
+ * process.
+ *
  * The Node and browser variants of this file do nothing.
  *
  * @module
@@ -47,3 +62,40 @@ if (proto && toggle && typeof proto.unref !== "function") {
 
 /** Whether `BroadcastChannel` can be unref'd here (so libp2p lets the process end). */
 export const broadcastChannelUnref: boolean = typeof proto?.unref === "function";
+
+/** The longest delay `setTimeout` takes (2^31 - 1 ms); longer waits are chained. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/** Node's `AbortSignal.timeout()`: its timer never keeps the process alive. */
+function unrefTimeoutSignal(ms: number): AbortSignal {
+  const delay = Number(ms);
+  if (arguments.length < 1 || !Number.isFinite(delay) || delay < 0) {
+    throw new TypeError(
+      `Failed to execute 'AbortSignal.timeout': the delay must be a finite number >= 0, got ${ms}`,
+    );
+  }
+  const controller = new AbortController();
+  const arm = (left: number) => {
+    const step = Math.min(left, MAX_DELAY_MS);
+    Deno.unrefTimer(setTimeout(() => {
+      if (left > step) return arm(left - step);
+      controller.abort(
+        new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+      );
+    }, step));
+  };
+  arm(Math.trunc(delay));
+  return controller.signal;
+}
+
+const deno = (globalThis as { Deno?: { unrefTimer?: unknown } }).Deno;
+if (typeof deno?.unrefTimer === "function" && typeof AbortSignal.timeout === "function") {
+  Object.defineProperty(AbortSignal, "timeout", {
+    value: unrefTimeoutSignal,
+    configurable: true,
+    writable: true,
+  });
+}
+
+/** Whether `AbortSignal.timeout()` timers are unref'd here (so libp2p lets the process end). */
+export const timeoutSignalUnref: boolean = AbortSignal.timeout === unrefTimeoutSignal;
