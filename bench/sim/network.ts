@@ -8,12 +8,8 @@
  * The model, and why:
  * - One-way latency per pair, uniform in `latencyMs` (20–150 ms by default), fixed for the
  *   run and computed from a hash of the pair, so 10,000 members need no latency table.
- * - Links are reliable and ordered (a WebRTC data channel is SCTP, reliable and ordered by
- *   default): a lost packet is retransmitted after an RTO, so loss delays that message and
- *   every later one on the link instead of dropping it. A message of `b` bytes is
- *   `ceil(b / mtu)` packets; each retransmission can be lost again (the RTO doubles).
- * - Each member has an uplink of `uplinkMbps`; its messages leave one after the other, so a
- *   member relaying a 16 KiB broadcast to 8 neighbours pays for 128 KiB of sending.
+ * - Links are reliable and ordered; loss delays messages (per-packet retransmission) and
+ *   each member's uplink sends one message after the other: see `links.ts`.
  * - `connect` takes `connectRtts` round trips (signaling, ICE, DTLS) when the target is
  *   running; otherwise the connecting side hears `connectFailed` after `connectTimeoutMs`.
  *   A connect to a peer that is linked or being connected is a no-op, as in real drivers.
@@ -30,6 +26,23 @@
 import type { OverlayAction, OverlayMessage, PeerId, RosterItem } from "../../src/overlay/types.ts";
 import { EventQueue } from "./heap.ts";
 import {
+  BROKEN,
+  CLOSE,
+  CLOSING,
+  CONNECT_DONE,
+  CONNECT_FAIL,
+  CONNECTING,
+  DELIVER,
+  LEASE,
+  Link,
+  linkEvent,
+  SCRIPT,
+  SimEvent,
+  TICK,
+  transferArrival,
+  UP,
+} from "./links.ts";
+import {
   linkKey,
   Member,
   type NetworkCounters,
@@ -38,64 +51,18 @@ import {
   type NodeFactory,
   simContact,
   simPeerId,
+  zeroCounters,
 } from "./model.ts";
 import { pairLatency, type Random, seededRandom } from "./random.ts";
 
 export * from "./model.ts";
 
-const CONNECTING = 0, UP = 1, CLOSING = 2, BROKEN = 3;
-
-/** A link between two members (a: the side that connected). */
-class Link {
-  state = CONNECTING;
-  epoch = 0;
-  /** Arrival time of the last message a→b and b→a (keeps each direction in order). */
-  lastAB = 0;
-  lastBA = 0;
-  constructor(
-    readonly key: number,
-    readonly a: number,
-    readonly b: number,
-    readonly oneWay: number,
-  ) {}
-}
-
-const DELIVER = 0, TICK = 1, CONNECT_DONE = 2, CONNECT_FAIL = 3, CLOSE = 4, LEASE = 5, SCRIPT = 6;
-
-/** A queued event (one shape for every kind, which keeps V8's property access monomorphic). */
-class SimEvent {
-  seq = 0;
-  constructor(
-    public at: number,
-    readonly kind: number,
-    readonly to: number,
-    readonly from: number,
-    readonly link: Link | null,
-    readonly epoch: number,
-    readonly msg: OverlayMessage | null,
-    readonly fn: (() => void) | null,
-  ) {}
-}
-
 /** The simulated network and its members. */
 export class Network {
   readonly options: NetworkOptions;
   readonly random: Random;
-  readonly counters: NetworkCounters = {
-    events: 0,
-    sent: 0,
-    delivered: 0,
-    sentWithoutLink: 0,
-    sentOnDyingLink: 0,
-    lostInFlight: 0,
-    connects: 0,
-    connectsUp: 0,
-    connectsFailed: 0,
-    connectsRedundant: 0,
-    disconnects: 0,
-    retransmitted: 0,
-    tightTicks: 0,
-  };
+  readonly counters: NetworkCounters = zeroCounters();
+
   /** Every member ever created, by slot. */
   readonly members: Member[] = [];
   /** Members in state "live", in no particular order (O(1) removal). */
@@ -250,7 +217,7 @@ export class Network {
       link.state = BROKEN;
       const lease = lo + this.random() * (hi - lo);
       this.#queue.push(
-        new SimEvent(this.#now + lease, LEASE, other, m.slot, link, link.epoch, null, null),
+        linkEvent(this.#now + lease, LEASE, other, m.slot, link, link.epoch),
       );
     }
   }
@@ -380,16 +347,7 @@ export class Network {
           const at = ev.at - this.options.connectRtts * 2 * link.oneWay +
             this.options.connectTimeoutMs;
           this.#queue.push(
-            new SimEvent(
-              Math.max(at, this.#now),
-              CONNECT_FAIL,
-              a.slot,
-              b.slot,
-              link,
-              link.epoch,
-              null,
-              null,
-            ),
+            linkEvent(Math.max(at, this.#now), CONNECT_FAIL, a.slot, b.slot, link, link.epoch),
           );
           return;
         }
@@ -507,33 +465,7 @@ export class Network {
     const o = this.options;
     const bytes = o.messageBytes(msg);
     this.#observer.onSend?.(from, msg, bytes, this.#now);
-    let depart = this.#now;
-    if (o.uplinkMbps > 0) {
-      depart = Math.max(depart, from.uplinkFreeAt) + (bytes * 8) / (o.uplinkMbps * 1000);
-      from.uplinkFreeAt = depart;
-    }
-    let arrive = depart + link.oneWay;
-    if (o.loss > 0) {
-      // Each packet of the message is lost with probability `loss`; the lost ones go out
-      // again one retransmission timeout later (SCTP retransmits the missing chunks, not the
-      // whole message), and so on while any of them is lost again, the timeout doubling.
-      // (Until 2026-12-01 the whole message was re-sent each round, so a 50 KB roster chunk
-      // of 42 packets was "lost" a third of the time and again a third of the time after
-      // that: the simulator's newcomers waited seconds for their snapshot.)
-      let outstanding = Math.max(1, Math.ceil(bytes / o.mtu));
-      let rto = o.rtoMs[0] + this.random() * (o.rtoMs[1] - o.rtoMs[0]);
-      let retransmitted = false;
-      while (outstanding > 0) {
-        let lost = 0;
-        for (let i = 0; i < outstanding; i++) if (this.random() < o.loss) lost++;
-        if (lost === 0) break;
-        arrive += rto;
-        rto *= 2;
-        outstanding = lost;
-        retransmitted = true;
-      }
-      if (retransmitted) this.counters.retransmitted++;
-    }
+    let arrive = transferArrival(o, this.random, from, link, bytes, this.#now, this.counters);
     if (link.a === from.slot) {
       arrive = Math.max(arrive, link.lastAB);
       link.lastAB = arrive;
@@ -573,29 +505,11 @@ export class Network {
     const to = this.members[toSlot];
     if (to.running) {
       this.#queue.push(
-        new SimEvent(
-          this.#now + o.connectRtts * 2 * oneWay,
-          CONNECT_DONE,
-          toSlot,
-          from.slot,
-          link,
-          0,
-          null,
-          null,
-        ),
+        linkEvent(this.#now + o.connectRtts * 2 * oneWay, CONNECT_DONE, toSlot, from.slot, link, 0),
       );
     } else {
       this.#queue.push(
-        new SimEvent(
-          this.#now + o.connectTimeoutMs,
-          CONNECT_FAIL,
-          from.slot,
-          toSlot,
-          link,
-          0,
-          null,
-          null,
-        ),
+        linkEvent(this.#now + o.connectTimeoutMs, CONNECT_FAIL, from.slot, toSlot, link, 0),
       );
     }
   }
@@ -625,6 +539,6 @@ export class Network {
   #close(link: Link): void {
     link.state = CLOSING;
     const at = Math.max(this.#now + link.oneWay, link.lastAB, link.lastBA);
-    this.#queue.push(new SimEvent(at, CLOSE, -1, -1, link, link.epoch, null, null));
+    this.#queue.push(linkEvent(at, CLOSE, -1, -1, link, link.epoch));
   }
 }
