@@ -9,7 +9,8 @@
  * - One-way latency per pair, uniform in `latencyMs` (20–150 ms by default), fixed for the
  *   run and computed from a hash of the pair, so 10,000 members need no latency table.
  * - Links are reliable and ordered; loss delays messages (per-packet retransmission) and
- *   each member's uplink sends one message after the other: see `links.ts`.
+ *   each member's uplink sends one message after the other: see `links.ts`; the link
+ *   layer (sends, connects, closes, leases) is `link_layer.ts`.
  * - `connect` takes `connectRtts` round trips (signaling, ICE, DTLS) when the target is
  *   running; otherwise the connecting side hears `connectFailed` after `connectTimeoutMs`.
  *   A connect to a peer that is linked or being connected is a no-op, as in real drivers.
@@ -23,27 +24,11 @@
  *
  * @module
  */
-import type { OverlayAction, OverlayMessage, PeerId, RosterItem } from "../../src/overlay/types.ts";
+import type { OverlayAction, PeerId, RosterItem } from "../../src/overlay/types.ts";
 import { EventQueue } from "./heap.ts";
+import { LinkLayer } from "./link_layer.ts";
+import { SCRIPT, SimEvent, TICK } from "./links.ts";
 import {
-  BROKEN,
-  CLOSE,
-  CLOSING,
-  CONNECT_DONE,
-  CONNECT_FAIL,
-  CONNECTING,
-  DELIVER,
-  LEASE,
-  Link,
-  linkEvent,
-  SCRIPT,
-  SimEvent,
-  TICK,
-  transferArrival,
-  UP,
-} from "./links.ts";
-import {
-  linkKey,
   Member,
   type NetworkCounters,
   type NetworkObserver,
@@ -53,7 +38,7 @@ import {
   simPeerId,
   zeroCounters,
 } from "./model.ts";
-import { pairLatency, type Random, seededRandom } from "./random.ts";
+import { type Random, seededRandom } from "./random.ts";
 
 export * from "./model.ts";
 
@@ -69,7 +54,7 @@ export class Network {
   readonly live: Member[] = [];
   #livePos: number[] = [];
   readonly #bySlot = new Map<PeerId, number>();
-  readonly #links = new Map<number, Link>();
+  readonly #links: LinkLayer;
   readonly #queue = new EventQueue<SimEvent>();
   readonly #factory: NodeFactory;
   #observer: NetworkObserver;
@@ -87,6 +72,20 @@ export class Network {
     this.options = options;
     this.#observer = observer;
     this.random = seededRandom(options.seed);
+    this.#links = new LinkLayer({
+      options,
+      random: this.random,
+      counters: this.counters,
+      members: this.members,
+      queue: this.#queue,
+      now: () => this.#now,
+      abs: () => this.#abs(),
+      after: (m: Member) => this.#after(m),
+      at: (at: number, fn: () => void) => this.at(at, fn),
+      slotOf: (peerId: PeerId) => this.#bySlot.get(peerId),
+      observer: () => this.#observer,
+      virtual: () => this.#virtual,
+    });
   }
 
   /** Virtual time now (ms since the start of the run). */
@@ -210,16 +209,7 @@ export class Network {
     m.state = "crashed";
     m.endedAt = this.#now;
     m.tickAt = Infinity;
-    const [lo, hi] = this.options.leaseMs;
-    for (const other of m.links) {
-      const link = this.#links.get(linkKey(m.slot, other))!;
-      if (link.state !== UP) continue;
-      link.state = BROKEN;
-      const lease = lo + this.random() * (hi - lo);
-      this.#queue.push(
-        linkEvent(this.#now + lease, LEASE, other, m.slot, link, link.epoch),
-      );
-    }
+    this.#links.breakAll(m);
   }
 
   /**
@@ -236,10 +226,7 @@ export class Network {
     this.at(this.#now + this.options.leaveGraceMs, () => {
       m.state = "left";
       m.tickAt = Infinity;
-      for (const other of [...m.links]) {
-        const link = this.#links.get(linkKey(m.slot, other))!;
-        if (link.state === UP) this.#close(link);
-      }
+      this.#links.closeAll(m);
     });
   }
 
@@ -313,18 +300,6 @@ export class Network {
 
   #handle(ev: SimEvent): void {
     switch (ev.kind) {
-      case DELIVER: {
-        const link = ev.link!;
-        const to = this.members[ev.to];
-        if (link.epoch !== ev.epoch || link.state === CONNECTING || !to.running) {
-          this.counters.lostInFlight++;
-          return;
-        }
-        this.counters.delivered++;
-        to.node.receive(this.members[ev.from].peerId, ev.msg!, this.#abs());
-        this.#after(to);
-        return;
-      }
       case TICK: {
         const m = this.members[ev.to];
         if (!m.running || m.tickAt !== ev.at) return; // stale
@@ -333,83 +308,12 @@ export class Network {
         this.#after(m, true);
         return;
       }
-      case CONNECT_DONE: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch || link.state !== CONNECTING) return;
-        const a = this.members[link.a];
-        const b = this.members[link.b];
-        if (!a.running) {
-          this.#links.delete(link.key);
-          return;
-        }
-        if (!b.running) {
-          // The target died while we were connecting: the attempt times out.
-          const at = ev.at - this.options.connectRtts * 2 * link.oneWay +
-            this.options.connectTimeoutMs;
-          this.#queue.push(
-            linkEvent(Math.max(at, this.#now), CONNECT_FAIL, a.slot, b.slot, link, link.epoch),
-          );
-          return;
-        }
-        link.state = UP;
-        link.lastAB = link.lastBA = this.#now;
-        a.links.add(b.slot);
-        b.links.add(a.slot);
-        this.counters.connectsUp++;
-        const rttMs = Math.round(2 * link.oneWay);
-        a.node.linkUp(b.peerId, this.#abs(), { inbound: false, rttMs });
-        this.#after(a);
-        if (b.running) {
-          b.node.linkUp(a.peerId, this.#abs(), { inbound: true, rttMs });
-          this.#after(b);
-        }
-        return;
-      }
-      case CONNECT_FAIL: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch || link.state !== CONNECTING) return;
-        this.#links.delete(link.key);
-        link.epoch++;
-        this.counters.connectsFailed++;
-        const a = this.members[ev.to];
-        if (!a.running) return;
-        a.node.connectFailed(this.members[ev.from].peerId, this.#abs());
-        this.#after(a);
-        return;
-      }
-      case CLOSE: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch) return;
-        this.#remove(link);
-        for (const [x, y] of [[link.a, link.b], [link.b, link.a]]) {
-          const m = this.members[x];
-          if (!m.running) continue;
-          m.node.linkDown(this.members[y].peerId, this.#abs(), { failed: false });
-          this.#after(m);
-        }
-        return;
-      }
-      case LEASE: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch) return;
-        this.#remove(link);
-        const m = this.members[ev.to];
-        if (!m.running) return;
-        m.node.linkDown(this.members[ev.from].peerId, this.#abs(), { failed: true });
-        this.#after(m);
-        return;
-      }
       case SCRIPT:
         ev.fn!();
         return;
+      default:
+        this.#links.handle(ev);
     }
-  }
-
-  #remove(link: Link): void {
-    link.epoch++;
-    this.#links.delete(link.key);
-    this.members[link.a].links.delete(link.b);
-    this.members[link.b].links.delete(link.a);
   }
 
   /** Drain a member's actions and reschedule its timer. */
@@ -436,109 +340,16 @@ export class Network {
   #act(m: Member, action: OverlayAction): void {
     switch (action.type) {
       case "send":
-        this.#send(m, action.to, action.msg);
+        this.#links.send(m, action.to, action.msg);
         return;
       case "connect":
-        this.#connect(m, action.peer);
+        this.#links.connect(m, action.peer);
         return;
       case "disconnect":
-        this.#disconnect(m, action.peer);
+        this.#links.disconnect(m, action.peer);
         return;
       default:
         this.#observer.onObservation?.(m, action, this.#now);
     }
-  }
-
-  #send(from: Member, toPeer: PeerId, msg: OverlayMessage): void {
-    if (toPeer === this.#virtual) return;
-    this.counters.sent++;
-    const toSlot = this.#bySlot.get(toPeer);
-    const link = toSlot === undefined ? undefined : this.#links.get(linkKey(from.slot, toSlot));
-    if (!link || link.state === CONNECTING || !from.running) {
-      this.counters.sentWithoutLink++;
-      return;
-    }
-    if (link.state !== UP) {
-      this.counters.sentOnDyingLink++;
-      return;
-    }
-    const o = this.options;
-    const bytes = o.messageBytes(msg);
-    this.#observer.onSend?.(from, msg, bytes, this.#now);
-    let arrive = transferArrival(o, this.random, from, link, bytes, this.#now, this.counters);
-    if (link.a === from.slot) {
-      arrive = Math.max(arrive, link.lastAB);
-      link.lastAB = arrive;
-    } else {
-      arrive = Math.max(arrive, link.lastBA);
-      link.lastBA = arrive;
-    }
-    this.#queue.push(
-      new SimEvent(arrive, DELIVER, toSlot!, from.slot, link, link.epoch, msg, null),
-    );
-  }
-
-  #connect(from: Member, toPeer: PeerId): void {
-    if (toPeer === this.#virtual) return;
-    const toSlot = this.#bySlot.get(toPeer);
-    if (toSlot === from.slot) return;
-    this.counters.connects++;
-    const o = this.options;
-    if (toSlot === undefined) {
-      // An unknown peer: nothing answers.
-      this.at(this.#now + o.connectTimeoutMs, () => {
-        this.counters.connectsFailed++;
-        if (!from.running) return;
-        from.node.connectFailed(toPeer, this.#abs());
-        this.#after(from);
-      });
-      return;
-    }
-    const key = linkKey(from.slot, toSlot);
-    if (this.#links.has(key)) {
-      this.counters.connectsRedundant++;
-      return;
-    }
-    const oneWay = pairLatency(o.seed, from.slot, toSlot, o.latencyMs[0], o.latencyMs[1]);
-    const link = new Link(key, from.slot, toSlot, oneWay);
-    this.#links.set(key, link);
-    const to = this.members[toSlot];
-    if (to.running) {
-      this.#queue.push(
-        linkEvent(this.#now + o.connectRtts * 2 * oneWay, CONNECT_DONE, toSlot, from.slot, link, 0),
-      );
-    } else {
-      this.#queue.push(
-        linkEvent(this.#now + o.connectTimeoutMs, CONNECT_FAIL, from.slot, toSlot, link, 0),
-      );
-    }
-  }
-
-  #disconnect(from: Member, toPeer: PeerId): void {
-    const toSlot = this.#bySlot.get(toPeer);
-    if (toSlot === undefined) return;
-    const link = this.#links.get(linkKey(from.slot, toSlot));
-    if (!link) return;
-    this.counters.disconnects++;
-    if (link.state === CONNECTING) {
-      // Abandon the attempt; the side that connected hears that it failed.
-      this.#links.delete(link.key);
-      link.epoch++;
-      const a = this.members[link.a];
-      this.at(this.#now, () => {
-        if (!a.running) return;
-        a.node.connectFailed(this.members[link.b].peerId, this.#abs());
-        this.#after(a);
-      });
-      return;
-    }
-    if (link.state === UP) this.#close(link);
-  }
-
-  /** Close an up link once what is in flight on it has arrived. */
-  #close(link: Link): void {
-    link.state = CLOSING;
-    const at = Math.max(this.#now + link.oneWay, link.lastAB, link.lastBA);
-    this.#queue.push(linkEvent(at, CLOSE, -1, -1, link, link.epoch));
   }
 }
