@@ -14,7 +14,7 @@ import { startPair } from "./_pair.ts";
 const count = Number(Deno.args[0] ?? 100_000);
 const joinOptions = Deno.args[1] === "raised" ? { maxFramesPerSecond: 1e9 } : {};
 const root = Deno.args[2] ?? new URL("../..", import.meta.url).pathname;
-const { p, q, qId, close } = await startPair(root, joinOptions);
+const { p, qId, close } = await startPair(root, joinOptions);
 try {
   await p.call("meshMessages", { to: qId, count: 2000, size: 100, window: 256 }, 60_000);
   for (let r = 0; r < 3; r++) {
