@@ -38,7 +38,12 @@ import {
 import { presenceDhtKey, topicCid } from "./rendezvous/keys.ts";
 import { type LookupContext, runLookup } from "./rendezvous/lookup.ts";
 import { PresenceCheck } from "./rendezvous/presence_check.ts";
-import type { LookupOptions, RendezvousInit, RendezvousStats } from "./rendezvous/types.ts";
+import {
+  type LookupOptions,
+  newRendezvousStats,
+  type RendezvousInit,
+  type RendezvousStats,
+} from "./rendezvous/types.ts";
 
 export { topicCid } from "./rendezvous/keys.ts";
 export {
@@ -58,16 +63,7 @@ const WITHDRAWN_TTL_MS = 5_000;
 /** Announces and discovers the participants of one meeting. */
 export class Rendezvous {
   /** Counters. */
-  readonly stats: RendezvousStats = {
-    lookups: 0,
-    recordsAccepted: 0,
-    recordsRejected: 0,
-    announcements: 0,
-    announcementsSkipped: 0,
-    lastLookupMs: 0,
-    lastLookupFetches: 0,
-    lastLookupServed: 0,
-  };
+  readonly stats: RendezvousStats = newRendezvousStats();
   #init: RendezvousInit;
   #ttl: number;
   #minInterval: number;

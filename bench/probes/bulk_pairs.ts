@@ -10,24 +10,15 @@
  *
  * @module
  */
+import { startPair } from "./_pair.ts";
+
 const sizes = (Deno.args[0] ?? "1,4").split(",").map(Number);
 const pairs = Number(Deno.args[1] ?? 5);
 const root = Deno.args[2] ?? new URL("../..", import.meta.url).pathname;
-const { denoWorker } = (await import(`${root}/bench/_util.ts`)) as typeof import("../_util.ts");
-const { generateInvitationCode } =
-  (await import(`${root}/mod.ts`)) as typeof import("../../mod.ts");
 const MiB = 1 << 20;
 const CHUNK = 256 * 1024;
-const boot = denoWorker("bootstrap", "bootstrap.ts");
-const p = denoWorker("peer-P", "peer.ts");
-const q = denoWorker("peer-Q", "peer.ts");
+const { p, q, qId, close } = await startPair(root, { maxMessageBytes: 4 * MiB });
 try {
-  const bootstrap = (await boot.waitEvent("ready")).addresses as string[];
-  const code = generateInvitationCode();
-  const options = { maxMessageBytes: 4 * MiB };
-  await p.call("join", { code, bootstrap, options });
-  const [qId] = await q.call<string[]>("join", { code, bootstrap, options });
-  await Promise.all([p.call("waitConnected", { each: 1 }), q.call("waitConnected", { each: 1 })]);
   const offer = await p.call<string>("rawOffer", {});
   const answer = await q.call<string>("rawAnswer", { sdp: offer });
   await p.call("rawAccept", { sdp: answer });
@@ -62,7 +53,6 @@ try {
       }, median of paired ratios ${paired.toFixed(2)}`,
     );
   }
-  await Promise.allSettled([p.call("leaveAll"), q.call("leaveAll")]);
 } finally {
-  await Promise.allSettled([q, p, boot].map((c) => c.close()));
+  await close();
 }

@@ -9,21 +9,13 @@
  *
  * @module
  */
+import { startPair } from "./_pair.ts";
+
 const count = Number(Deno.args[0] ?? 100_000);
 const joinOptions = Deno.args[1] === "raised" ? { maxFramesPerSecond: 1e9 } : {};
 const root = Deno.args[2] ?? new URL("../..", import.meta.url).pathname;
-const { denoWorker } = (await import(`${root}/bench/_util.ts`)) as typeof import("../_util.ts");
-const { generateInvitationCode } =
-  (await import(`${root}/mod.ts`)) as typeof import("../../mod.ts");
-const boot = denoWorker("bootstrap", "bootstrap.ts");
-const p = denoWorker("peer-P", "peer.ts");
-const q = denoWorker("peer-Q", "peer.ts");
+const { p, qId, close } = await startPair(root, joinOptions);
 try {
-  const bootstrap = (await boot.waitEvent("ready")).addresses as string[];
-  const code = generateInvitationCode();
-  await p.call("join", { code, bootstrap, options: joinOptions });
-  const [qId] = await q.call<string[]>("join", { code, bootstrap, options: joinOptions });
-  await Promise.all([p.call("waitConnected", { each: 1 }), q.call("waitConnected", { each: 1 })]);
   await p.call("meshMessages", { to: qId, count: 2000, size: 100, window: 256 }, 60_000);
   for (let r = 0; r < 3; r++) {
     const m = await p.call<{ ms: number; refused: number }>(
@@ -37,7 +29,6 @@ try {
       } ms, refused ${m.refused})`,
     );
   }
-  await Promise.allSettled([p.call("leaveAll"), q.call("leaveAll")]);
 } finally {
-  await Promise.allSettled([q, p, boot].map((c) => c.close()));
+  await close();
 }

@@ -13,81 +13,19 @@
  */
 import type { OverlayAction, OverlayMessage } from "../../src/overlay/types.ts";
 import type { Member, Network, NetworkObserver } from "./network.ts";
-import { Bits, type Stats, stats, thin } from "./stats.ts";
+import type {
+  CohortResult,
+  CohortTrack,
+  GraphSample,
+  MetricsResult,
+  NewcomerTrack,
+  TrafficWindow,
+} from "./metrics_types.ts";
+import { sampleGraph } from "./graph_sample.ts";
+import { summarize } from "./metrics_summary.ts";
+import { Bits, type Stats } from "./stats.ts";
 
-export type { Stats };
-
-/** Time for 99% (and 100%) of a cohort to reach a state, per tracked event. */
-interface CohortTrack {
-  /** Which member the event is about. */
-  slot: number;
-  /** Label ("wave", "churn", …). */
-  phase: string;
-  t0: number;
-  /** Members that count (bit per slot) and those that reached the state. */
-  cohort: Bits;
-  reached: Bits;
-  /** Cohort members still running, and how many of them reached the state. */
-  size: number;
-  count: number;
-  t99: number | null;
-  t100: number | null;
-  /** For broadcasts: deliveries seen twice by the same member. */
-  duplicates: number;
-}
-
-/** A newcomer waiting to hold every member that was live when it joined. */
-interface NewcomerTrack {
-  m: Member;
-  phase: string;
-  t0: number;
-  required: Int32Array;
-  cursor: number;
-}
-
-/** One traffic window. */
-interface TrafficWindow {
-  name: string;
-  start: number;
-  end: number;
-  liveSamples: number;
-  liveSum: number;
-  kinds: Map<string, { msgs: number; bytes: number }>;
-}
-
-/** A sample of the link graph. */
-export interface GraphSample {
-  /** Virtual time (s). */
-  t: number;
-  /** Live members. */
-  live: number;
-  /** Connected components of settled members (links between live members only). */
-  components: number;
-  /** Share of settled members in the largest component. */
-  largest: number;
-  /** Settled members without any link. */
-  isolated: number;
-  /** Members that joined less than `settledMs` ago, and how many of them have no link yet. */
-  young: number;
-  youngIsolated: number;
-  /** Degree (links counted by the simulator, to live or not-yet-failed members). */
-  maxDegree: number;
-  meanDegree: number;
-  /** Largest `neighbours().length` any node reported. */
-  maxNeighbours: number;
-}
-
-/** The results of one tracker kind, per phase. */
-export interface CohortResult {
-  /** Events tracked. */
-  events: number;
-  /** Time until 99% / 100% of the cohort (ms), over the events that got there. */
-  t99: Stats;
-  t100: Stats;
-  /** Events that never reached 99% / 100% within the tracking window. */
-  never99: number;
-  never100: number;
-}
+export type { CohortResult, GraphSample, MetricsResult, Stats };
 
 /** Collects everything; plugs into {@linkcode Network} as its observer. */
 export class Metrics implements NetworkObserver {
@@ -297,57 +235,15 @@ export class Metrics implements NetworkObserver {
 
   /** Sample the link graph (degrees, components). */
   sampleGraph(): void {
-    const members = this.#net.members;
-    const live = this.#net.live;
-    const parent = new Int32Array(members.length).fill(-1);
-    for (const m of live) parent[m.slot] = m.slot;
-    const find = (x: number): number => {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-      }
-      return x;
-    };
-    let maxDegree = 0, sumDegree = 0, isolated = 0, maxNeighbours = 0;
-    for (const m of live) {
-      const d = m.links.size;
-      maxDegree = Math.max(maxDegree, d);
-      sumDegree += d;
-      if (d === 0) isolated++;
-      this.degreeHistogram.set(d, (this.degreeHistogram.get(d) ?? 0) + 1);
-      maxNeighbours = Math.max(maxNeighbours, m.node.neighbours().length);
-      for (const o of m.links) {
-        if (parent[o] < 0) continue; // not live
-        const a = find(m.slot), b = find(o);
-        if (a !== b) parent[a] = b;
-      }
-    }
-    // Components are counted over settled members (in the meeting for `settledMs`): a
-    // newcomer is alone until its first link is up (two round trips), which is not a split.
-    const now = this.#net.now;
-    const sizes = new Map<number, number>();
-    let settled = 0, settledIsolated = 0;
-    for (const m of live) {
-      if (now - m.startedAt < this.settledMs) continue;
-      settled++;
-      if (m.links.size === 0) settledIsolated++;
-      const r = find(m.slot);
-      sizes.set(r, (sizes.get(r) ?? 0) + 1);
-    }
-    let largest = 0;
-    for (const s of sizes.values()) largest = Math.max(largest, s);
-    this.graph.push({
-      t: Math.round(this.#net.now / 100) / 10,
-      live: live.length,
-      components: sizes.size,
-      largest: settled ? largest / settled : 1,
-      isolated: settledIsolated,
-      young: live.length - settled,
-      youngIsolated: isolated - settledIsolated,
-      maxDegree,
-      meanDegree: live.length ? Math.round((sumDegree / live.length) * 100) / 100 : 0,
-      maxNeighbours,
-    });
+    this.graph.push(
+      sampleGraph(
+        this.#net.members,
+        this.#net.live,
+        this.#net.now,
+        this.settledMs,
+        this.degreeHistogram,
+      ),
+    );
   }
 
   /**
@@ -482,149 +378,6 @@ export class Metrics implements NetworkObserver {
     this.#joins.clear();
     this.#gone.clear();
     this.#broadcasts.clear();
-    const byPhase = <T extends { phase: string }>(list: T[]) => {
-      const out = new Map<string, T[]>();
-      for (const x of list) {
-        if (!out.has(x.phase)) out.set(x.phase, []);
-        out.get(x.phase)!.push(x);
-      }
-      return out;
-    };
-    const cohort = (list: CohortTrack[]): CohortResult => ({
-      events: list.length,
-      t99: stats(list.map((t) => t.t99 ?? NaN)),
-      t100: stats(list.map((t) => t.t100 ?? NaN)),
-      never99: list.filter((t) => t.t99 === null).length,
-      never100: list.filter((t) => t.t100 === null).length,
-    });
-    const newcomers: Record<string, { events: number; ms: Stats; never: number }> = {};
-    for (const [phase, list] of byPhase(this.newcomersDone)) {
-      newcomers[phase] = {
-        events: list.length,
-        ms: stats(list.map((x) => x.ms ?? NaN)),
-        never: list.filter((x) => x.ms === null).length,
-      };
-    }
-    const joins: Record<string, CohortResult> = {};
-    for (const [phase, list] of byPhase(this.joinsDone)) joins[phase] = cohort(list);
-    const gone: Record<string, CohortResult> = {};
-    for (const kind of ["crash", "leave"] as const) {
-      const list = this.goneDone.filter((t) => t.kind === kind);
-      if (list.length) gone[kind] = cohort(list);
-    }
-    const broadcasts: MetricsResult["broadcasts"] = [];
-    for (
-      const size of [...new Set(this.broadcastsDone.map((t) => t.bytes))].sort((a, b) => a - b)
-    ) {
-      const list = this.broadcastsDone.filter((t) => t.bytes === size);
-      const coverage = list.map((t) => (t.size ? t.count / t.size : 1));
-      broadcasts.push({
-        bytes: size,
-        ...cohort(list),
-        coverageMin: Math.min(1, ...coverage),
-        coverageMean: coverage.reduce((a, b) => a + b, 0) / (coverage.length || 1),
-        fullyCovered: list.filter((t) => t.count >= t.size).length,
-        duplicates: list.reduce((a, t) => a + t.duplicates, 0),
-        latency: stats(this.deliveryMs.get(size) ?? []),
-        latencySample: thin(this.deliveryMs.get(size) ?? [], 600),
-      });
-    }
-    const traffic = this.windows.map((w) => {
-      const seconds = (w.end - w.start) / 1000;
-      const liveAvg = w.liveSamples ? w.liveSum / w.liveSamples : this.#net.live.length;
-      const per = (x: number) => (seconds > 0 && liveAvg > 0 ? x / seconds / liveAvg : NaN);
-      const kinds: Record<string, { msgsPerMemberPerS: number; bytesPerMemberPerS: number }> = {};
-      let controlMsgs = 0, controlBytes = 0, appBytes = 0;
-      for (const [k, c] of [...w.kinds].sort()) {
-        kinds[k] = { msgsPerMemberPerS: per(c.msgs), bytesPerMemberPerS: per(c.bytes) };
-        if (k === "gossip:app") appBytes += c.bytes;
-        else controlMsgs += c.msgs, controlBytes += c.bytes;
-      }
-      return {
-        name: w.name,
-        seconds,
-        liveAvg: Math.round(liveAvg),
-        controlMsgsPerMemberPerS: per(controlMsgs),
-        controlBytesPerMemberPerS: per(controlBytes),
-        appBytesPerMemberPerS: per(appBytes),
-        kinds,
-      };
-    });
-    return {
-      endedAtMs: now,
-      openAtCut: cut ? open : 0,
-      newcomers,
-      joins,
-      gone,
-      broadcasts,
-      hops: stats(this.hops),
-      traffic,
-      graph: this.graph,
-      degreeHistogram: Object.fromEntries([...this.degreeHistogram].sort((a, b) => a[0] - b[0])),
-      resurrections: this.resurrections,
-      falseFailures: this.falseFailures,
-      samples: {
-        newcomerMs: Object.fromEntries(
-          [...byPhase(this.newcomersDone)].map(([phase, list]) => [
-            phase,
-            thin(list.map((x) => x.ms ?? NaN).filter(Number.isFinite), 600),
-          ]),
-        ),
-        join99Ms: Object.fromEntries(
-          [...byPhase(this.joinsDone)].map(([phase, list]) => [
-            phase,
-            thin(list.map((t) => t.t99 ?? NaN).filter(Number.isFinite), 600),
-          ]),
-        ),
-        crash99Ms: this.goneDone.filter((t) => t.kind === "crash").map((t) => t.t99 ?? NaN)
-          .filter(Number.isFinite),
-        leave99Ms: this.goneDone.filter((t) => t.kind === "leave").map((t) => t.t99 ?? NaN)
-          .filter(Number.isFinite),
-      },
-    };
+    return summarize(this, now, this.#net.live.length, cut ? open : 0);
   }
-}
-
-/** Summaries of one run's metrics. */
-export interface MetricsResult {
-  endedAtMs: number;
-  /** Trackers still open when the wall-clock budget cut the run (left out of the results). */
-  openAtCut: number;
-  /** Newcomer holds every member that was live when it joined, per phase. */
-  newcomers: Record<string, { events: number; ms: Stats; never: number }>;
-  /** A join seen by 99% / 100% of the members, per phase. */
-  joins: Record<string, CohortResult>;
-  /** A crashed or departed member gone from 99% / 100% of the rosters that held it. */
-  gone: Record<string, CohortResult>;
-  /** Broadcasts per payload size. */
-  broadcasts: (CohortResult & {
-    bytes: number;
-    coverageMin: number;
-    coverageMean: number;
-    fullyCovered: number;
-    duplicates: number;
-    latency: Stats;
-    latencySample: number[];
-  })[];
-  hops: Stats;
-  traffic: {
-    name: string;
-    seconds: number;
-    liveAvg: number;
-    controlMsgsPerMemberPerS: number;
-    controlBytesPerMemberPerS: number;
-    appBytesPerMemberPerS: number;
-    kinds: Record<string, { msgsPerMemberPerS: number; bytesPerMemberPerS: number }>;
-  }[];
-  graph: GraphSample[];
-  degreeHistogram: Record<string, number>;
-  resurrections: number;
-  falseFailures: number;
-  /** Thinned samples for plots. */
-  samples: {
-    newcomerMs: Record<string, number[]>;
-    join99Ms: Record<string, number[]>;
-    crash99Ms: number[];
-    leave99Ms: number[];
-  };
 }

@@ -171,6 +171,25 @@ export interface NetworkCounters {
   tightTicks: number;
 }
 
+/** @returns Counters all at zero (in the order the report lists them). */
+export function zeroCounters(): NetworkCounters {
+  return {
+    events: 0,
+    sent: 0,
+    delivered: 0,
+    sentWithoutLink: 0,
+    sentOnDyingLink: 0,
+    lostInFlight: 0,
+    connects: 0,
+    connectsUp: 0,
+    connectsFailed: 0,
+    connectsRedundant: 0,
+    disconnects: 0,
+    retransmitted: 0,
+    tightTicks: 0,
+  };
+}
+
 /** Callbacks for the metrics. */
 export interface NetworkObserver {
   /** A member's observation (`member:*`, `deliver`). */

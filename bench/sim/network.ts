@@ -8,12 +8,9 @@
  * The model, and why:
  * - One-way latency per pair, uniform in `latencyMs` (20–150 ms by default), fixed for the
  *   run and computed from a hash of the pair, so 10,000 members need no latency table.
- * - Links are reliable and ordered (a WebRTC data channel is SCTP, reliable and ordered by
- *   default): a lost packet is retransmitted after an RTO, so loss delays that message and
- *   every later one on the link instead of dropping it. A message of `b` bytes is
- *   `ceil(b / mtu)` packets; each retransmission can be lost again (the RTO doubles).
- * - Each member has an uplink of `uplinkMbps`; its messages leave one after the other, so a
- *   member relaying a 16 KiB broadcast to 8 neighbours pays for 128 KiB of sending.
+ * - Links are reliable and ordered; loss delays messages (per-packet retransmission) and
+ *   each member's uplink sends one message after the other: see `links.ts`; the link
+ *   layer (sends, connects, closes, leases) is `link_layer.ts`.
  * - `connect` takes `connectRtts` round trips (signaling, ICE, DTLS) when the target is
  *   running; otherwise the connecting side hears `connectFailed` after `connectTimeoutMs`.
  *   A connect to a peer that is linked or being connected is a no-op, as in real drivers.
@@ -27,10 +24,11 @@
  *
  * @module
  */
-import type { OverlayAction, OverlayMessage, PeerId, RosterItem } from "../../src/overlay/types.ts";
+import type { OverlayAction, PeerId, RosterItem } from "../../src/overlay/types.ts";
 import { EventQueue } from "./heap.ts";
+import { LinkLayer } from "./link_layer.ts";
+import { SCRIPT, SimEvent, TICK } from "./links.ts";
 import {
-  linkKey,
   Member,
   type NetworkCounters,
   type NetworkObserver,
@@ -38,71 +36,25 @@ import {
   type NodeFactory,
   simContact,
   simPeerId,
+  zeroCounters,
 } from "./model.ts";
-import { pairLatency, type Random, seededRandom } from "./random.ts";
+import { type Random, seededRandom } from "./random.ts";
 
 export * from "./model.ts";
-
-const CONNECTING = 0, UP = 1, CLOSING = 2, BROKEN = 3;
-
-/** A link between two members (a: the side that connected). */
-class Link {
-  state = CONNECTING;
-  epoch = 0;
-  /** Arrival time of the last message a→b and b→a (keeps each direction in order). */
-  lastAB = 0;
-  lastBA = 0;
-  constructor(
-    readonly key: number,
-    readonly a: number,
-    readonly b: number,
-    readonly oneWay: number,
-  ) {}
-}
-
-const DELIVER = 0, TICK = 1, CONNECT_DONE = 2, CONNECT_FAIL = 3, CLOSE = 4, LEASE = 5, SCRIPT = 6;
-
-/** A queued event (one shape for every kind, which keeps V8's property access monomorphic). */
-class SimEvent {
-  seq = 0;
-  constructor(
-    public at: number,
-    readonly kind: number,
-    readonly to: number,
-    readonly from: number,
-    readonly link: Link | null,
-    readonly epoch: number,
-    readonly msg: OverlayMessage | null,
-    readonly fn: (() => void) | null,
-  ) {}
-}
 
 /** The simulated network and its members. */
 export class Network {
   readonly options: NetworkOptions;
   readonly random: Random;
-  readonly counters: NetworkCounters = {
-    events: 0,
-    sent: 0,
-    delivered: 0,
-    sentWithoutLink: 0,
-    sentOnDyingLink: 0,
-    lostInFlight: 0,
-    connects: 0,
-    connectsUp: 0,
-    connectsFailed: 0,
-    connectsRedundant: 0,
-    disconnects: 0,
-    retransmitted: 0,
-    tightTicks: 0,
-  };
+  readonly counters: NetworkCounters = zeroCounters();
+
   /** Every member ever created, by slot. */
   readonly members: Member[] = [];
   /** Members in state "live", in no particular order (O(1) removal). */
   readonly live: Member[] = [];
   #livePos: number[] = [];
   readonly #bySlot = new Map<PeerId, number>();
-  readonly #links = new Map<number, Link>();
+  readonly #links: LinkLayer;
   readonly #queue = new EventQueue<SimEvent>();
   readonly #factory: NodeFactory;
   #observer: NetworkObserver;
@@ -120,6 +72,20 @@ export class Network {
     this.options = options;
     this.#observer = observer;
     this.random = seededRandom(options.seed);
+    this.#links = new LinkLayer({
+      options,
+      random: this.random,
+      counters: this.counters,
+      members: this.members,
+      queue: this.#queue,
+      now: () => this.#now,
+      abs: () => this.#abs(),
+      after: (m: Member) => this.#after(m),
+      at: (at: number, fn: () => void) => this.at(at, fn),
+      slotOf: (peerId: PeerId) => this.#bySlot.get(peerId),
+      observer: () => this.#observer,
+      virtual: () => this.#virtual,
+    });
   }
 
   /** Virtual time now (ms since the start of the run). */
@@ -243,16 +209,7 @@ export class Network {
     m.state = "crashed";
     m.endedAt = this.#now;
     m.tickAt = Infinity;
-    const [lo, hi] = this.options.leaseMs;
-    for (const other of m.links) {
-      const link = this.#links.get(linkKey(m.slot, other))!;
-      if (link.state !== UP) continue;
-      link.state = BROKEN;
-      const lease = lo + this.random() * (hi - lo);
-      this.#queue.push(
-        new SimEvent(this.#now + lease, LEASE, other, m.slot, link, link.epoch, null, null),
-      );
-    }
+    this.#links.breakAll(m);
   }
 
   /**
@@ -269,10 +226,7 @@ export class Network {
     this.at(this.#now + this.options.leaveGraceMs, () => {
       m.state = "left";
       m.tickAt = Infinity;
-      for (const other of [...m.links]) {
-        const link = this.#links.get(linkKey(m.slot, other))!;
-        if (link.state === UP) this.#close(link);
-      }
+      this.#links.closeAll(m);
     });
   }
 
@@ -346,18 +300,6 @@ export class Network {
 
   #handle(ev: SimEvent): void {
     switch (ev.kind) {
-      case DELIVER: {
-        const link = ev.link!;
-        const to = this.members[ev.to];
-        if (link.epoch !== ev.epoch || link.state === CONNECTING || !to.running) {
-          this.counters.lostInFlight++;
-          return;
-        }
-        this.counters.delivered++;
-        to.node.receive(this.members[ev.from].peerId, ev.msg!, this.#abs());
-        this.#after(to);
-        return;
-      }
       case TICK: {
         const m = this.members[ev.to];
         if (!m.running || m.tickAt !== ev.at) return; // stale
@@ -366,92 +308,12 @@ export class Network {
         this.#after(m, true);
         return;
       }
-      case CONNECT_DONE: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch || link.state !== CONNECTING) return;
-        const a = this.members[link.a];
-        const b = this.members[link.b];
-        if (!a.running) {
-          this.#links.delete(link.key);
-          return;
-        }
-        if (!b.running) {
-          // The target died while we were connecting: the attempt times out.
-          const at = ev.at - this.options.connectRtts * 2 * link.oneWay +
-            this.options.connectTimeoutMs;
-          this.#queue.push(
-            new SimEvent(
-              Math.max(at, this.#now),
-              CONNECT_FAIL,
-              a.slot,
-              b.slot,
-              link,
-              link.epoch,
-              null,
-              null,
-            ),
-          );
-          return;
-        }
-        link.state = UP;
-        link.lastAB = link.lastBA = this.#now;
-        a.links.add(b.slot);
-        b.links.add(a.slot);
-        this.counters.connectsUp++;
-        const rttMs = Math.round(2 * link.oneWay);
-        a.node.linkUp(b.peerId, this.#abs(), { inbound: false, rttMs });
-        this.#after(a);
-        if (b.running) {
-          b.node.linkUp(a.peerId, this.#abs(), { inbound: true, rttMs });
-          this.#after(b);
-        }
-        return;
-      }
-      case CONNECT_FAIL: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch || link.state !== CONNECTING) return;
-        this.#links.delete(link.key);
-        link.epoch++;
-        this.counters.connectsFailed++;
-        const a = this.members[ev.to];
-        if (!a.running) return;
-        a.node.connectFailed(this.members[ev.from].peerId, this.#abs());
-        this.#after(a);
-        return;
-      }
-      case CLOSE: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch) return;
-        this.#remove(link);
-        for (const [x, y] of [[link.a, link.b], [link.b, link.a]]) {
-          const m = this.members[x];
-          if (!m.running) continue;
-          m.node.linkDown(this.members[y].peerId, this.#abs(), { failed: false });
-          this.#after(m);
-        }
-        return;
-      }
-      case LEASE: {
-        const link = ev.link!;
-        if (link.epoch !== ev.epoch) return;
-        this.#remove(link);
-        const m = this.members[ev.to];
-        if (!m.running) return;
-        m.node.linkDown(this.members[ev.from].peerId, this.#abs(), { failed: true });
-        this.#after(m);
-        return;
-      }
       case SCRIPT:
         ev.fn!();
         return;
+      default:
+        this.#links.handle(ev);
     }
-  }
-
-  #remove(link: Link): void {
-    link.epoch++;
-    this.#links.delete(link.key);
-    this.members[link.a].links.delete(link.b);
-    this.members[link.b].links.delete(link.a);
   }
 
   /** Drain a member's actions and reschedule its timer. */
@@ -478,153 +340,16 @@ export class Network {
   #act(m: Member, action: OverlayAction): void {
     switch (action.type) {
       case "send":
-        this.#send(m, action.to, action.msg);
+        this.#links.send(m, action.to, action.msg);
         return;
       case "connect":
-        this.#connect(m, action.peer);
+        this.#links.connect(m, action.peer);
         return;
       case "disconnect":
-        this.#disconnect(m, action.peer);
+        this.#links.disconnect(m, action.peer);
         return;
       default:
         this.#observer.onObservation?.(m, action, this.#now);
     }
-  }
-
-  #send(from: Member, toPeer: PeerId, msg: OverlayMessage): void {
-    if (toPeer === this.#virtual) return;
-    this.counters.sent++;
-    const toSlot = this.#bySlot.get(toPeer);
-    const link = toSlot === undefined ? undefined : this.#links.get(linkKey(from.slot, toSlot));
-    if (!link || link.state === CONNECTING || !from.running) {
-      this.counters.sentWithoutLink++;
-      return;
-    }
-    if (link.state !== UP) {
-      this.counters.sentOnDyingLink++;
-      return;
-    }
-    const o = this.options;
-    const bytes = o.messageBytes(msg);
-    this.#observer.onSend?.(from, msg, bytes, this.#now);
-    let depart = this.#now;
-    if (o.uplinkMbps > 0) {
-      depart = Math.max(depart, from.uplinkFreeAt) + (bytes * 8) / (o.uplinkMbps * 1000);
-      from.uplinkFreeAt = depart;
-    }
-    let arrive = depart + link.oneWay;
-    if (o.loss > 0) {
-      // Each packet of the message is lost with probability `loss`; the lost ones go out
-      // again one retransmission timeout later (SCTP retransmits the missing chunks, not the
-      // whole message), and so on while any of them is lost again, the timeout doubling.
-      // (Until 2026-12-01 the whole message was re-sent each round, so a 50 KB roster chunk
-      // of 42 packets was "lost" a third of the time and again a third of the time after
-      // that: the simulator's newcomers waited seconds for their snapshot.)
-      let outstanding = Math.max(1, Math.ceil(bytes / o.mtu));
-      let rto = o.rtoMs[0] + this.random() * (o.rtoMs[1] - o.rtoMs[0]);
-      let retransmitted = false;
-      while (outstanding > 0) {
-        let lost = 0;
-        for (let i = 0; i < outstanding; i++) if (this.random() < o.loss) lost++;
-        if (lost === 0) break;
-        arrive += rto;
-        rto *= 2;
-        outstanding = lost;
-        retransmitted = true;
-      }
-      if (retransmitted) this.counters.retransmitted++;
-    }
-    if (link.a === from.slot) {
-      arrive = Math.max(arrive, link.lastAB);
-      link.lastAB = arrive;
-    } else {
-      arrive = Math.max(arrive, link.lastBA);
-      link.lastBA = arrive;
-    }
-    this.#queue.push(
-      new SimEvent(arrive, DELIVER, toSlot!, from.slot, link, link.epoch, msg, null),
-    );
-  }
-
-  #connect(from: Member, toPeer: PeerId): void {
-    if (toPeer === this.#virtual) return;
-    const toSlot = this.#bySlot.get(toPeer);
-    if (toSlot === from.slot) return;
-    this.counters.connects++;
-    const o = this.options;
-    if (toSlot === undefined) {
-      // An unknown peer: nothing answers.
-      this.at(this.#now + o.connectTimeoutMs, () => {
-        this.counters.connectsFailed++;
-        if (!from.running) return;
-        from.node.connectFailed(toPeer, this.#abs());
-        this.#after(from);
-      });
-      return;
-    }
-    const key = linkKey(from.slot, toSlot);
-    if (this.#links.has(key)) {
-      this.counters.connectsRedundant++;
-      return;
-    }
-    const oneWay = pairLatency(o.seed, from.slot, toSlot, o.latencyMs[0], o.latencyMs[1]);
-    const link = new Link(key, from.slot, toSlot, oneWay);
-    this.#links.set(key, link);
-    const to = this.members[toSlot];
-    if (to.running) {
-      this.#queue.push(
-        new SimEvent(
-          this.#now + o.connectRtts * 2 * oneWay,
-          CONNECT_DONE,
-          toSlot,
-          from.slot,
-          link,
-          0,
-          null,
-          null,
-        ),
-      );
-    } else {
-      this.#queue.push(
-        new SimEvent(
-          this.#now + o.connectTimeoutMs,
-          CONNECT_FAIL,
-          from.slot,
-          toSlot,
-          link,
-          0,
-          null,
-          null,
-        ),
-      );
-    }
-  }
-
-  #disconnect(from: Member, toPeer: PeerId): void {
-    const toSlot = this.#bySlot.get(toPeer);
-    if (toSlot === undefined) return;
-    const link = this.#links.get(linkKey(from.slot, toSlot));
-    if (!link) return;
-    this.counters.disconnects++;
-    if (link.state === CONNECTING) {
-      // Abandon the attempt; the side that connected hears that it failed.
-      this.#links.delete(link.key);
-      link.epoch++;
-      const a = this.members[link.a];
-      this.at(this.#now, () => {
-        if (!a.running) return;
-        a.node.connectFailed(this.members[link.b].peerId, this.#abs());
-        this.#after(a);
-      });
-      return;
-    }
-    if (link.state === UP) this.#close(link);
-  }
-
-  /** Close an up link once what is in flight on it has arrived. */
-  #close(link: Link): void {
-    link.state = CLOSING;
-    const at = Math.max(this.#now + link.oneWay, link.lastAB, link.lastBA);
-    this.#queue.push(new SimEvent(at, CLOSE, -1, -1, link, link.epoch, null, null));
   }
 }

@@ -10,138 +10,23 @@
  *
  * @module
  */
+import { MemberIndex } from "./member_index.ts";
+import { DIGEST_BUCKETS, RosterDigest } from "./roster_digest.ts";
+import {
+  ALIVE,
+  CODE,
+  DEAD,
+  LEFT,
+  NONE,
+  type RosterChange,
+  STATUS,
+  SUSPECT,
+  type Suspicion,
+  suspicionTimeout,
+} from "./roster_state.ts";
 import type { MemberEntry, MemberStatus, PeerId, RosterItem, Rumor } from "./types.ts";
 
-/** The number of anti-entropy buckets (a digest is this many 32-bit hashes). */
-export const DIGEST_BUCKETS = 32;
-
-/** FNV-1a over a string's UTF-16 code units. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** Mixes a peer hash and an incarnation into one 32-bit value (murmur3's finalizer). */
-function mix(h: number, inc: number): number {
-  let x = (h ^ Math.imul(inc % 0x100000000, 0x9e3779b1) ^ Math.floor(inc / 0x100000000)) >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-
-/**
- * Peer ids ↔ dense integers. A real member has its own; the simulator shares one among all
- * its members so their rosters are arrays, not maps.
- */
-export class MemberIndex {
-  readonly #ids = new Map<PeerId, number>();
-  readonly #peers: PeerId[] = [];
-  #hashes = new Uint32Array(64);
-
-  /** How many peer ids have an index. */
-  get size(): number {
-    return this.#peers.length;
-  }
-
-  /**
-   * The index of a peer id, assigned on first use.
-   * @param peerId The peer id.
-   * @returns Its index.
-   */
-  of(peerId: PeerId): number {
-    let i = this.#ids.get(peerId);
-    if (i === undefined) {
-      i = this.#peers.length;
-      this.#ids.set(peerId, i);
-      this.#peers.push(peerId);
-      if (i >= this.#hashes.length) {
-        const grown = new Uint32Array(this.#hashes.length * 2);
-        grown.set(this.#hashes);
-        this.#hashes = grown;
-      }
-      this.#hashes[i] = hashString(peerId);
-    }
-    return i;
-  }
-
-  /**
-   * The index of a peer id, or undefined when it never had one.
-   * @param peerId The peer id.
-   * @returns Its index.
-   */
-  find(peerId: PeerId): number | undefined {
-    return this.#ids.get(peerId);
-  }
-
-  /**
-   * The peer id of an index.
-   * @param i The index.
-   * @returns The peer id.
-   */
-  peer(i: number): PeerId {
-    return this.#peers[i];
-  }
-
-  /**
-   * A stable 32-bit hash of the peer id (the same in every process).
-   * @param i The index.
-   * @returns The hash.
-   */
-  hash(i: number): number {
-    return this.#hashes[i];
-  }
-}
-
-const NONE = 0, ALIVE = 1, SUSPECT = 2, DEAD = 3, LEFT = 4;
-const STATUS: MemberStatus[] = ["alive", "alive", "suspect", "dead", "left"];
-const CODE: Record<MemberStatus, number> = {
-  alive: ALIVE,
-  suspect: SUSPECT,
-  dead: DEAD,
-  left: LEFT,
-};
-
-/** What a merge changed, for the overlay to turn into events and rumors. */
-export type RosterChange =
-  | { kind: "join"; entry: MemberEntry }
-  | { kind: "update"; entry: MemberEntry; refuted: boolean }
-  | { kind: "suspect"; peer: PeerId }
-  | { kind: "leave"; entry: MemberEntry; reason: "left" | "failed" }
-  /** A statement about ourselves that we must refute with a higher incarnation. */
-  | { kind: "refute"; inc: number };
-
-interface Suspicion {
-  /** When it was raised here. */
-  since: number;
-  deadline: number;
-  rumor: Rumor | undefined;
-  /** Members that reported it independently (Lifeguard's confirmations). */
-  by: Set<PeerId>;
-}
-
-/** Independent confirmations after which a suspicion runs for its shortest time. */
-const CONFIRMATIONS = 3;
-
-/**
- * Lifeguard's suspicion timeout: the full time with one accuser, shrinking with the log of
- * independent confirmations down to a quarter (a crash seen by several neighbours is
- * declared sooner; a lone accuser, maybe with a bad link of its own, waits longest).
- */
-function suspicionTimeout(suspicionMs: number, confirmations: number): number {
-  const min = suspicionMs / 4;
-  const c = Math.min(confirmations, CONFIRMATIONS);
-  return Math.max(
-    min,
-    suspicionMs - (suspicionMs - min) * Math.log(c + 1) / Math.log(CONFIRMATIONS + 1),
-  );
-}
+export { DIGEST_BUCKETS, MemberIndex, type RosterChange };
 
 /** One member's view of the meeting. */
 export class Roster {
@@ -154,7 +39,7 @@ export class Roster {
   #live: number[] = [];
   readonly #suspects = new Map<number, Suspicion>();
   readonly #tombs = new Map<number, { until: number; rumor: Rumor | undefined }>();
-  readonly #digest = new Uint32Array(DIGEST_BUCKETS);
+  readonly #digest = new RosterDigest();
 
   /**
    * @param index Peer ids ↔ indices.
@@ -487,7 +372,7 @@ export class Roster {
 
   /** One hash per bucket over the live members and their incarnations. */
   digest(): number[] {
-    return [...this.#digest];
+    return this.#digest.values();
   }
 
   /**
@@ -496,9 +381,7 @@ export class Roster {
    * @returns Bucket numbers.
    */
   differingBuckets(theirs: readonly number[]): number[] {
-    const out: number[] = [];
-    for (let b = 0; b < DIGEST_BUCKETS; b++) if ((theirs[b] >>> 0) !== this.#digest[b]) out.push(b);
-    return out;
+    return this.#digest.differing(theirs);
   }
 
   #isLive(i: number): boolean {
@@ -548,7 +431,6 @@ export class Roster {
   }
 
   #toggleDigest(i: number, inc: number): void {
-    const h = this.#index.hash(i);
-    this.#digest[h % DIGEST_BUCKETS] ^= mix(h, inc);
+    this.#digest.toggle(this.#index.hash(i), inc);
   }
 }

@@ -79,6 +79,24 @@ export interface RendezvousStats {
   lastLookupServed: number;
 }
 
+/**
+ * Counters of a rendezvous that has done nothing yet.
+ *
+ * @returns Every counter at 0.
+ */
+export function newRendezvousStats(): RendezvousStats {
+  return {
+    lookups: 0,
+    recordsAccepted: 0,
+    recordsRejected: 0,
+    announcements: 0,
+    announcementsSkipped: 0,
+    lastLookupMs: 0,
+    lastLookupFetches: 0,
+    lastLookupServed: 0,
+  };
+}
+
 /** Everything the rendezvous needs. */
 export interface RendezvousInit extends RendezvousOptions {
   /** The participant's node. */

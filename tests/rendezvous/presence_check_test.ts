@@ -9,7 +9,7 @@ import { InvalidRecordError } from "../../src/errors.ts";
 import { presenceKey, sealPresence } from "../../src/presence.ts";
 import { PresenceCheck } from "../../src/rendezvous/presence_check.ts";
 import { presenceDhtKey, topicCid } from "../../src/rendezvous/keys.ts";
-import type { RendezvousStats } from "../../src/rendezvous/types.ts";
+import { newRendezvousStats, type RendezvousStats } from "../../src/rendezvous/types.ts";
 import { deriveTopicKeys } from "../../src/topic.ts";
 
 const [keys, otherKeys] = await Promise.all([
@@ -19,18 +19,7 @@ const [keys, otherKeys] = await Promise.all([
 const alice = await generateKeyPair("Ed25519");
 const aliceId = peerIdFromPrivateKey(alice).toString();
 
-function stats(): RendezvousStats {
-  return {
-    lookups: 0,
-    recordsAccepted: 0,
-    recordsRejected: 0,
-    announcements: 0,
-    announcementsSkipped: 0,
-    lastLookupMs: 0,
-    lastLookupFetches: 0,
-    lastLookupServed: 0,
-  };
-}
+const stats = (): RendezvousStats => newRendezvousStats();
 
 async function record(seq: number, meeting = keys): Promise<Uint8Array> {
   const info = { peerId: aliceId, name: "Alice", joinedAt: Date.now(), addresses: [] };
