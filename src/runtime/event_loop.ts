@@ -25,10 +25,13 @@
  * (20 s routing-table load), identify, ping and incoming-stream handling leave 5-30 s ones.
  * Measured with `tests/runtime/_boot_exit_probe.ts` (a bootstrap node, one participant that
  * joins and leaves, `stop()`): the process was still running 30 s after `stop()` in 3 of 3
- * runs; with the Node-style `AbortSignal.timeout` below it ends right after `stop()`.
- * No upstream issue was found. So on Deno, `AbortSignal.timeout()` here is the Node one: a
- * signal aborted by an unref'd timer (same `TimeoutError` reason), for every caller in the
- * process.
+ * runs.
+ * The same Deno/Node difference hung other Node libraries on Deno (openai/openai-node#1811;
+ * Node keeps the timer unref'd by design, nodejs/node#46417); no libp2p issue was found for
+ * the relay server's reservations (js-libp2p#3571 is the client side's). So on Deno,
+ * `AbortSignal.timeout()` here is the Node one: a signal aborted by an unref'd timer (same
+ * `TimeoutError` reason), for every caller in the process. The program then ends ~1 s after
+ * `stop()` (libp2p's address manager's 1 s debounced peer-store update, also on Node).
  *
  * The Node and browser variants of this file do nothing.
  *

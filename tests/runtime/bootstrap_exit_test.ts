@@ -1,7 +1,8 @@
 // A Deno program that embeds a bootstrap node must end by itself after stop(), also after
 // participants connected (relay reservation, DHT queries) and left: see
 // src/runtime/event_loop.ts for what kept it alive (libp2p's timeout signals).
-import { assertEquals, assertLess } from "@std/assert";
+import { assertEquals, assertLess, assertThrows } from "@std/assert";
+import { timeoutSignalUnref } from "../../src/runtime/event_loop.ts";
 
 Deno.test("a Deno program that ran a bootstrap node a participant used ends by itself after stop()", async () => {
   const probe = new URL("./_boot_exit_probe.ts", import.meta.url).pathname;
@@ -28,4 +29,20 @@ Deno.test("a Deno program that ran a bootstrap node a participant used ends by i
   assertEquals(code, 0, `probe failed:\n${out}\n${err}`);
   // It ends ~1 s after stop() here; the bound leaves room for a loaded machine.
   assertLess(endedAt - report.stoppedAtEpoch, 10_000, JSON.stringify(report));
+});
+
+Deno.test("AbortSignal.timeout() made Node-style still aborts on time with a TimeoutError", async () => {
+  assertEquals(timeoutSignalUnref, true);
+  // The signal's own timer no longer holds the event loop: keep it alive while waiting.
+  const guard = setTimeout(() => {}, 5_000);
+  const started = performance.now();
+  const signal = AbortSignal.timeout(50);
+  await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  clearTimeout(guard);
+  const waited = performance.now() - started;
+  assertEquals((signal.reason as DOMException).name, "TimeoutError");
+  assertLess(45, waited);
+  assertLess(waited, 2_000);
+  assertThrows(() => AbortSignal.timeout(-1), TypeError);
+  assertThrows(() => AbortSignal.timeout(Number.NaN), TypeError);
 });
