@@ -187,13 +187,13 @@ export class DataChannelFrames extends QueuedFrameChannel {
 
   /**
    * Send what this turn wrote, all at once. With `reuseChunks` (`send()` copies its
-   * argument) the chunks go back to the spare list. Sending them together, not each as soon as it is full, is
-   * what lets libwebrtc queue them: @roamhq/wrtc's `send()` is a blocking call into
-   * libwebrtc's network thread, which hands a message to SCTP at once (packetised and
-   * encrypted before `send()` returns, 1–3 ms for 64 KiB here) while nothing is queued,
-   * and only appends it to its queue (0.05 ms) while something is. With the encoding of
-   * the next frame between two sends the queue was always empty again (bench part 4,
-   * 1 MiB: 50 ms against 31 ms for the raw channel fed in one loop).
+   * argument) the chunks go back to the spare list. Sending them together, not each as
+   * soon as it is full, is what lets libwebrtc queue them: @roamhq/wrtc's `send()` is a
+   * blocking call into libwebrtc's network thread, which hands a message to SCTP at once
+   * (packetised and encrypted before `send()` returns, 1–3 ms for 64 KiB here) while
+   * nothing is queued, and only appends it to its queue (0.05 ms) while something is.
+   * With the encoding of the next frame between two sends the queue was always empty again
+   * (bench part 4, 1 MiB: 50 ms against 31 ms for the raw channel fed in one loop).
    */
   #flush(): void {
     this.#flushScheduled = false;
