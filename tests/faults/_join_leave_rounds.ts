@@ -13,6 +13,7 @@ import { generateInvitationCode, holdWebRtc, joinMeeting } from "../../mod.ts";
 import { CliProcess } from "../cli/_cli.ts";
 import { LOOPBACK_RTC, waitUntil } from "../integration/_harness.ts";
 import { startServer, stopServers } from "./_servers.ts";
+import * as v8 from "node:v8";
 
 const rounds = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 30);
 /** `--alone`: no staying peer (no WebRTC), to tell libp2p's share from WebRTC's. */
@@ -40,6 +41,11 @@ const MEET_MS = meetAt >= 0 ? Number(Deno.args[meetAt + 1]) : 30_000;
 const idleAt = Deno.args.indexOf("--idle");
 const IDLE_S = idleAt >= 0 ? Number(Deno.args[idleAt + 1]) : 0;
 const gc = (globalThis as { gc?: () => void }).gc;
+/** The process's threads and open file descriptors, from /proc. */
+const openCounts = () => ({
+  threads: [...Deno.readDirSync("/proc/self/task")].length,
+  fds: [...Deno.readDirSync("/proc/self/fd")].length,
+});
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
 
 // Left meetings that the garbage collector has taken: a left meeting still reachable from
@@ -90,7 +96,6 @@ try {
     await new Promise((r) => setTimeout(r, 200));
     for (let i = 0; i < 3; i++) gc();
     if (snapshotDir && (round === 5 || round === 20)) {
-      const v8 = await import("node:v8");
       v8.writeHeapSnapshot(`${snapshotDir}/round${round}.heapsnapshot`);
     }
     const mem = Deno.memoryUsage();
@@ -100,8 +105,7 @@ try {
       heapMB: +(mem.heapUsed / 2 ** 20).toFixed(1),
       heapTotalMB: +(mem.heapTotal / 2 ** 20).toFixed(1),
       externalMB: +(mem.external / 2 ** 20).toFixed(1),
-      threads: [...Deno.readDirSync("/proc/self/task")].length,
-      fds: [...Deno.readDirSync("/proc/self/fd")].length,
+      ...openCounts(),
       metMs,
       freed,
     };
@@ -109,7 +113,6 @@ try {
     console.log(JSON.stringify(sample));
     if (IDLE_S > 0 && (round === 5 || round === rounds)) {
       await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-      const v8 = await import("node:v8");
       const spaces = v8.getHeapSpaceStatistics();
       const newSpace = spaces.find((s) => s.space_name === "new_space")?.space_size ?? 0;
       const idle = Deno.memoryUsage();
@@ -121,8 +124,7 @@ try {
         heapMB: +(idle.heapUsed / 2 ** 20).toFixed(1),
         heapTotalMB: +(idle.heapTotal / 2 ** 20).toFixed(1),
         newSpaceMB: +(newSpace / 2 ** 20).toFixed(1),
-        threads: [...Deno.readDirSync("/proc/self/task")].length,
-        fds: [...Deno.readDirSync("/proc/self/fd")].length,
+        ...openCounts(),
       }));
     }
   }
