@@ -1,9 +1,11 @@
 /**
  * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum of zlib, PNG and
- * Ethernet. Private helper of the wire framing in `frame.ts`.
+ * Ethernet. Private helper of the wire framing in `frame.ts`. Where the runtime has zlib's
+ * (`src/runtime/crc32.ts`: Deno, Node) that one is used; these tables serve browsers.
  *
  * @module
  */
+import { nativeCrc32 } from "./runtime/crc32.ts";
 
 /**
  * Slicing-by-8 tables: table `k` (entries `k * 256 …`) holds the remainder of a byte
@@ -45,6 +47,23 @@ const TABLES: Uint32Array = (() => {
  * ```
  */
 export function crc32(bytes: Uint8Array, previous = 0): number {
+  return nativeCrc32 ? nativeCrc32(bytes, previous) : crc32Tables(bytes, previous);
+}
+
+/**
+ * The same checksum computed with the tables above (what browsers use).
+ *
+ * @param bytes The bytes to checksum.
+ * @param previous The checksum of the bytes before these (0 to start).
+ * @returns The checksum as an unsigned 32-bit integer.
+ *
+ * @example
+ * ```ts
+ * import { crc32Tables } from "./_crc32.ts";
+ * crc32Tables(new TextEncoder().encode("123456789")); // 0xcbf43926
+ * ```
+ */
+export function crc32Tables(bytes: Uint8Array, previous = 0): number {
   const t = TABLES;
   let crc = (previous ^ 0xffffffff) >>> 0;
   let i = 0;

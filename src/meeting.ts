@@ -37,6 +37,7 @@ import { MeetingMessages } from "./meeting_messages.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
+import { dropSparePayloads } from "./_payload_pool.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
 import {
   type MeetingEventMap,
@@ -504,6 +505,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     await this.#links.closed();
     await this.#dialer.settled();
     this.#links.release();
+    dropSparePayloads(); // the buffers of large messages sent (src/_payload_pool.ts)
     await this.#c.libp2p.stop();
   }
 

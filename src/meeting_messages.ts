@@ -16,6 +16,7 @@ import type { MeetingOverlay } from "./meeting_overlay.ts";
 import type { MeetingEventMap, MeetingOptions, MeetingStats } from "./meeting_types.ts";
 import { decodeMessage, encodeMessage, type MessageData } from "./message_codec.ts";
 import type { PeerLink } from "./peer_link.ts";
+import { givePayload, takePayload } from "./_payload_pool.ts";
 
 /** What {@linkcode MeetingMessages} is built from. */
 export interface MeetingMessagesInit {
@@ -62,10 +63,12 @@ export class MeetingMessages {
     if (this.#init.overlay() && !links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
     this.#init.overlay()?.used(peerId);
-    const payload = this.encode(data);
+    const payload = this.encode(data, true);
     stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
     stats.messagesAcked++;
+    // Acknowledged: the link will not write it again (src/_payload_pool.ts).
+    givePayload(payload);
   }
 
   /**
@@ -135,12 +138,14 @@ export class MeetingMessages {
   /**
    * Encode a message for the wire.
    * @param data Text, bytes or a JSON value.
+   * @param pooled Take the buffer from the payload pool (the caller gives it back once the
+   *   message is acknowledged, see src/_payload_pool.ts).
    * @returns Its payload.
    * @throws {FrameTooLargeError} When it is over `maxMessageBytes`.
    */
-  encode(data: MessageData): Uint8Array {
+  encode(data: MessageData, pooled = false): Uint8Array {
     const { maxMessageBytes } = this.#init.options;
-    const payload = encodeMessage(data);
+    const payload = pooled ? encodeMessage(data, takePayload) : encodeMessage(data);
     if (payload.length > maxMessageBytes) {
       throw new FrameTooLargeError(
         `Cannot send message: ${payload.length} bytes is over the limit of ` +
@@ -158,7 +163,8 @@ export class MeetingMessages {
    */
   received(link: PeerLink, frame: Frame): void {
     this.#init.overlay()?.used(link.peerId);
-    this.deliver(link.peerId, link.name, frame.channel, frame.payload);
+    // The payload came out of the link's frame decoder and is ours alone: no copy.
+    this.deliver(link.peerId, link.name, frame.channel, frame.payload, true);
   }
 
   /**
@@ -167,11 +173,13 @@ export class MeetingMessages {
    * @param name The sender's name.
    * @param channel Its channel.
    * @param payload The encoded message.
+   * @param owned Nothing else holds `payload` (a message through the mesh may still be
+   *   cached and forwarded, so it is copied for the application).
    */
-  deliver(from: string, name: string, channel: number, payload: Uint8Array): void {
+  deliver(from: string, name: string, channel: number, payload: Uint8Array, owned = false): void {
     let data: MessageData;
     try {
-      data = decodeMessage(payload);
+      data = decodeMessage(payload, { owned });
     } catch (err) {
       this.#init.stats.messagesDropped++;
       this.#init.log(`dropped malformed message from ${from}: ${(err as Error).message}`);

@@ -23,6 +23,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * Encode an application message.
  *
  * @param data Text, bytes or a JSON value.
+ * @param alloc Where the payload's buffer comes from (e.g. a pool); a new one by default.
  * @returns The payload.
  * @throws {TypeError} When the value cannot be serialized as JSON.
  *
@@ -31,7 +32,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * encodeMessage({ kind: "ping" });
  * ```
  */
-export function encodeMessage(data: MessageData): Uint8Array {
+export function encodeMessage(
+  data: MessageData,
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
   let tag: number;
   let body: Uint8Array;
   if (data instanceof Uint8Array) {
@@ -57,7 +61,7 @@ export function encodeMessage(data: MessageData): Uint8Array {
     tag = TAG_JSON;
     body = encoder.encode(json);
   }
-  const out = new Uint8Array(body.length + 1);
+  const out = alloc(body.length + 1);
   out[0] = tag;
   out.set(body, 1);
   return out;
@@ -67,6 +71,10 @@ export function encodeMessage(data: MessageData): Uint8Array {
  * Decode an application message.
  *
  * @param payload The frame payload.
+ * @param options `owned`: nothing else holds or will write `payload` (a frame the decoder
+ *   just handed out), so bytes are returned as a view on it instead of a copy. On these VMs
+ *   a copy into new memory costs about 4.5 ms per MiB (the first write to a page), as much
+ *   as moving the bytes over the data channel.
  * @returns The message as sent.
  * @throws {InvalidFrameError} When the tag is unknown or the text/JSON is malformed.
  *
@@ -75,13 +83,16 @@ export function encodeMessage(data: MessageData): Uint8Array {
  * decodeMessage(encodeMessage("hi")); // "hi"
  * ```
  */
-export function decodeMessage(payload: Uint8Array): MessageData {
+export function decodeMessage(
+  payload: Uint8Array,
+  options: { owned?: boolean } = {},
+): MessageData {
   if (payload.length === 0) throw new InvalidFrameError("Invalid message: empty payload");
   const body = payload.subarray(1);
   try {
     switch (payload[0]) {
       case TAG_BYTES:
-        return body.slice();
+        return options.owned ? body : body.slice();
       case TAG_TEXT:
         return decoder.decode(body);
       case TAG_JSON:

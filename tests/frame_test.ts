@@ -22,7 +22,8 @@ import {
   FrameType,
   type FrameTypeCode,
 } from "../src/frame.ts";
-import { crc32 } from "../src/_crc32.ts";
+import { crc32, crc32Tables } from "../src/_crc32.ts";
+import { nativeCrc32 } from "../src/runtime/crc32.ts";
 import { FrameTooLargeError, InvalidFrameError } from "../src/errors.ts";
 
 function frame(overrides: Partial<Frame> = {}): Frame {
@@ -450,9 +451,10 @@ Deno.test("FrameDecoder constructor throws TypeError for an invalid maxPayload",
   assert(new FrameDecoder({ maxPayload: 0 }));
 });
 
-Deno.test("crc32() (slicing by 8) equals the bitwise definition for every length 0–300 and any offset", () => {
-  const bitwise = (bytes: Uint8Array) => {
-    let c = 0xffffffff;
+Deno.test("crc32: zlib's (Deno, Node) and the tables (browsers) equal the bitwise definition for every length 0–300, any offset, and chained", () => {
+  assert(nativeCrc32 !== undefined, "node:zlib crc32() is missing on this runtime");
+  const bitwise = (bytes: Uint8Array, previous = 0) => {
+    let c = (previous ^ 0xffffffff) >>> 0;
     for (const x of bytes) {
       c ^= x;
       for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -462,8 +464,16 @@ Deno.test("crc32() (slicing by 8) equals the bitwise definition for every length
   const data = crypto.getRandomValues(new Uint8Array(310));
   for (let n = 0; n <= 300; n++) {
     const view = data.subarray(n % 7, (n % 7) + n);
-    assertEquals(crc32(view), bitwise(view), `length ${n}`);
+    const expected = bitwise(view);
+    assertEquals(crc32Tables(view), expected, `tables, length ${n}`);
+    assertEquals(nativeCrc32(view, 0), expected, `zlib, length ${n}`);
+    assertEquals(crc32(view), expected, `crc32(), length ${n}`);
+    const previous = bitwise(data.subarray(300));
+    assertEquals(crc32Tables(view, previous), bitwise(view, previous), `tables chained, ${n}`);
+    assertEquals(nativeCrc32(view, previous), bitwise(view, previous), `zlib chained, ${n}`);
   }
+  const large = crypto.getRandomValues(new Uint8Array(65536)).subarray(3);
+  assertEquals(nativeCrc32(large, 0), crc32Tables(large));
 });
 
 Deno.test("encodeFrameEnds: header + payload + trailer equal encodeFrame's bytes", () => {

@@ -125,3 +125,15 @@ Deno.test("encodeMessage() rejects a circular structure with TypeError", () => {
   value.self = value;
   assertThrows(() => encodeMessage(value as MessageData), TypeError, "cannot be serialized");
 });
+
+Deno.test("decodeMessage() with owned: true returns bytes as a view on the payload, with no copy", () => {
+  const bytes = new Uint8Array(300_000).map((_, i) => (i * 13) & 0xff);
+  const payload = encodeMessage(bytes);
+  const decoded = decodeMessage(payload, { owned: true }) as Uint8Array;
+  assertEquals(decoded, bytes);
+  assert(decoded.buffer === payload.buffer, "owned payload was copied");
+  assertEquals(decoded.byteOffset, payload.byteOffset + 1);
+  // Text and JSON are decoded as before.
+  assertEquals(decodeMessage(encodeMessage("hi"), { owned: true }), "hi");
+  assertEquals(decodeMessage(encodeMessage({ a: 1 }), { owned: true }), { a: 1 });
+});
