@@ -36,6 +36,7 @@ import { MeetingLinks } from "./meeting_links.ts";
 import { MeetingMessages } from "./meeting_messages.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
+import type { FramedStream } from "./framed_stream.ts";
 import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
 import { dropSparePayloads } from "./_payload_pool.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
@@ -223,7 +224,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
         discovered: (peerId) => this.#known.has(peerId),
         ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
         accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
-        onPresence: (presence) => this.#onPresence(presence, "knock"),
+        onPresence: (presence, stream) => this.#onPresence(presence, "knock", stream),
         onConnectionFailed: (peerId, name, error) => {
           this.#overlay?.unreachable(peerId); // its join shows unlinked: every rung failed
           this.#emit("connection:failed", { peerId, name, error });
@@ -564,10 +565,15 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     return this.#c.libp2p.peerId.toString();
   }
 
-  #onPresence(presence: Presence, via: "dht" | "knock" | "local"): void {
-    if (this.left) return;
+  /** A verified presence; returns whether `stream` (a knock's) was taken for the dial. */
+  #onPresence(
+    presence: Presence,
+    via: "dht" | "knock" | "local",
+    stream?: FramedStream,
+  ): boolean {
+    if (this.left) return false;
     const peerId = presence.info.peerId;
-    if (peerId === this.#selfId()) return;
+    if (peerId === this.#selfId()) return false;
     if (this.#known.add(presence, via)) {
       this.#emit("peer:discovered", {
         peerId,
@@ -577,14 +583,14 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       });
     }
     const link = this.#links.get(peerId);
-    if (link && link.state !== "closed" && link.connected) return;
+    if (link && link.state !== "closed" && link.connected) return false;
     if (this.#overlay && via !== "knock") {
       // The overlay decides whom to link to; a knock is a member asking for a link.
       this.#overlay.addEntryPoints([{ peerId, contact: presence.info.addresses }]);
-      return;
+      return false;
     }
-    if (!this.#overlay && !link && this.#links.size >= this.#options.maxPeers) return;
-    this.#dialer.open(peerId);
+    if (!this.#overlay && !link && this.#links.size >= this.#options.maxPeers) return false;
+    return this.#dialer.open(peerId, stream);
   }
 
   /** The address signaling goes to: discovery's, else the member's roster contact. */

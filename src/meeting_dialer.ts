@@ -19,6 +19,7 @@ import type { MeetingComponents } from "./meeting_components.ts";
 import type { MeetingLinks } from "./meeting_links.ts";
 import type { MeetingEventMap, MeetingStats } from "./meeting_types.ts";
 import type { Presence } from "./presence.ts";
+import type { FramedStream } from "./framed_stream.ts";
 
 /** What the dialer needs from its meeting (beyond the link table). */
 export interface MeetingDialerHost {
@@ -32,8 +33,11 @@ export interface MeetingDialerHost {
   ownRecord(): Promise<Uint8Array>;
   /** Open and check a presence record that `peerId` handed us (throws when invalid). */
   accept(peerId: string, record: Uint8Array): Promise<Presence>;
-  /** A knock brought a peer's verified presence. */
-  onPresence(presence: Presence): void;
+  /**
+   * A knock brought a peer's verified presence; `stream` (the knock) may carry our dial back.
+   * @returns Whether the stream was taken (by {@linkcode MeetingDialer.open}).
+   */
+  onPresence(presence: Presence, stream: FramedStream): boolean;
   /** Every rung to a peer failed. */
   onConnectionFailed(peerId: string, name: string, error: ConnectionFailedError): void;
   /** Knocking on a peer ended without a link (`gone`: it is no longer at its relay). */
@@ -100,7 +104,8 @@ export class MeetingDialer {
       linked: (peerId) => links.get(peerId)?.connected === true,
       ownRecord: () => host.ownRecord(),
       accept: (peerId, record) => host.accept(peerId, record),
-      onPresence: (presence) => host.onPresence(presence),
+      onPresence: (presence, stream) => host.onPresence(presence, stream),
+      answerOver: (stream, connection) => this.#connector.answerOver(stream, connection),
       onRefused: (peerId, error) => this.#handshakeFailed(peerId, error),
       refuse: (peerId) => this.#refuse(peerId),
       onUnreachable: (peerId, error, gone) => host.onUnreachable(peerId, error, gone),
@@ -133,10 +138,13 @@ export class MeetingDialer {
   /**
    * Open a link: the lower peer id dials, the higher one knocks.
    * @param peerId The peer.
+   * @param stream The peer's knock, answered: our dial's first attempt may run on it.
+   * @returns Whether `stream` was taken.
    */
-  open(peerId: string): void {
-    if (this.#self < peerId) this.#connector.dial(peerId);
-    else void this.#knocker.knock(peerId);
+  open(peerId: string, stream?: FramedStream): boolean {
+    if (this.#self < peerId) return this.#connector.dial(peerId, stream);
+    void this.#knocker.knock(peerId);
+    return false;
   }
 
   /**

@@ -24,7 +24,7 @@ import type { PeerInfo, PrivateKey } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { noise } from "@libp2p/noise";
-import { yamux } from "@libp2p/yamux";
+import { safeYamux } from "./_yamux.ts";
 import { type Identify, identify } from "@libp2p/identify";
 import { type Ping, ping } from "@libp2p/ping";
 import {
@@ -176,7 +176,7 @@ export async function createParticipantLibp2p(
       circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [safeYamux()],
     // Meetings may run on a LAN or loopback: allow dialing private addresses and ws://.
     connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: { inboundConnectionThreshold: 100, maxConnections: 400 },
@@ -252,7 +252,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
         : []),
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [safeYamux()],
     connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: {
       inboundConnectionThreshold: 1000,

@@ -163,10 +163,14 @@ export class Connector {
    * it), or the peer no longer needs one. Does nothing while a dial to it runs.
    *
    * @param peerId The peer (discovery must know its address).
+   * @param stream A stream the peer opened to us that may carry the first WebRTC attempt:
+   *   the knock it just made (see `knock.ts`), which saves opening one over the relay.
+   * @returns Whether the dial took `stream` (it then closes it when done with it).
    */
-  dial(peerId: string): void {
-    if (this.#dialing.has(peerId) || this.#closed) return;
+  dial(peerId: string, stream?: FramedStream): boolean {
+    if (this.#dialing.has(peerId) || this.#closed) return false;
     const host = this.#host;
+    let given = stream;
     const task = (async () => {
       const signal = host.signal;
       const ladder = new DialLadder({
@@ -187,8 +191,11 @@ export class Connector {
         }
         const timing = { started: performance.now() };
         attempts++;
+        // The knock stream carries WebRTC signaling only (its frames are small).
+        const over = step.rung === "relay" ? undefined : given;
+        given = undefined;
         try {
-          await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing);
+          await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing, over);
           return;
         } catch (err) {
           if (this.#closed) return;
@@ -223,8 +230,12 @@ export class Connector {
           ),
         );
       }
-    })().finally(() => this.#dialing.delete(peerId));
+    })().finally(() => {
+      this.#dialing.delete(peerId);
+      if (given) void given.close(); // not used: the dial ended before its first attempt
+    });
     this.#dialing.set(peerId, task);
+    return stream !== undefined;
   }
 
   /**
@@ -254,7 +265,7 @@ export class Connector {
    * @param signal Aborts the attempt.
    */
   connect(peerId: string, address: string, signal?: AbortSignal): Promise<void> {
-    return this.#attempt(peerId, address, Date.now(), "direct", undefined, signal);
+    return this.#attempt(peerId, address, Date.now(), "direct", undefined, undefined, signal);
   }
 
   /** Whether TURN is configured (the `turn` rung exists). */
@@ -270,20 +281,27 @@ export class Connector {
       : this.#options.dialTimeoutMs;
   }
 
-  /** One attempt, when a slot is free (`maxDialsInFlight`); its budget starts then. */
+  /**
+   * One attempt, when a slot is free (`maxDialsInFlight`); its budget starts then. `over`:
+   * run it on this stream (the peer's knock) instead of opening a signaling stream.
+   */
   #attempt(
     peerId: string,
     address: string,
     discoveredAt: number,
     rung: Rung,
     timing: { started: number } = { started: 0 },
+    over?: FramedStream,
     outer?: AbortSignal,
   ): Promise<void> {
     const wait = outer ? AbortSignal.any([this.#host.signal, outer]) : this.#host.signal;
-    return this.#slots.run(() => {
+    const attempt = this.#slots.run(() => {
       timing.started = performance.now();
-      return this.#attemptNow(peerId, address, discoveredAt, rung, outer);
+      return this.#attemptNow(peerId, address, discoveredAt, rung, outer, over);
     }, wait);
+    // A stream given but never used (no slot before the meeting ended) is closed here.
+    if (over) attempt.catch(() => over.open && over.abort(new MeetingClosedError("Not dialed")));
+    return attempt;
   }
 
   async #attemptNow(
@@ -292,6 +310,7 @@ export class Connector {
     discoveredAt: number,
     rung: Rung,
     outer: AbortSignal | undefined,
+    over: FramedStream | undefined,
   ): Promise<void> {
     const host = this.#host;
     const signals = [host.signal, AbortSignal.timeout(this.#budget(rung))];
@@ -299,11 +318,13 @@ export class Connector {
     const signal = AbortSignal.any(signals);
     host.stats.dialAttempts++;
     const started = performance.now();
-    const stream = await host.libp2p.dialProtocol(multiaddr(address), SIGNAL_PROTOCOL, {
-      signal,
-      runOnLimitedConnection: true,
-    });
-    const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
+    const framed = over ?? new FramedStream(
+      await host.libp2p.dialProtocol(multiaddr(address), SIGNAL_PROTOCOL, {
+        signal,
+        runOnLimitedConnection: true,
+      }),
+      { maxPayload: this.#signalingPayload() },
+    );
     const streamMs = performance.now() - started;
     if (rung !== "relay") {
       return await this.#offer(framed, peerId, rung, signal, discoveredAt, started, streamMs);
@@ -377,20 +398,45 @@ export class Connector {
     });
   }
 
+  /**
+   * Answer on a knock stream: the lower peer we knocked on accepted our record and dials us
+   * over the same stream (WebRTC rungs only). When it closes the stream instead, this ends
+   * quietly, and its dial comes on a stream of its own.
+   *
+   * @param framed The knock stream, its knock answered.
+   * @param connection Its connection.
+   */
+  answerOver(framed: FramedStream, connection: Connection): void {
+    if (this.#closed) {
+      framed.abort(new MeetingClosedError("The meeting has been left"));
+      return;
+    }
+    void this.#answerFramed(framed, connection, true);
+  }
+
   async #answer(stream: Stream, connection: Connection): Promise<void> {
-    const host = this.#host;
     const peerId = connection.remotePeer.toString();
     if (this.#closed || connection.status !== "open") {
       stream.abort(new MeetingClosedError("The meeting has been left"));
       return;
     }
-    if (host.refuse?.(peerId)) {
+    if (this.#host.refuse?.(peerId)) {
       stream.abort(
         new MembershipProofError(`${peerId} failed the handshake recently; backing off`),
       );
       return;
     }
     const framed = new FramedStream(stream, { maxPayload: this.#signalingPayload() });
+    await this.#answerFramed(framed, connection, false);
+  }
+
+  async #answerFramed(
+    framed: FramedStream,
+    connection: Connection,
+    knocked: boolean,
+  ): Promise<void> {
+    const host = this.#host;
+    const peerId = connection.remotePeer.toString();
     const budget = Math.max(this.#options.turnTimeoutMs, this.#options.dialTimeoutMs) + 2000;
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(budget)]);
     let hello: MemberHello;
@@ -404,6 +450,7 @@ export class Connector {
     try {
       const first = decodeSignal(await framed.read({ signal }));
       if (first.t === "relay") {
+        if (knocked) throw new ConnectionFailedError("No relayed link on a knock stream");
         if (!this.#options.allowRelay) {
           throw new ConnectionFailedError("Meeting links over the relay are not allowed");
         }

@@ -5,6 +5,11 @@
  * So a newcomer meets everyone with its own first lookup, and members need not poll the
  * DHT quickly.
  *
+ * The lower peer dials back over the knock stream itself when it can (after its `Ack`, the
+ * stream goes on as a signaling stream, the knocker answering): opening a new stream over
+ * the relay costs a round trip of multistream-select through the relay (5–15 ms on
+ * loopback). A lower peer that does not dial at once closes the stream after its `Ack`.
+ *
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
@@ -44,8 +49,17 @@ export interface KnockHost {
   ownRecord(): Promise<Uint8Array>;
   /** Open and check a presence record that `peerId` handed us (throws when invalid). */
   accept(peerId: string, record: Uint8Array): Promise<Presence>;
-  /** A record handed over by a knock was accepted. */
-  onPresence(presence: Presence): void;
+  /**
+   * A record handed over by a knock was accepted. `stream` is the knock stream, which the
+   * meeting may take for its dial back (the first WebRTC attempt runs on it).
+   * @returns Whether it took `stream` (otherwise the knocker closes it).
+   */
+  onPresence(presence: Presence, stream: FramedStream): boolean;
+  /**
+   * Our knock was answered: the knocked peer may now dial us over the same stream. Takes
+   * the stream (answers a dial on it, or ends quietly when the peer closes it).
+   */
+  answerOver?(stream: FramedStream, connection: Connection): void;
   /** A knock carried a record that did not check out. */
   onRefused(peerId: string, error: Error): void;
   /** Whether to refuse a knock before checking anything (see `src/handshake_backoff.ts`). */
@@ -150,11 +164,13 @@ export class Knocker {
     const host = this.#host;
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(KNOCK_TIMEOUT_MS)]);
     const record = await host.ownRecord();
-    const stream = await host.libp2p.dialProtocol(multiaddr(address), KNOCK_PROTOCOL, {
+    const connection = await host.libp2p.dial(multiaddr(address), { signal });
+    const stream = await connection.newStream(KNOCK_PROTOCOL, {
       signal,
       runOnLimitedConnection: true,
     });
     const framed = new FramedStream(stream, { maxPayload: MAX_KNOCK_BYTES });
+    let handedOver = false;
     try {
       await framed.write(_frame(FrameType.Presence, record), { signal });
       const reply = await framed.read({ signal });
@@ -163,8 +179,12 @@ export class Knocker {
           `Knock refused by ${peerId}: ${new TextDecoder().decode(reply.payload)}`,
         );
       }
+      if (host.answerOver) {
+        host.answerOver(framed, connection);
+        handedOver = true;
+      }
     } finally {
-      await framed.close();
+      if (!handedOver) await framed.close();
     }
   }
 
@@ -177,6 +197,7 @@ export class Knocker {
     }
     const framed = new FramedStream(stream, { maxPayload: MAX_KNOCK_BYTES });
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(KNOCK_TIMEOUT_MS)]);
+    let handedOver = false;
     try {
       const frame = await framed.read({ signal });
       if (frame.type !== FrameType.Presence) {
@@ -192,12 +213,12 @@ export class Knocker {
         return;
       }
       await framed.write(_frame(FrameType.Ack, new Uint8Array(0)), { signal });
-      host.onPresence(presence);
+      handedOver = host.onPresence(presence, framed);
     } catch (err) {
       host.log(`knock from ${peerId} failed: ${(err as Error).message}`);
     } finally {
-      await framed.close();
+      if (!handedOver) await framed.close();
     }
-    host.answered?.(peerId, connection);
+    if (!handedOver) host.answered?.(peerId, connection);
   }
 }

@@ -1,9 +1,14 @@
 import { assert, assertEquals } from "@std/assert";
 import { generateInvitationCode, type Meeting } from "../../mod.ts";
 import { dropSparePayloads, sparePayloadBytes } from "../../src/_payload_pool.ts";
+import { generateKeyPair, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { SIGNAL_PROTOCOL } from "../../src/connect/signaling.ts";
+import { KNOCK_PROTOCOL } from "../../src/connect/knock.ts";
 import {
   cleanup,
   joinAll,
+  joinLoopback,
   ownAddresses,
   recordEvents,
   startLoopbackBootstrap,
@@ -148,6 +153,49 @@ Deno.test("Meeting.send() of large messages, 8 at a time: each arrives intact an
     dropSparePayloads();
   }
   assertEquals(sparePayloadBytes(), 0);
+});
+
+Deno.test("a member dials a newcomer with a higher peer id back over the newcomer's knock: no signaling stream of its own", async () => {
+  // Two identities, the member's id the lower one: the newcomer knocks, the member dials.
+  const keys = await Promise.all([generateKeyPair("Ed25519"), generateKeyPair("Ed25519")]);
+  keys.sort((
+    a,
+    b,
+  ) => (peerIdFromPrivateKey(a).toString() < peerIdFromPrivateKey(b).toString() ? -1 : 1));
+  const boot = await startLoopbackBootstrap();
+  const code = generateInvitationCode();
+  const meetings: Meeting[] = [];
+  try {
+    const ada = await joinLoopback(code, boot, {
+      name: "Ada",
+      privateKey: privateKeyToProtobuf(keys[0]),
+    });
+    meetings.push(ada);
+    const opened: string[] = [];
+    const dialProtocol = ada.libp2p.dialProtocol.bind(ada.libp2p);
+    ada.libp2p.dialProtocol = ((addr, protocols, options) => {
+      opened.push(...[protocols].flat());
+      return dialProtocol(addr, protocols, options);
+    }) as typeof ada.libp2p.dialProtocol;
+    const bob = await joinLoopback(code, boot, {
+      name: "Bob",
+      privateKey: privateKeyToProtobuf(keys[1]),
+    });
+    meetings.push(bob);
+    assert(ada.self.peerId < bob.self.peerId);
+    await waitUntil(
+      () => ada.participants.length === 1 && bob.participants.length === 1,
+      "Ada and Bob to link",
+    );
+    assertEquals(ada.participants[0].direction, "outbound", "Ada (lower id) did not dial");
+    assertEquals(ada.participants[0].path, "direct");
+    assertEquals(opened.filter((p) => p === SIGNAL_PROTOCOL || p === KNOCK_PROTOCOL), []);
+    const got = recordEvents(ada, ["message"]);
+    await bob.send(ada.self.peerId, "over the knock");
+    assertEquals(got.map((m) => m.detail.text), ["over the knock"]);
+  } finally {
+    await cleanup(meetings, [boot]);
+  }
 });
 
 Deno.test("joinMeeting() meets and talks directly 20 times in a row without a failure", async () => {
