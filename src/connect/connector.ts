@@ -17,15 +17,16 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { ConnectionFailedError, MeetingClosedError, MembershipProofError } from "../errors.ts";
 import { FramedStream } from "../framed_stream.ts";
 import type { Logger } from "../logger.ts";
-import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "../membership.ts";
+import type { MemberHello } from "../membership.ts";
 import type { ParticipantLibp2p } from "../node.ts";
 import type { TopicKeys } from "../topic.ts";
 import { Limiter } from "../_limiter.ts";
 import { sleep } from "../_async.ts";
 import type { RuntimeRtcConfiguration } from "../runtime/webrtc.ts";
 import type { FrameChannel } from "./frame_channel.ts";
-import { hasTurnServer, iceServersForRung } from "./ice.ts";
-import { describePath, type PathInfo } from "./inspect.ts";
+import { hasTurnServer } from "./ice.ts";
+import type { PathInfo } from "./inspect.ts";
+import { describeWhenKnown, membershipHandshake, sessionInit } from "./link_setup.ts";
 import { DialLadder, type Rung } from "./ladder.ts";
 import { notAtRelay } from "./relay_status.ts";
 import {
@@ -37,7 +38,6 @@ import {
   offerWebRtc,
   SIGNAL_PROTOCOL,
   type WebRtcSession,
-  type WebRtcSessionInit,
 } from "./signaling.ts";
 
 /** A link the connector made: handshaken, open, its path described. */
@@ -193,6 +193,7 @@ export class Connector {
         attempts++;
         // The knock stream carries WebRTC signaling only (its frames are small).
         const over = step.rung === "relay" ? undefined : given;
+        if (given && !over) void given.close();
         given = undefined;
         try {
           await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing, over);
@@ -330,7 +331,7 @@ export class Connector {
       return await this.#offer(framed, peerId, rung, signal, discoveredAt, started, streamMs);
     }
     // The last rung: this stream carries the meeting from now on.
-    const hello = await this.#handshake(framed, peerId, signal, "dialer");
+    const hello = await membershipHandshake(this.#host, framed, peerId, signal, "dialer");
     await framed.write(encodeSignal({ t: "relay" }), { signal });
     host.log(`relayed link to ${peerId} in ${(performance.now() - started).toFixed(0)} ms`);
     host.onLink({ peerId, channel: framed, hello, direction: "outbound", discoveredAt });
@@ -355,14 +356,19 @@ export class Connector {
     const signal = AbortSignal.any([outer, attempt.signal]);
     let proofSent!: () => void;
     const send = new Promise<void>((resolve) => proofSent = resolve);
-    const handshake = this.#handshake(framed, peerId, signal, "dialer", proofSent);
+    const handshake = membershipHandshake(this.#host, framed, peerId, signal, "dialer", proofSent);
     handshake.catch((err) => attempt.abort(err)); // ends the session below as well
     let session;
     try {
-      session = await offerWebRtc(framed, rung, this.#webRtcInit(rung, signal), {
-        send,
-        read: handshake,
-      });
+      session = await offerWebRtc(
+        framed,
+        rung,
+        sessionInit(this.#host, this.#options, rung, signal),
+        {
+          send,
+          read: handshake,
+        },
+      );
     } catch (err) {
       throw signal.aborted && attempt.signal.aborted ? attempt.signal.reason : err;
     } finally {
@@ -386,7 +392,7 @@ export class Connector {
     direction: "inbound" | "outbound",
     discoveredAt: number,
   ): Promise<void> {
-    const path = await _describe(session.pc, this.#host.log);
+    const path = await describeWhenKnown(session.pc, this.#host.log);
     this.#host.onLink({
       peerId,
       channel: session.frames,
@@ -441,7 +447,7 @@ export class Connector {
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(budget)]);
     let hello: MemberHello;
     try {
-      hello = await this.#handshake(framed, peerId, signal, "listener");
+      hello = await membershipHandshake(this.#host, framed, peerId, signal, "listener");
     } catch (err) {
       if (err instanceof MembershipProofError) await connection.close().catch(() => {});
       return;
@@ -459,7 +465,11 @@ export class Connector {
       }
       if (first.t !== "offer") throw new ConnectionFailedError(`Expected an offer, got ${first.t}`);
       // One relay candidate per pair is enough: we answer with STUN only.
-      const session = await answerWebRtc(framed, first, this.#webRtcInit("direct", signal));
+      const session = await answerWebRtc(
+        framed,
+        first,
+        sessionInit(this.#host, this.#options, "direct", signal),
+      );
       void framed.close();
       await this.#webRtcLink(peerId, session, hello, "inbound", discoveredAt);
     } catch (err) {
@@ -472,75 +482,4 @@ export class Connector {
   #signalingPayload(): number {
     return Math.max(MAX_SIGNAL_BYTES, this.#options.maxMessageBytes + 64);
   }
-
-  #webRtcInit(rung: IceRung, signal: AbortSignal): WebRtcSessionInit {
-    const { iceServers: _, ...rest } = this.#host.rtcConfiguration;
-    const servers = iceServersForRung(this.#host.iceServers(), rung);
-    // On the TURN rung the dialer offers relay candidates only: its direct candidates already
-    // failed on the rung below, and with them in the session a hole-punched pair could still
-    // be chosen over the relay mid-attempt. The answerer keeps STUN only: one relayed end is
-    // enough (TURN permissions are per IP, so even a symmetric NAT's new port gets through).
-    const policy: RTCIceTransportPolicy | undefined = rung === "turn" && servers.length > 0
-      ? "relay"
-      : rest.iceTransportPolicy;
-    return {
-      PeerConnection: this.#host.PeerConnection,
-      configuration: {
-        ...rest,
-        iceServers: servers,
-        ...(policy ? { iceTransportPolicy: policy } : {}),
-      },
-      bindAddress: this.#host.rtcConfiguration.bindAddress,
-      maxPayload: this.#options.maxMessageBytes + 64,
-      signal,
-    };
-  }
-
-  /**
-   * The membership handshake on a signaling stream. A wrong proof is reported to the host
-   * and the stream closed gracefully (so our refusal reaches the other side); any other
-   * failure aborts the stream.
-   */
-  async #handshake(
-    framed: FramedStream,
-    peerId: string,
-    signal: AbortSignal,
-    role: "dialer" | "listener",
-    onProofSent?: () => void,
-  ): Promise<MemberHello> {
-    const context = {
-      keys: this.#host.keys,
-      selfId: this.#host.libp2p.peerId.toString(),
-      remoteId: peerId,
-      self: this.#host.self,
-      signal,
-      onProofSent,
-    };
-    try {
-      return role === "dialer"
-        ? await handshakeAsDialer(framed, context)
-        : await handshakeAsListener(framed, context);
-    } catch (err) {
-      if (err instanceof MembershipProofError) {
-        this.#host.onHandshakeFailed(peerId, err);
-        await framed.close();
-      } else framed.abort(err as Error);
-      throw err;
-    }
-  }
-}
-
-/** The selected pair; it can show up in getStats() a moment after the channel opened. */
-async function _describe(pc: RTCPeerConnection, log: Logger): Promise<PathInfo | undefined> {
-  for (let attempt = 0; attempt < 20 && pc.connectionState !== "closed"; attempt++) {
-    try {
-      const info = await describePath(pc);
-      if (info) return info;
-    } catch (err) {
-      log(`getStats failed: ${(err as Error).message}`);
-      return undefined;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return undefined;
 }
