@@ -531,23 +531,7 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
   #memberSnapshot(peerId: string): Participant | undefined {
     const link = this.#links.get(peerId);
     if (link) return this.#links.snapshot(link);
-    const member = this.#overlay?.node.member(peerId);
-    if (!member) return undefined;
-    return {
-      peerId,
-      name: member.entry.name,
-      joinedAt: member.entry.joinedAt,
-      state: "closed",
-      path: undefined,
-      selectedCandidatePair: undefined,
-      direction: "outbound",
-      rtt: undefined,
-      lastSeen: 0,
-      discoveredAt: this.#known.get(peerId)?.discoveredAt ?? 0,
-      connectedAt: 0,
-      unacknowledged: 0,
-      linked: false,
-    };
+    return this.#overlay?.unlinkedMember(peerId, this.#known.get(peerId)?.discoveredAt ?? 0);
   }
 
   /**

@@ -63,7 +63,7 @@ export class MeetingMessages {
     if (this.#init.overlay() && !links.has(peerId)) await this.#linkOnDemand(peerId, "send");
     const link = this.#linkFor(peerId, "send");
     this.#init.overlay()?.used(peerId);
-    const payload = this.encode(data, true);
+    const payload = this.encode(data, takePayload);
     stats.messagesSent++;
     await link.sendData(payload, options.channel ?? 0, options.signal);
     stats.messagesAcked++;
@@ -138,14 +138,14 @@ export class MeetingMessages {
   /**
    * Encode a message for the wire.
    * @param data Text, bytes or a JSON value.
-   * @param pooled Take the buffer from the payload pool (the caller gives it back once the
-   *   message is acknowledged, see src/_payload_pool.ts).
+   * @param alloc Where the payload's buffer comes from: `takePayload` for a send that gives
+   *   it back once acknowledged (src/_payload_pool.ts); a new buffer by default.
    * @returns Its payload.
    * @throws {FrameTooLargeError} When it is over `maxMessageBytes`.
    */
-  encode(data: MessageData, pooled = false): Uint8Array {
+  encode(data: MessageData, alloc?: (size: number) => Uint8Array): Uint8Array {
     const { maxMessageBytes } = this.#init.options;
-    const payload = pooled ? encodeMessage(data, takePayload) : encodeMessage(data);
+    const payload = encodeMessage(data, alloc);
     if (payload.length > maxMessageBytes) {
       throw new FrameTooLargeError(
         `Cannot send message: ${payload.length} bytes is over the limit of ` +

@@ -80,6 +80,32 @@ export class MeetingOverlay extends OverlayDriver {
   /** Members of a full-mesh meeting announced before their link was up. */
   readonly #pendingJoins = new Map<string, ReturnType<typeof setTimeout>>();
 
+  /**
+   * A roster member we hold no link to, as a participant.
+   * @param peerId The member.
+   * @param discoveredAt When discovery found it (0 when only the roster knows it).
+   * @returns Its participant entry, or undefined when it is not in the roster.
+   */
+  unlinkedMember(peerId: string, discoveredAt: number): Participant | undefined {
+    const member = this.node.member(peerId);
+    if (!member) return undefined;
+    return {
+      peerId,
+      name: member.entry.name,
+      joinedAt: member.entry.joinedAt,
+      state: "closed",
+      path: undefined,
+      selectedCandidatePair: undefined,
+      direction: "outbound",
+      rtt: undefined,
+      lastSeen: 0,
+      discoveredAt,
+      connectedAt: 0,
+      unacknowledged: 0,
+      linked: false,
+    };
+  }
+
   /** @param init Who we are, our key, options and the meeting. */
   constructor(init: MeetingOverlayInit) {
     const { host } = init;
