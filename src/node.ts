@@ -25,6 +25,7 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { noise } from "@libp2p/noise";
 import { safeYamux } from "./_yamux.ts";
+import { libp2pLogger } from "./_libp2p_logger.ts";
 import { type Identify, identify } from "@libp2p/identify";
 import { type Ping, ping } from "@libp2p/ping";
 import {
@@ -158,6 +159,7 @@ export async function createParticipantLibp2p(
 ): Promise<ParticipantLibp2p> {
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   return await createLibp2p({
+    logger: libp2pLogger,
     privateKey,
     // Only relay addresses: meeting links are WebRTC sessions of meshmeet's own
     // (src/connect/), signaled over streams on these relayed connections.
@@ -241,6 +243,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
     ? init.datastore
     : new RendezvousDatastore(init.datastore ?? new MemoryDatastore(), init.rendezvousLimits);
   return await createLibp2p({
+    logger: libp2pLogger,
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
     datastore,

@@ -48,6 +48,11 @@ for (let r = 0; r < rounds; r++) {
     await new Promise((res) => setTimeout(res, 1));
   }
   lines.push(`${(performance.now() - t0).toFixed(1).padStart(7)} B sees A`);
+  a.addEventListener(
+    "message",
+    () => lines.push(`${(performance.now() - t0).toFixed(1).padStart(7)} A got message`),
+    { once: true },
+  );
   await b.send(a.self.peerId, "x");
   lines.push(`${(performance.now() - t0).toFixed(1).padStart(7)} B ack`);
   const cpu = process.cpuUsage(cpu0);
