@@ -8,7 +8,8 @@
  * cleanly (LAB.md), but one process per file is kept on purpose: a file that hangs or
  * crashes is named and the others still run, the NAT lab's namespaces and the
  * subprocess tests cannot disturb another file's timing, and every file gets its own
- * line with its time.
+ * line with its time. The files are type-checked together first, in one `deno check` (a
+ * type error fails the run before any test), and each `deno test` runs with `--no-check`.
  *
  *     deno run -A tests/_run.ts [path-filter…] [-- deno-test-args…]
  *
@@ -43,10 +44,35 @@ let failed = 0;
 let ignored = 0;
 const failedFiles: string[] = [];
 const started = performance.now();
+
+// Type-check every selected file in one `deno check` (its cache makes a second run take
+// well under a second), then run each file without checking again: checked one by one,
+// each file's module graph was checked anew (1.3–3.6 s per file, about 2.5 minutes of CI
+// for 88 files; 10.7 s for all of them at once).
+if (files.length > 0) {
+  const check = await new Deno.Command(Deno.execPath(), {
+    args: ["check", ...files],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(check.stdout) + new TextDecoder().decode(check.stderr);
+  if (!check.success) {
+    console.log(text.trimEnd());
+    console.log(`--- type check of ${files.length} test files failed: no test ran`);
+    Deno.exit(1);
+  }
+  console.log(
+    `--- ${files.length} test files type-checked (${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s)\n`,
+  );
+}
+
 for (const file of files) {
   const t = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--no-check=remote", ...extra, file],
+    args: ["test", "-A", "--no-check", ...extra, file],
     cwd: root,
     stdout: "piped",
     stderr: "piped",
