@@ -45,10 +45,25 @@ export const RTCPeerConnection: typeof globalThis.RTCPeerConnection =
  * open keeps the count above zero, so the factory is built once. It gathers nothing (no
  * description is ever set).
  *
+ * The cause (found in both sources): every object of the binding is an `AsyncObjectWrap`
+ * (`src/node/async_object_wrap.hh`) that makes its Node-API async context with the wrapped
+ * JavaScript object itself as the async resource, and destroys that context only in its C++
+ * destructor, which runs when the object is collected. Node 22 and 24 do not keep the async
+ * resource alive (Node-API docs of `napi_async_init`: "napi_async_contexts are not
+ * maintaining the strong reference to the async_resource"); Deno's `napi_async_init`
+ * (`ext/napi/node_api.rs`, in 2.9.5 and on main as of 2026-08) keeps a strong `v8::Global`
+ * to it until `napi_async_destroy`. The object holds itself, so no `RTCPeerConnection`,
+ * `RTCDataChannel` or `MediaStream` of the binding is ever collected on Deno (one script:
+ * 0 of 20 of each finalised on Deno 2.9.6, 19–20 of 20 on Node 20 and 24;
+ * `tests/faults/_wrtc_finalised.mjs`), and the factory's threads and sockets stay with
+ * them. Node-API's documentation for Node 25 says the reference is held strongly there as
+ * well, so the binding should leak the same way on Node 25. The fix belongs in the binding
+ * (another object as the resource, or the context destroyed on close); not reported
+ * upstream yet (this machine has no network).
+ *
  * An open peer connection keeps the process alive, so every hold must be released: each
  * meeting holds one while it is open (released by `leave()`); a program that joins meetings
  * one after another can hold one across them and release it before it ends.
- * No upstream issue was found for the missing finalisation.
  *
  * @returns A function that releases this hold (calling it again does nothing).
  *
