@@ -47,8 +47,8 @@ const started = performance.now();
 
 // Type-check every selected file in one `deno check` (its cache makes a second run take
 // well under a second), then run each file without checking again: checked one by one,
-// each file's module graph was checked anew (1.3–3.6 s per file, about 2.5 minutes of CI
-// for 88 files; 10.7 s for all of them at once).
+// each file's module graph was checked anew (1.3–3.6 s per file; 10.7 s for all 88 at once).
+// CI's test phase went from 1,107 to 802 s.
 if (files.length > 0) {
   const check = await new Deno.Command(Deno.execPath(), {
     args: ["check", ...files],
