@@ -16,6 +16,8 @@
 import type { ComponentLogger, Logger } from "@libp2p/interface";
 import { enabled, logger } from "@libp2p/logger";
 
+const noop = () => {};
+
 /**
  * A component's logger: libp2p's when a `DEBUG` pattern selects it (or its errors or
  * trace), else a silent one whose scopes are checked the same way, so that a pattern
@@ -25,8 +27,8 @@ import { enabled, logger } from "@libp2p/logger";
 function scoped(name: string): Logger {
   if (enabled(name) || enabled(`${name}:error`) || enabled(`${name}:trace`)) return logger(name);
   return Object.assign(() => {}, {
-    error: () => {},
-    trace: () => {},
+    error: noop,
+    trace: noop,
     enabled: false,
     newScope: (scope: string) => scoped(`${name}:${scope}`),
   });

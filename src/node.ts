@@ -142,6 +142,20 @@ export interface ParticipantLibp2pInit {
 }
 
 /**
+ * What both kinds of node share: meshmeet's logger for libp2p (`_libp2p_logger.ts`), Noise,
+ * the yamux whose aborts cannot throw (`_yamux.ts`), and a gater that lets meetings dial
+ * private addresses and ws:// (LAN and loopback).
+ */
+function _sharedOptions() {
+  return {
+    logger: libp2pLogger,
+    connectionEncrypters: [noise()],
+    streamMuxers: [safeYamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+  };
+}
+
+/**
  * Create (and start) the libp2p node of one meeting participant: WebSockets and TCP to
  * reach servers, circuit relay transport for signaling (meeting links are meshmeet's own
  * WebRTC sessions, see `src/connect/`), kad-dht in client mode.
@@ -159,7 +173,7 @@ export async function createParticipantLibp2p(
 ): Promise<ParticipantLibp2p> {
   const privateKey = init.privateKey ?? await generateKeyPair("Ed25519");
   return await createLibp2p({
-    logger: libp2pLogger,
+    ..._sharedOptions(),
     privateKey,
     // Only relay addresses: meeting links are WebRTC sessions of meshmeet's own
     // (src/connect/), signaled over streams on these relayed connections.
@@ -177,10 +191,6 @@ export async function createParticipantLibp2p(
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
       circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
     ],
-    connectionEncrypters: [noise()],
-    streamMuxers: [safeYamux()],
-    // Meetings may run on a LAN or loopback: allow dialing private addresses and ws://.
-    connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: { inboundConnectionThreshold: 100, maxConnections: 400 },
     services: {
       identify: identify(),
@@ -243,7 +253,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
     ? init.datastore
     : new RendezvousDatastore(init.datastore ?? new MemoryDatastore(), init.rendezvousLimits);
   return await createLibp2p({
-    logger: libp2pLogger,
+    ..._sharedOptions(),
     privateKey,
     addresses: { listen: init.listen, announce: init.announce },
     datastore,
@@ -254,9 +264,6 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
         ? [await webRtcDirectListenTransport()]
         : []),
     ],
-    connectionEncrypters: [noise()],
-    streamMuxers: [safeYamux()],
-    connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: {
       inboundConnectionThreshold: 1000,
       maxIncomingPendingConnections: 1000,

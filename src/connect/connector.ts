@@ -191,9 +191,9 @@ export class Connector {
         }
         const timing = { started: performance.now() };
         attempts++;
-        // The knock stream carries WebRTC signaling only (its frames are small).
-        const over = step.rung === "relay" ? undefined : given;
-        if (given && !over) void given.close();
+        // The knock stream goes to the first attempt, which is always on the `direct` rung
+        // (the ladder starts there): it carries WebRTC signaling only (small frames).
+        const over = given;
         given = undefined;
         try {
           await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing, over);
