@@ -24,17 +24,23 @@ export interface Known {
 }
 
 /**
- * Where to open signaling (and knock) streams to a peer: a LAN address that local discovery
- * verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in between), else
- * its relay (circuit) address. A `/webrtc-direct` bootstrap address inside a circuit
- * address is not a `/webrtc` one (`includes("/webrtc")` took it for one, so peers reachable
- * only through a WebRTC-Direct bootstrap node looked unreachable).
+ * Where to open signaling (and knock) streams to a peer, best first: LAN addresses that
+ * local discovery verified (`/ip4/…/tcp/…/p2p/<id>`: a direct TCP connection, no relay in
+ * between), then its relay (circuit) addresses, at every relay it holds a reservation on
+ * (a dial moves to the next relay when one cannot be reached, see
+ * `connect/address_rotation.ts`). A
+ * `/webrtc-direct` bootstrap address inside a circuit address is not a `/webrtc` one
+ * (`includes("/webrtc")` took it for one, so peers reachable only through a WebRTC-Direct
+ * bootstrap node looked unreachable).
  */
-export function signalingAddress(addresses: readonly string[]): string | undefined {
-  const lan = addresses.find((a) =>
+export function signalingAddresses(addresses: readonly string[]): string[] {
+  const lan = addresses.filter((a) =>
     a.includes("/tcp/") && !a.includes("/p2p-circuit") && !a.includes("/ws")
   );
-  return lan ?? addresses.find((a) => a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a));
+  const relayed = addresses.filter((a) =>
+    a.includes("/p2p-circuit") && !/\/webrtc(?:\/|$)/.test(a)
+  );
+  return [...new Set([...lan, ...relayed])];
 }
 
 /** What discovery found, by peer id. */
@@ -92,15 +98,15 @@ export class KnownPeers {
   }
 
   /**
-   * Where signaling to a peer goes (see {@linkcode signalingAddress}).
+   * Where signaling to a peer goes, best first (see {@linkcode signalingAddresses}).
    * @param peerId The peer.
    * @param contact Its addresses from elsewhere (the roster), asked for when discovery
    *   did not find it.
-   * @returns The address, or undefined.
+   * @returns The addresses (empty when none is known).
    */
-  address(peerId: string, contact: () => readonly string[] | undefined): string | undefined {
+  addresses(peerId: string, contact: () => readonly string[] | undefined): string[] {
     const known = this.#peers.get(peerId);
-    return signalingAddress(
+    return signalingAddresses(
       known ? [...known.presence.info.addresses, ...known.direct] : contact() ?? [],
     );
   }

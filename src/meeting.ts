@@ -218,9 +218,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
           const name = known?.presence.info.name ?? this.#overlay?.node.member(peerId)?.entry.name;
           if (name === undefined) return undefined;
           const discoveredAt = known?.discoveredAt ?? Date.now();
-          return { discoveredAt, name, address: this.#signalingAddress(peerId) };
+          return { discoveredAt, name, addresses: this.#signalingAddresses(peerId) };
         },
-        address: (peerId) => this.#signalingAddress(peerId),
+        addresses: (peerId) => this.#signalingAddresses(peerId),
         discovered: (peerId) => this.#known.has(peerId),
         ownRecord: async () => this.#rendezvous.ownRecord ?? await this.#rendezvous.sealOwnRecord(),
         accept: (peerId, record) => this.#rendezvous.accept(peerId, record),
@@ -577,9 +577,9 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
     return this.#dialer.open(peerId, stream);
   }
 
-  /** The address signaling goes to: discovery's, else the member's roster contact. */
-  #signalingAddress(peerId: string): string | undefined {
-    return this.#known.address(peerId, () => this.#overlay?.contactOf(peerId));
+  /** Where signaling goes, best first: discovery's addresses, else the roster contact's. */
+  #signalingAddresses(peerId: string): string[] {
+    return this.#known.addresses(peerId, () => this.#overlay?.contactOf(peerId));
   }
 
   #checkLeases(): void {

@@ -24,9 +24,11 @@ import type { FramedStream } from "./framed_stream.ts";
 /** What the dialer needs from its meeting (beyond the link table). */
 export interface MeetingDialerHost {
   /** When a peer was discovered, its name, and where signaling reaches it, if known. */
-  known(peerId: string): { discoveredAt: number; name: string; address?: string } | undefined;
-  /** Where signaling (and knock) streams to a peer go. */
-  address(peerId: string): string | undefined;
+  known(peerId: string):
+    | { discoveredAt: number; name: string; addresses: readonly string[] }
+    | undefined;
+  /** Where signaling (and knock) streams to a peer go, best first. */
+  addresses(peerId: string): readonly string[];
   /** Whether discovery found the peer (a stranger otherwise, refused sooner). */
   discovered(peerId: string): boolean;
   /** Our own sealed presence record (a knock hands it over). */
@@ -100,7 +102,7 @@ export class MeetingDialer {
       libp2p: c.libp2p,
       signal: this.#controller.signal,
       log: c.log.connect,
-      address: (peerId) => host.address(peerId),
+      addresses: (peerId) => host.addresses(peerId),
       linked: (peerId) => links.get(peerId)?.connected === true,
       ownRecord: () => host.ownRecord(),
       accept: (peerId, record) => host.accept(peerId, record),

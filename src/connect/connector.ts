@@ -28,6 +28,7 @@ import { hasTurnServer } from "./ice.ts";
 import type { PathInfo } from "./inspect.ts";
 import { describeWhenKnown, membershipHandshake, sessionInit } from "./link_setup.ts";
 import { DialLadder, type Rung } from "./ladder.ts";
+import { AddressRotation, relayKey } from "./address_rotation.ts";
 import { notAtRelay } from "./relay_status.ts";
 import {
   answerWebRtc,
@@ -56,6 +57,14 @@ export interface NewLink {
   direction: "inbound" | "outbound";
   /** When the peer was first discovered (ms since the epoch). */
   discoveredAt: number;
+}
+
+/** When an attempt got its slot, and whether it opened a stream to the peer. */
+interface AttemptTiming {
+  /** When its budget started (`performance.now()`). */
+  started: number;
+  /** Whether the signaling stream was open (given, or opened at the address). */
+  reached: boolean;
 }
 
 /** Timers and limits the connector uses (the meeting's options). */
@@ -99,7 +108,9 @@ export interface ConnectorHost {
   /** Counters the connector updates. */
   stats: { dialAttempts: number; dialFailures: number };
   /** When a peer was discovered and where signaling reaches it, if discovery knows it. */
-  known(peerId: string): { discoveredAt: number; name: string; address?: string } | undefined;
+  known(peerId: string):
+    | { discoveredAt: number; name: string; addresses: readonly string[] }
+    | undefined;
   /** Whether the peer already has a working link. */
   linked(peerId: string): boolean;
   /** A new link is ready. */
@@ -179,36 +190,50 @@ export class Connector {
         maxAttempts: this.#options.maxDialAttempts,
         triesPerRung: this.#options.directAttempts,
       });
+      const rotation = new AddressRotation();
       let lastError: Error | undefined;
       let attempts = 0;
       for (let step = ladder.next(); step.action === "try"; step = ladder.next()) {
         if (step.delayMs > 0) await sleep(step.delayMs, signal).catch(() => {});
         const known = host.known(peerId);
         if (!known || this.#closed || host.linked(peerId)) return;
-        if (known.address === undefined) {
+        if (known.addresses.length === 0) {
           host.log(`${peerId} announced no relay address; cannot dial`);
           return;
         }
-        const timing = { started: performance.now() };
+        let address = rotation.next(known.addresses);
+        if (address === undefined) { // every address failed last round: start again
+          rotation.reset();
+          address = known.addresses[0];
+        }
+        const timing: AttemptTiming = { started: performance.now(), reached: false };
         attempts++;
         // The knock stream goes to the first attempt, which is always on the `direct` rung
         // (the ladder starts there): it carries WebRTC signaling only (small frames).
         const over = given;
         given = undefined;
         try {
-          await this.#attempt(peerId, known.address, known.discoveredAt, step.rung, timing, over);
+          await this.#attempt(peerId, address, known.discoveredAt, step.rung, timing, over);
           return;
         } catch (err) {
           if (this.#closed) return;
           host.stats.dialFailures++;
           host.log(
-            `${step.rung} attempt ${step.attempt} to ${peerId} failed after ${
-              Math.round(performance.now() - timing.started)
-            } ms: ${(err as Error).message}`,
+            `${step.rung} attempt ${step.attempt} to ${peerId} at ${relayKey(address)} failed ` +
+              `after ${Math.round(performance.now() - timing.started)} ms: ${
+                (err as Error).message
+              }`,
           );
           if (err instanceof MembershipProofError) return;
           lastError = err as Error;
-          if (notAtRelay(err)) break; // gone from its relay: no rung can reach it there
+          if (!timing.reached) {
+            // No stream at this address: try the peer's next relay at once (see
+            // address_rotation.ts); the ladder hears of it only when every one failed.
+            rotation.unreached(address, notAtRelay(err));
+            const addresses = host.known(peerId)?.addresses ?? [];
+            if (rotation.next(addresses) !== undefined) continue;
+            if (rotation.gone(addresses)) break; // at no relay of its: it left or moved
+          }
           ladder.failed(
             (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError" ||
               performance.now() - timing.started >= this.#budget(step.rung) - 50,
@@ -249,8 +274,9 @@ export class Connector {
   upgrade(peerId: string, rung: IceRung): void {
     if (this.#dialing.has(peerId) || this.#closed) return;
     const known = this.#host.known(peerId);
-    if (known?.address === undefined) return;
-    const task = this.#attempt(peerId, known.address, known.discoveredAt, rung)
+    const address = known?.addresses[0];
+    if (known === undefined || address === undefined) return;
+    const task = this.#attempt(peerId, address, known.discoveredAt, rung)
       .catch((err) =>
         this.#host.log(`upgrade of ${peerId} to ${rung} failed: ${(err as Error).message}`)
       )
@@ -291,14 +317,14 @@ export class Connector {
     address: string,
     discoveredAt: number,
     rung: Rung,
-    timing: { started: number } = { started: 0 },
+    timing: AttemptTiming = { started: 0, reached: false },
     over?: FramedStream,
     outer?: AbortSignal,
   ): Promise<void> {
     const wait = outer ? AbortSignal.any([this.#host.signal, outer]) : this.#host.signal;
     const attempt = this.#slots.run(() => {
       timing.started = performance.now();
-      return this.#attemptNow(peerId, address, discoveredAt, rung, outer, over);
+      return this.#attemptNow(peerId, address, discoveredAt, rung, outer, over, timing);
     }, wait);
     // A stream given but never used (no slot before the meeting ended) is closed here.
     if (over) attempt.catch(() => over.open && over.abort(new MeetingClosedError("Not dialed")));
@@ -312,6 +338,7 @@ export class Connector {
     rung: Rung,
     outer: AbortSignal | undefined,
     over: FramedStream | undefined,
+    timing: AttemptTiming,
   ): Promise<void> {
     const host = this.#host;
     const signals = [host.signal, AbortSignal.timeout(this.#budget(rung))];
@@ -326,6 +353,7 @@ export class Connector {
       }),
       { maxPayload: this.#signalingPayload() },
     );
+    timing.reached = true;
     const streamMs = performance.now() - started;
     if (rung !== "relay") {
       return await this.#offer(framed, peerId, rung, signal, discoveredAt, started, streamMs);
@@ -411,13 +439,14 @@ export class Connector {
    *
    * @param framed The knock stream, its knock answered.
    * @param connection Its connection.
+   * @returns Settles when the answer has ended (a link made, or not); never rejects.
    */
-  answerOver(framed: FramedStream, connection: Connection): void {
+  answerOver(framed: FramedStream, connection: Connection): Promise<void> {
     if (this.#closed) {
       framed.abort(new MeetingClosedError("The meeting has been left"));
-      return;
+      return Promise.resolve();
     }
-    void this.#answerFramed(framed, connection, true);
+    return this.#answerFramed(framed, connection, true);
   }
 
   async #answer(stream: Stream, connection: Connection): Promise<void> {

@@ -22,6 +22,7 @@ import type { ParticipantLibp2p } from "../node.ts";
 import type { Presence } from "../presence.ts";
 import { sleep } from "../_async.ts";
 import { notAtRelay } from "./relay_status.ts";
+import { AddressRotation } from "./address_rotation.ts";
 
 /** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
 export const KNOCK_PROTOCOL = "/meshmeet/knock/1.0.0";
@@ -41,8 +42,8 @@ export interface KnockHost {
   signal: AbortSignal;
   /** Logger (`meshmeet:connect`). */
   log: Logger;
-  /** Where a known peer's relay address is. */
-  address(peerId: string): string | undefined;
+  /** Where a known peer's addresses are, best first. */
+  addresses(peerId: string): readonly string[];
   /** Whether the peer has a working link. */
   linked(peerId: string): boolean;
   /** Our own sealed presence record. */
@@ -58,8 +59,9 @@ export interface KnockHost {
   /**
    * Our knock was answered: the knocked peer may now dial us over the same stream. Takes
    * the stream (answers a dial on it, or ends quietly when the peer closes it).
+   * @returns Settles when that answer has ended (never rejects).
    */
-  answerOver?(stream: FramedStream, connection: Connection): void;
+  answerOver?(stream: FramedStream, connection: Connection): Promise<void>;
   /** A knock carried a record that did not check out. */
   onRefused(peerId: string, error: Error): void;
   /** Whether to refuse a knock before checking anything (see `src/handshake_backoff.ts`). */
@@ -113,35 +115,58 @@ export class Knocker {
     if (this.#knocking.has(peerId) || host.signal.aborted) return;
     this.#knocking.add(peerId);
     let lastError: Error | undefined;
+    const rotation = new AddressRotation();
     try {
       let delay = 2000;
       for (let attempt = 1; attempt <= KNOCK_ATTEMPTS && !host.signal.aborted; attempt++) {
         if (host.linked(peerId)) return;
-        const address = host.address(peerId);
+        const addresses = host.addresses(peerId);
+        let address = rotation.next(addresses);
+        if (address === undefined) { // every address failed last round: start again
+          rotation.reset();
+          address = addresses[0];
+        }
         if (address === undefined) return;
+        const reached = { stream: false };
+        // Set when the dial back over our knock stream ended with its connection closed.
+        const answer = { lost: false };
         try {
-          await this.#knockOnce(peerId, address);
+          const handed = await this.#knockOnce(peerId, address, reached);
+          void handed?.answered.then((lost) => answer.lost = lost);
         } catch (err) {
           host.log(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
           lastError = err as Error;
-          if (notAtRelay(err)) {
-            host.onUnreachable?.(
-              peerId,
-              new ConnectionFailedError(
-                `Cannot reach ${peerId}: it is no longer at its relay (it left or moved); ` +
-                  `last error: ${lastError.message}`,
-                { cause: err },
-              ),
-              true,
-            );
-            return;
+          if (!reached.stream) {
+            // No stream at this address: knock at the peer's next relay at once.
+            rotation.unreached(address, notAtRelay(err));
+            const now = host.addresses(peerId);
+            if (rotation.next(now) !== undefined) continue;
+            if (rotation.gone(now)) {
+              host.onUnreachable?.(
+                peerId,
+                new ConnectionFailedError(
+                  `Cannot reach ${peerId}: it is no longer at its relay (it left or moved); ` +
+                    `last error: ${lastError.message}`,
+                  { cause: err },
+                ),
+                true,
+              );
+              return;
+            }
           }
         }
-        // Wait for the lower peer to dial us; knock again if it does not.
+        // Wait for the lower peer to dial us; knock again if it does not. When the dial back
+        // over our knock stream ended because the connection under it closed (its relay
+        // died), we knock again at once: the knock hands over our current record, so the
+        // peer learns where we are now (its retries would go to the address it knew).
+        // Other endings (ICE failed) leave the peer climbing its ladder: we wait.
         const deadline = Date.now() + delay;
-        while (Date.now() < deadline && !host.linked(peerId) && !host.signal.aborted) {
+        while (
+          Date.now() < deadline && !host.linked(peerId) && !host.signal.aborted && !answer.lost
+        ) {
           await sleep(100, host.signal).catch(() => {});
         }
+        if (answer.lost && !host.linked(peerId)) continue;
         delay *= 2;
       }
       if (!host.signal.aborted && !host.linked(peerId)) {
@@ -160,7 +185,15 @@ export class Knocker {
     }
   }
 
-  async #knockOnce(peerId: string, address: string): Promise<void> {
+  /**
+   * One knock. When the stream was handed on to carry the peer's dial back, returns the end
+   * of that answer: true when it ended with the connection closed.
+   */
+  async #knockOnce(
+    peerId: string,
+    address: string,
+    reached: { stream: boolean },
+  ): Promise<{ answered: Promise<boolean> } | undefined> {
     const host = this.#host;
     const signal = AbortSignal.any([host.signal, AbortSignal.timeout(KNOCK_TIMEOUT_MS)]);
     const record = await host.ownRecord();
@@ -169,6 +202,7 @@ export class Knocker {
       signal,
       runOnLimitedConnection: true,
     });
+    reached.stream = true;
     const framed = new FramedStream(stream, { maxPayload: MAX_KNOCK_BYTES });
     let handedOver = false;
     try {
@@ -180,8 +214,9 @@ export class Knocker {
         );
       }
       if (host.answerOver) {
-        host.answerOver(framed, connection);
         handedOver = true;
+        const answered = host.answerOver(framed, connection);
+        return { answered: answered.then(() => connection.status !== "open") };
       }
     } finally {
       if (!handedOver) await framed.close();

@@ -14,6 +14,7 @@ import {
   ConnectionFailedError,
   generateInvitationCode,
   joinMeeting,
+  KNOCK_PROTOCOL,
   type Meeting,
   MEETING_PROTOCOL,
 } from "../../mod.ts";
@@ -37,23 +38,29 @@ Deno.test("a relay dying during signaling: no hang, named errors, the members li
     const failures: Error[] = [];
     a.addEventListener("connection:failed", (e) => failures.push(e.detail.error));
 
-    // Kill the relay as soon as a signaling stream to the newcomer is open on a relayed
-    // connection: the handshake, then the offer and answer, run on it right then.
+    // Kill the relay as soon as a dial's signaling runs on a relayed connection to the
+    // newcomer: the handshake, then the offer and answer, run on it right then. Which stream
+    // that is depends on the peer ids. A lower newcomer dials over a meeting stream of its
+    // own; a higher one knocks (a knock stream), and A dials back over that stream once it
+    // has checked the knock, so there the kill waits for a dial attempt to start.
     let killedAt: number | undefined;
     let killedRelay: string | undefined;
     let newcomerId: string | undefined;
-    let signalingStreams = 0;
+    let over: "meeting stream" | "knock stream" | undefined;
+    const dialing = () => meetings.some((m) => m.stats.dialAttempts > 0); // A's or B's
     a.libp2p.addEventListener("connection:open", (e) => {
       const conn = e.detail;
       if (conn.limits == null) return;
       const watch = setInterval(() => {
         if (killedAt !== undefined || conn.status !== "open") return clearInterval(watch);
-        if (!conn.streams.some((s) => s.protocol === MEETING_PROTOCOL)) return;
+        const protocols = conn.streams.map((s) => s.protocol);
+        if (protocols.includes(MEETING_PROTOCOL)) over = "meeting stream";
+        else if (protocols.includes(KNOCK_PROTOCOL) && dialing()) over = "knock stream";
+        else return;
         clearInterval(watch);
         const relay = relaysOf([conn.remoteAddr.toString()])[0];
         const server = servers.find((s) => s.peerId === relay);
         if (!server || server.killed) return;
-        signalingStreams++;
         server.process.child.kill("SIGKILL"); // synchronous: the relay dies mid-signaling
         killedAt = performance.now();
         killedRelay = relay;
@@ -100,6 +107,7 @@ Deno.test("a relay dying during signaling: no hang, named errors, the members li
         JSON.stringify({
           test: "relay_death_signaling",
           relays: 2,
+          signalingOver: over,
           linkedAfterKillMs: Math.round(linkedMs),
           failedDials: failures.map((f) => f.name),
           dialAttempts,
