@@ -10,6 +10,9 @@
  * - hyperswarm on a 3-node @hyperswarm/testnet (its own Node process): A joins as server
  *   and flushes; B joins as client, writes one byte on the connection, A echoes it; timed
  *   from creating B's DHT node to the echo.
+ * - the same two, each with A and B in two processes of their own (as two people's machines
+ *   would have them; in one process both peers share one JavaScript thread, which on this
+ *   2-core VM serialises what two machines do at once): rows "…, 2 processes".
  * - the libwebrtc limit: two raw `@roamhq/wrtc` RTCPeerConnections (what meshmeet uses on
  *   Deno/Node) in one process, SDP and candidates handed over directly (no DHT, no relay);
  *   timed from creating them to the first message echoed back. The same with raw
@@ -70,6 +73,15 @@ export interface JoinResult {
   dialers: Record<string, number>;
   ratios: Record<string, number | null>;
 }
+
+/** A row's short name in progress lines. */
+function short(name: string): string {
+  return name.split(/[ ,]/)[0] + (name.endsWith("2 processes") ? "×2" : "");
+}
+
+/** The workers' operations of a round with A and B in two processes. */
+const MESHMEET_TWO = { join: "memberJoin", round: "newcomer", leave: "memberLeave" };
+const HYPERSWARM_TWO = { join: "serverJoin", round: "clientRound", leave: "serverLeave" };
 
 /** Split one meshmeet round into its steps (ms). */
 export function stepsOf(r: PairRoundResult): Record<string, number> {
@@ -145,10 +157,49 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
     const bootstrap = (await boot.waitEvent("ready")).addresses as string[];
     const hsBootstrap = (await testnet.waitEvent("ready")).bootstrap;
 
-    const impls: { name: string; child: Child; args: unknown; timeoutMs: number }[] = [];
+    type Round = { ok: boolean; error?: string; newcomerMs?: number; pairTotalMs?: number };
+    const impls: { name: string; run: () => Promise<Round> }[] = [];
+    /** A round in one worker. */
+    const inOne = (child: Child, args: unknown, timeoutMs: number) => () =>
+      child.call<Round>("round", args, timeoutMs);
+    /** A member waiting in `member`, the newcomer's round in `newcomer` (another process). */
+    const inTwo = (
+      member: Child,
+      newcomer: Child,
+      ops: { join: string; round: string; leave: string },
+      servers: unknown,
+    ) =>
+    async () => {
+      const joined = await member.call<Record<string, string>>(
+        ops.join,
+        { bootstrap: servers },
+        30_000,
+      );
+      const leave = ops.leave;
+      try {
+        const r = await newcomer.call<Round & Partial<PairRoundResult>>(
+          ops.round,
+          { bootstrap: servers, ...joined },
+          60_000,
+        );
+        const a = await member.call<PairRoundResult["a"] | null>(
+          leave,
+          { other: r.b?.peerId },
+          30_000,
+        );
+        return a && r.b ? { ...r, a } : r;
+      } finally {
+        await member.call(leave, {}, 30_000).catch(() => {}); // a no-op once left
+      }
+    };
     const pair = denoWorker("meshmeet-deno", "pair.ts");
-    children.push(pair);
-    impls.push({ name: "meshmeet (Deno)", child: pair, args: { bootstrap }, timeoutMs: 60_000 });
+    const pairMember = denoWorker("meshmeet-deno-member", "pair.ts");
+    children.push(pair, pairMember);
+    impls.push({ name: "meshmeet (Deno)", run: inOne(pair, { bootstrap }, 60_000) });
+    impls.push({
+      name: "meshmeet (Deno), 2 processes",
+      run: inTwo(pairMember, pair, MESHMEET_TWO, bootstrap),
+    });
     const node = await nodeBuild();
     if (typeof node === "string") {
       result.impls["meshmeet (Node)"] = {
@@ -159,38 +210,42 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
       };
       progress(part, `meshmeet on Node: ${node}`);
     } else {
-      const pn = new Child({
-        name: "meshmeet-node",
-        cmd: node.node,
-        args: [`${BENCH_DIR}workers/pair_node.mjs`, node.entry],
-        cwd: ROOT,
-      });
-      children.push(pn);
+      const nodePair = (name: string) =>
+        new Child({
+          name,
+          cmd: node.node,
+          args: [`${BENCH_DIR}workers/pair_node.mjs`, node.entry],
+          cwd: ROOT,
+        });
+      const pn = nodePair("meshmeet-node");
+      const pnMember = nodePair("meshmeet-node-member");
+      children.push(pn, pnMember);
+      impls.push({ name: "meshmeet (Node)", run: inOne(pn, { bootstrap }, 60_000) });
       impls.push({
-        name: "meshmeet (Node)",
-        child: pn,
-        args: { bootstrap },
-        timeoutMs: 60_000,
+        name: "meshmeet (Node), 2 processes",
+        run: inTwo(pnMember, pn, MESHMEET_TWO, bootstrap),
       });
     }
-    const hs = new Child({
-      name: "hyperswarm",
-      cmd: "node",
-      args: [`${BENCH_DIR}workers/hyperswarm.mjs`],
-      cwd: ROOT,
-    });
-    children.push(hs);
+    const hsWorker = (name: string) =>
+      new Child({
+        name,
+        cmd: "node",
+        args: [`${BENCH_DIR}workers/hyperswarm.mjs`],
+        cwd: ROOT,
+      });
+    const hs = hsWorker("hyperswarm");
+    const hsServer = hsWorker("hyperswarm-server");
+    children.push(hs, hsServer);
+    impls.push({ name: "hyperswarm", run: inOne(hs, { bootstrap: hsBootstrap }, 30_000) });
     impls.push({
-      name: "hyperswarm",
-      child: hs,
-      args: { bootstrap: hsBootstrap },
-      timeoutMs: 30_000,
+      name: "hyperswarm, 2 processes",
+      run: inTwo(hsServer, hs, HYPERSWARM_TWO, hsBootstrap),
     });
     const rawWrtc = denoWorker("raw-libwebrtc", "raw_wrtc.ts");
     const raw = denoWorker("raw-ndc", "raw.ts");
     children.push(rawWrtc, raw);
-    impls.push({ name: LIMIT, child: rawWrtc, args: {}, timeoutMs: 20_000 });
-    impls.push({ name: NDC_LIMIT, child: raw, args: {}, timeoutMs: 20_000 });
+    impls.push({ name: LIMIT, run: inOne(rawWrtc, {}, 20_000) });
+    impls.push({ name: NDC_LIMIT, run: inOne(raw, {}, 20_000) });
 
     for (const impl of impls) {
       result.impls[impl.name] ??= {
@@ -200,7 +255,7 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
         failures: [],
       };
       progress(part, `warm-up round: ${impl.name}`);
-      await impl.child.call("round", impl.args, impl.timeoutMs).catch((err) => {
+      await impl.run().catch((err) => {
         progress(part, `warm-up of ${impl.name} failed: ${(err as Error).message.split("\n")[0]}`);
       });
     }
@@ -211,14 +266,12 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
       for (const impl of order) {
         const slot = result.impls[impl.name];
         try {
-          const r = await impl.child.call<
-            { ok: boolean; error?: string; newcomerMs?: number; pairTotalMs?: number; ms?: number }
-          >("round", impl.args, impl.timeoutMs);
+          const r: Round & { ms?: number } = await impl.run();
           if (!r.ok) throw new Error(r.error ?? "failed");
           const ms = r.newcomerMs ?? r.ms!;
           slot.newcomerMs.push(ms);
           slot.pairTotalMs.push(r.pairTotalMs ?? ms);
-          line.push(`${impl.name.split(" ")[0]} ${ms.toFixed(0)}`);
+          line.push(`${short(impl.name)} ${ms.toFixed(0)}`);
           if (impl.name.startsWith("meshmeet")) {
             const pr = r as unknown as PairRoundResult;
             const samples = stepSamples[impl.name] ??= {};
@@ -228,7 +281,7 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
           }
         } catch (err) {
           slot.failures.push((err as Error).message.split("\n")[0]);
-          line.push(`${impl.name.split(" ")[0]} FAIL`);
+          line.push(`${short(impl.name)} FAIL`);
         }
       }
       progress(part, `round ${i + 1}/${options.rounds}: ${line.join(", ")} ms`);
@@ -255,6 +308,9 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
   const m = s("meshmeet (Deno)");
   const mn = s("meshmeet (Node)");
   const hs = s("hyperswarm");
+  const m2 = s("meshmeet (Deno), 2 processes");
+  const mn2 = s("meshmeet (Node), 2 processes");
+  const hs2 = s("hyperswarm, 2 processes");
   const lim = s(LIMIT);
   const ndc = s(NDC_LIMIT);
   result.ratios = {
@@ -268,6 +324,13 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
     "meshmeet(Node)/hyperswarm p95": ratio(mn?.p95, hs?.p95),
     "meshmeet(Node)/meshmeet(Deno) p50": ratio(mn?.p50, m?.p50),
     "node-datachannel limit/libwebrtc limit p50": ratio(ndc?.p50, lim?.p50),
+    "meshmeet(Deno, 2 processes)/libwebrtc limit p50": ratio(m2?.p50, lim?.p50),
+    "meshmeet(Node, 2 processes)/libwebrtc limit p50": ratio(mn2?.p50, lim?.p50),
+    "meshmeet(Deno, 2 processes)/hyperswarm(2 processes) p50": ratio(m2?.p50, hs2?.p50),
+    "meshmeet(Deno, 2 processes)/hyperswarm(2 processes) p95": ratio(m2?.p95, hs2?.p95),
+    "meshmeet(Node, 2 processes)/hyperswarm(2 processes) p50": ratio(mn2?.p50, hs2?.p50),
+    "meshmeet(Node, 2 processes)/hyperswarm(2 processes) p95": ratio(mn2?.p95, hs2?.p95),
+    "meshmeet(Deno, 2 processes)/meshmeet(Deno) p50": ratio(m2?.p50, m?.p50),
   };
   return result;
 }

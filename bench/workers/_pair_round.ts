@@ -7,6 +7,10 @@
  * participant, sends one message and waits for the acknowledgement. Round "together":
  * both join at once (used for the dial histogram: fresh peers, one dial per round).
  *
+ * The same newcomer round with A and B in two processes, as two people's machines would
+ * have them: {@linkcode memberJoin} in one worker, {@linkcode newcomerRound} in another, then
+ * {@linkcode memberLeave}.
+ *
  * @module
  */
 
@@ -185,5 +189,103 @@ export async function pairRound(api: MeshmeetApi, args: PairRoundArgs): Promise<
     };
   } finally {
     await Promise.allSettled([a?.leave(), b?.leave()]);
+  }
+}
+
+/** The member that waits for newcomers in this process (two-process rounds). */
+let member: { meeting: MeetingLike; start: number; end: number } | undefined;
+
+/** What {@linkcode memberJoin} returns: the code to join with and who is waiting. */
+export interface MemberJoined {
+  code: string;
+  peerId: string;
+}
+
+/**
+ * Two-process round, first step: A joins a new meeting in this process and stays.
+ *
+ * @param api The build under test.
+ * @param args Bootstrap addresses.
+ * @returns The meeting's code and A's peer id.
+ */
+export async function memberJoin(
+  api: MeshmeetApi,
+  args: { bootstrap: string[] },
+): Promise<MemberJoined> {
+  if (member) throw new Error("a member is already waiting in this process");
+  const code = api.generateInvitationCode();
+  const start = Date.now();
+  const meeting = await api.joinMeeting(code, {
+    bootstrap: args.bootstrap,
+    rtcConfiguration: LOOPBACK_RTC,
+    name: "A",
+  });
+  member = { meeting, start, end: Date.now() };
+  return { code, peerId: meeting.self.peerId };
+}
+
+/**
+ * Two-process round, last step: A leaves.
+ *
+ * @param args The newcomer's peer id (to describe A's view of it).
+ * @returns A's view of the round.
+ */
+export async function memberLeave(args: { other?: string }): Promise<SideView | undefined> {
+  const m = member;
+  member = undefined;
+  if (!m) return undefined;
+  const seen = view(m.meeting, m.start, m.end, args.other);
+  await m.meeting.leave();
+  return seen;
+}
+
+/**
+ * Two-process round, the measured step: B joins the meeting A waits in (another process),
+ * sends A one message as soon as A is its participant, and leaves once it is acknowledged.
+ *
+ * @param api The build under test.
+ * @param args Bootstrap addresses, the code, A's peer id.
+ * @returns B's side of the round (`a` is filled in by the caller from {@linkcode memberLeave}).
+ */
+export async function newcomerRound(
+  api: MeshmeetApi,
+  args: PairRoundArgs & MemberJoined,
+): Promise<PairRoundResult> {
+  const timeoutMs = args.timeoutMs ?? 20_000;
+  let b: MeetingLike | undefined;
+  let bStart = 0, bEnd = 0;
+  const none = view(undefined, 0, 0);
+  try {
+    bStart = Date.now();
+    const p0 = performance.now();
+    b = await api.joinMeeting(args.code, {
+      bootstrap: args.bootstrap,
+      rtcConfiguration: LOOPBACK_RTC,
+      name: "B",
+    });
+    bEnd = Date.now();
+    await waitParticipant(b, args.peerId, timeoutMs);
+    const seen = performance.now();
+    await b.send(args.peerId, "x");
+    const t1 = performance.now();
+    return {
+      mode: "newcomer, two processes",
+      ok: true,
+      newcomerMs: t1 - p0,
+      joinToConnectedMs: seen - p0,
+      ackMs: t1 - seen,
+      a: none,
+      b: view(b, bStart, bEnd, args.peerId),
+    };
+  } catch (err) {
+    return {
+      mode: "newcomer, two processes",
+      ok: false,
+      error: (err as Error).message,
+      a: none,
+      b: view(b, bStart, bEnd, args.peerId),
+    };
+  } finally {
+    await b?.leave().catch(() => {});
   }
 }
