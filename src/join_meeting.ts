@@ -311,7 +311,14 @@ export async function joinMeeting(
   let releaseWebRtc: (() => void) | undefined;
   try {
     const t0 = performance.now();
-    if (bootstrap.length > 0) await _bootstrap(libp2p, bootstrap, signal);
+    const dialed = bootstrap.length > 0 ? _bootstrap(libp2p, bootstrap, signal) : undefined;
+    // One WebRTC factory for the meeting's whole life, however often its peer connections
+    // come and go (see holdWebRtc(): on Deno each one rebuilt was leaked). The first peer
+    // connection of a process builds libwebrtc's factory, 11–15 ms of this thread on the
+    // development VM: it is made while the bootstrap dial waits on the network, not after
+    // the join's last wait, where it delayed the first lookup by as much.
+    releaseWebRtc = options.rtcPeerConnection ? undefined : holdWebRtc();
+    await dialed;
     timings.bootstrapMs = since(t0);
     const publicAddressPromise = (async () => {
       const t = performance.now();
@@ -350,9 +357,6 @@ export async function joinMeeting(
     outer?.throwIfAborted();
     let localDiscovery: LocalDiscovery | undefined;
     let publisher: PeerRecordPublisher | undefined;
-    // One WebRTC factory for the meeting's whole life, however often its peer connections
-    // come and go (see holdWebRtc(): on Deno each one rebuilt was leaked).
-    releaseWebRtc = options.rtcPeerConnection ? undefined : holdWebRtc();
     const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
