@@ -12,7 +12,8 @@
 import type { Connection } from "@libp2p/interface";
 import type { ConnectionFailedError } from "./errors.ts";
 import { HandshakeBackoff } from "./handshake_backoff.ts";
-import { Connector, type ConnectorOptions } from "./connect/connector.ts";
+import { Connector } from "./connect/connector.ts";
+import type { ConnectorOptions } from "./connect/connector_types.ts";
 import { Knocker } from "./connect/knock.ts";
 import type { IceRung } from "./connect/signaling.ts";
 import type { MeetingComponents } from "./meeting_components.ts";

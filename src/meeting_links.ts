@@ -18,7 +18,8 @@
  */
 import { ConnectionFailedError, MeetingClosedError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
-import type { Connector, NewLink } from "./connect/connector.ts";
+import type { Connector } from "./connect/connector.ts";
+import type { NewLink } from "./connect/connector_types.ts";
 import { type CandidateInfo, iceStateOf } from "./connect/inspect.ts";
 import type { MeetingComponents } from "./meeting_components.ts";
 import type {

@@ -10,7 +10,7 @@ import { MembershipProofError } from "../errors.ts";
 import type { FramedStream } from "../framed_stream.ts";
 import type { Logger } from "../logger.ts";
 import { handshakeAsDialer, handshakeAsListener, type MemberHello } from "../membership.ts";
-import type { ConnectorHost, ConnectorOptions } from "./connector.ts";
+import type { ConnectorHost, ConnectorOptions } from "./connector_types.ts";
 import { iceServersForRung } from "./ice.ts";
 import { describePath, type PathInfo } from "./inspect.ts";
 import type { IceRung, WebRtcSessionInit } from "./signaling.ts";
