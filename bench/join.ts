@@ -175,22 +175,19 @@ export async function runJoin(options: { rounds: number }): Promise<JoinResult> 
         { bootstrap: servers },
         30_000,
       );
-      const leave = ops.leave;
+      let r: Round & Partial<PairRoundResult>;
       try {
-        const r = await newcomer.call<Round & Partial<PairRoundResult>>(
-          ops.round,
-          { bootstrap: servers, ...joined },
-          60_000,
-        );
-        const a = await member.call<PairRoundResult["a"] | null>(
-          leave,
-          { other: r.b?.peerId },
-          30_000,
-        );
-        return a && r.b ? { ...r, a } : r;
-      } finally {
-        await member.call(leave, {}, 30_000).catch(() => {}); // a no-op once left
+        r = await newcomer.call(ops.round, { bootstrap: servers, ...joined }, 60_000);
+      } catch (err) {
+        await member.call(ops.leave, {}, 30_000).catch(() => {});
+        throw err;
       }
+      const a = await member.call<PairRoundResult["a"] | null>(
+        ops.leave,
+        { other: r.b?.peerId },
+        30_000,
+      );
+      return a && r.b ? { ...r, a } : r;
     };
     const pair = denoWorker("meshmeet-deno", "pair.ts");
     const pairMember = denoWorker("meshmeet-deno-member", "pair.ts");

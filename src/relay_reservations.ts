@@ -63,10 +63,20 @@ export function relayAddressKey(addresses: readonly string[]): string {
 export function relaysOf(addresses: readonly string[]): string[] {
   const out = new Set<string>();
   for (const a of addresses) {
-    const m = /\/p2p\/([^/]+)\/p2p-circuit/.exec(a);
-    if (m) out.add(m[1]);
+    const relay = relayOf(a);
+    if (relay) out.add(relay);
   }
   return [...out];
+}
+
+/**
+ * The relay peer id named by one relay-circuit address.
+ *
+ * @param address A multiaddr as a string.
+ * @returns The relay's peer id, or undefined for an address off any relay.
+ */
+export function relayOf(address: string): string | undefined {
+  return /\/p2p\/([^/]+)\/p2p-circuit/.exec(address)?.[1];
 }
 
 /** Init of {@linkcode RelayAddressWatcher}. */

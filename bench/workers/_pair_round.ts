@@ -129,46 +129,38 @@ export async function pairRound(api: MeshmeetApi, args: PairRoundArgs): Promise<
   const code = api.generateInvitationCode();
   const options = { bootstrap: args.bootstrap, rtcConfiguration: LOOPBACK_RTC };
   let a: MeetingLike | undefined;
-  let b: MeetingLike | undefined;
-  let aStart = 0, aEnd = 0, bStart = 0, bEnd = 0;
+  const side: NewcomerSide = { start: 0, end: 0 };
+  let aStart = 0, aEnd = 0;
   try {
     if (mode === "newcomer") {
       aStart = Date.now();
       a = await api.joinMeeting(code, { ...options, name: "A" });
       aEnd = Date.now();
-      bStart = Date.now();
-      const p0 = performance.now();
-      b = await api.joinMeeting(code, { ...options, name: "B" });
-      bEnd = Date.now();
-      await waitParticipant(b, a.self.peerId, timeoutMs);
-      const seen = performance.now();
-      await b.send(a.self.peerId, "x");
-      const t1 = performance.now();
+      const times = await newcomerJoins(api, code, options, a.self.peerId, timeoutMs, side);
+      const b = side.meeting!;
       await waitParticipant(a, b.self.peerId, 5000).catch(() => undefined);
       return {
         mode,
         ok: true,
-        newcomerMs: t1 - p0,
-        pairTotalMs: t1 - p0 + (bStart - aStart),
-        joinToConnectedMs: seen - p0,
-        ackMs: t1 - seen,
+        ...times,
+        pairTotalMs: times.newcomerMs + (side.start - aStart),
         a: view(a, aStart, aEnd, b.self.peerId),
-        b: view(b, bStart, bEnd, a.self.peerId),
+        b: view(b, side.start, side.end, a.self.peerId),
       };
     }
-    aStart = bStart = Date.now();
+    aStart = side.start = Date.now();
     const [ma, mb] = await Promise.all([
       api.joinMeeting(code, { ...options, name: "A" }).then((m) => {
         aEnd = Date.now();
         return m;
       }),
       api.joinMeeting(code, { ...options, name: "B" }).then((m) => {
-        bEnd = Date.now();
+        side.end = Date.now();
         return m;
       }),
     ]);
     a = ma;
-    b = mb;
+    side.meeting = mb;
     await Promise.all([
       waitParticipant(ma, mb.self.peerId, timeoutMs),
       waitParticipant(mb, ma.self.peerId, timeoutMs),
@@ -176,20 +168,51 @@ export async function pairRound(api: MeshmeetApi, args: PairRoundArgs): Promise<
     return {
       mode,
       ok: true,
-      a: view(a, aStart, aEnd, b.self.peerId),
-      b: view(b, bStart, bEnd, a.self.peerId),
+      a: view(a, aStart, aEnd, mb.self.peerId),
+      b: view(mb, side.start, side.end, a.self.peerId),
     };
   } catch (err) {
+    const b = side.meeting;
     return {
       mode,
       ok: false,
       error: (err as Error).message,
       a: view(a, aStart, aEnd, b?.self.peerId),
-      b: view(b, bStart, bEnd, a?.self.peerId),
+      b: view(b, side.start, side.end, a?.self.peerId),
     };
   } finally {
-    await Promise.allSettled([a?.leave(), b?.leave()]);
+    await Promise.allSettled([a?.leave(), side.meeting?.leave()]);
   }
+}
+
+/** The newcomer of a round, filled in as it joins (for the error path and for leaving). */
+interface NewcomerSide {
+  meeting?: MeetingLike;
+  start: number;
+  end: number;
+}
+
+/**
+ * The timed part of a newcomer round: B joins and, as soon as the member is its
+ * participant, sends it one message and waits for the acknowledgement.
+ */
+async function newcomerJoins(
+  api: MeshmeetApi,
+  code: string,
+  options: Record<string, unknown>,
+  memberId: string,
+  timeoutMs: number,
+  side: NewcomerSide,
+): Promise<{ newcomerMs: number; joinToConnectedMs: number; ackMs: number }> {
+  side.start = Date.now();
+  const p0 = performance.now();
+  side.meeting = await api.joinMeeting(code, { ...options, name: "B" });
+  side.end = Date.now();
+  await waitParticipant(side.meeting, memberId, timeoutMs);
+  const seen = performance.now();
+  await side.meeting.send(memberId, "x");
+  const t1 = performance.now();
+  return { newcomerMs: t1 - p0, joinToConnectedMs: seen - p0, ackMs: t1 - seen };
 }
 
 /** The member that waits for newcomers in this process (two-process rounds). */
@@ -251,41 +274,35 @@ export async function newcomerRound(
   api: MeshmeetApi,
   args: PairRoundArgs & MemberJoined,
 ): Promise<PairRoundResult> {
-  const timeoutMs = args.timeoutMs ?? 20_000;
-  let b: MeetingLike | undefined;
-  let bStart = 0, bEnd = 0;
+  const side: NewcomerSide = { start: 0, end: 0 };
   const none = view(undefined, 0, 0);
+  const mode = "newcomer, two processes";
   try {
-    bStart = Date.now();
-    const p0 = performance.now();
-    b = await api.joinMeeting(args.code, {
-      bootstrap: args.bootstrap,
-      rtcConfiguration: LOOPBACK_RTC,
-      name: "B",
-    });
-    bEnd = Date.now();
-    await waitParticipant(b, args.peerId, timeoutMs);
-    const seen = performance.now();
-    await b.send(args.peerId, "x");
-    const t1 = performance.now();
+    const options = { bootstrap: args.bootstrap, rtcConfiguration: LOOPBACK_RTC };
+    const times = await newcomerJoins(
+      api,
+      args.code,
+      options,
+      args.peerId,
+      args.timeoutMs ?? 20_000,
+      side,
+    );
     return {
-      mode: "newcomer, two processes",
+      mode,
       ok: true,
-      newcomerMs: t1 - p0,
-      joinToConnectedMs: seen - p0,
-      ackMs: t1 - seen,
+      ...times,
       a: none,
-      b: view(b, bStart, bEnd, args.peerId),
+      b: view(side.meeting, side.start, side.end, args.peerId),
     };
   } catch (err) {
     return {
-      mode: "newcomer, two processes",
+      mode,
       ok: false,
       error: (err as Error).message,
       a: none,
-      b: view(b, bStart, bEnd, args.peerId),
+      b: view(side.meeting, side.start, side.end, args.peerId),
     };
   } finally {
-    await b?.leave().catch(() => {});
+    await side.meeting?.leave().catch(() => {});
   }
 }

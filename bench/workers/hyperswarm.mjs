@@ -20,52 +20,9 @@ const HyperDHT = require("hyperdht");
 
 const dhtNode = (bootstrap) => new HyperDHT({ ephemeral: true, bootstrap, host: "127.0.0.1" });
 
-async function round({ bootstrap, timeoutMs = 20000 }) {
-  const topic = crypto.randomBytes(32);
-  let a, b, timer;
-  const aStart = performance.now();
-  try {
-    a = new Hyperswarm({ dht: dhtNode(bootstrap) });
-    a.on("connection", (c) => {
-      c.on("error", () => {});
-      c.on("data", (d) => c.write(d));
-    });
-    await a.join(topic, { server: true, client: false }).flushed();
-    const flushedMs = performance.now() - aStart;
-    const t0 = performance.now();
-    b = new Hyperswarm({ dht: dhtNode(bootstrap) });
-    let connectedMs;
-    const echoed = new Promise((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error("no echo within " + timeoutMs + " ms")),
-        timeoutMs,
-      );
-      b.on("connection", (c) => {
-        c.on("error", () => {});
-        connectedMs ??= performance.now() - t0;
-        c.once("data", () => resolve(performance.now()));
-        c.write("x");
-      });
-    });
-    b.join(topic, { server: false, client: true });
-    const t1 = await echoed;
-    return {
-      ok: true,
-      newcomerMs: t1 - t0,
-      pairTotalMs: t1 - aStart,
-      flushedMs,
-      connectedMs,
-    };
-  } catch (err) {
-    return { ok: false, error: err.message };
-  } finally {
-    clearTimeout(timer);
-    await Promise.allSettled([a?.destroy(), b?.destroy()]);
-  }
-}
+let server; // the swarm waiting for a newcomer
 
-let server; // the swarm waiting for a newcomer (two-process rounds)
-
+// A joins as server and flushes; it echoes what a client writes.
 async function serverJoin({ bootstrap }) {
   if (server) throw new Error("a server is already waiting in this process");
   const topic = crypto.randomBytes(32);
@@ -85,26 +42,45 @@ async function serverLeave() {
   return {};
 }
 
+// B joins as client, writes one byte on the connection and waits for A's echo; timed from
+// creating B's DHT node.
 async function clientRound({ bootstrap, topic, timeoutMs = 20000 }) {
   let b, timer;
   try {
     const t0 = performance.now();
     b = new Hyperswarm({ dht: dhtNode(bootstrap) });
+    let connectedMs;
     const echoed = new Promise((resolve, reject) => {
       timer = setTimeout(() => reject(new Error("no echo within " + timeoutMs + " ms")), timeoutMs);
       b.on("connection", (c) => {
         c.on("error", () => {});
+        connectedMs ??= performance.now() - t0;
         c.once("data", () => resolve(performance.now()));
         c.write("x");
       });
     });
     b.join(Buffer.from(topic, "hex"), { server: false, client: true });
-    return { ok: true, newcomerMs: (await echoed) - t0 };
+    return { ok: true, newcomerMs: (await echoed) - t0, connectedMs };
   } catch (err) {
     return { ok: false, error: err.message };
   } finally {
     clearTimeout(timer);
     await b?.destroy().catch(() => {});
+  }
+}
+
+// Both in this process: serverJoin, then clientRound.
+async function round({ bootstrap, timeoutMs = 20000 }) {
+  const aStart = performance.now();
+  try {
+    const { topic } = await serverJoin({ bootstrap });
+    const flushedMs = performance.now() - aStart;
+    const r = await clientRound({ bootstrap, topic, timeoutMs });
+    return r.ok ? { ...r, pairTotalMs: flushedMs + r.newcomerMs, flushedMs } : r;
+  } catch (err) {
+    return { ok: false, error: err.message };
+  } finally {
+    await serverLeave().catch(() => {});
   }
 }
 

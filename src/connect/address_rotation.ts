@@ -18,11 +18,22 @@
  *
  * @module
  */
+import { relayOf } from "../relay_reservations.ts";
+import { notAtRelay } from "./relay_status.ts";
 
 /** The relay an address goes through (its peer id), or the address itself when direct. */
 export function relayKey(address: string): string {
-  return /\/p2p\/([^/]+)\/p2p-circuit/.exec(address)?.[1] ?? address;
+  return relayOf(address) ?? address;
 }
+
+/** What to do after a stream could not be opened at an address. */
+export type Unreached =
+  /** Another address is left: try it at once. */
+  | "elsewhere"
+  /** Every relay said the peer holds no reservation there: it left or moved. */
+  | "gone"
+  /** Every address failed, not all of them for that reason: back off, then start again. */
+  | "exhausted";
 
 /** The addresses one dial or knock could not open a stream to. */
 export class AddressRotation {
@@ -30,39 +41,33 @@ export class AddressRotation {
   readonly #failed = new Map<string, boolean>();
 
   /**
-   * The first address not yet failed.
+   * Where the next stream goes: the first address not yet failed; when every one has
+   * failed, the failures are forgotten and the round starts again from the first.
    *
    * @param addresses The peer's addresses, in preference order (they may change between
    *   calls: a newer presence record).
-   * @returns The address, or undefined when every one failed.
+   * @returns The address, or undefined when there is none.
    */
-  next(addresses: readonly string[]): string | undefined {
-    return addresses.find((a) => !this.#failed.has(relayKey(a)));
+  pick(addresses: readonly string[]): string | undefined {
+    const next = addresses.find((a) => !this.#failed.has(relayKey(a)));
+    if (next !== undefined) return next;
+    this.#failed.clear();
+    return addresses[0];
   }
 
   /**
    * A stream could not be opened at `address`.
    *
    * @param address Where.
-   * @param gone Whether the relay said the peer is not there (`NO_RESERVATION`).
+   * @param err What opening it threw (a relay's `NO_RESERVATION` means the peer is not there).
+   * @param addresses The peer's addresses now.
+   * @returns What to do next.
    */
-  unreached(address: string, gone: boolean): void {
-    this.#failed.set(relayKey(address), gone);
-  }
-
-  /**
-   * Whether every address failed and each relay said the peer is not there: it left, or
-   * moved to relays we have not heard of.
-   *
-   * @param addresses The peer's addresses.
-   * @returns True then.
-   */
-  gone(addresses: readonly string[]): boolean {
-    return addresses.length > 0 && addresses.every((a) => this.#failed.get(relayKey(a)) === true);
-  }
-
-  /** Forget the failures: the next round tries every address again. */
-  reset(): void {
-    this.#failed.clear();
+  unreached(address: string, err: unknown, addresses: readonly string[]): Unreached {
+    this.#failed.set(relayKey(address), notAtRelay(err));
+    if (addresses.some((a) => !this.#failed.has(relayKey(a)))) return "elsewhere";
+    const gone = addresses.length > 0 &&
+      addresses.every((a) => this.#failed.get(relayKey(a)) === true);
+    return gone ? "gone" : "exhausted";
   }
 }

@@ -119,11 +119,7 @@ export class Connector {
           host.log(`${peerId} announced no relay address; cannot dial`);
           return;
         }
-        let address = rotation.next(known.addresses);
-        if (address === undefined) { // every address failed last round: start again
-          rotation.reset();
-          address = known.addresses[0];
-        }
+        const address = rotation.pick(known.addresses)!;
         const timing: AttemptTiming = { started: performance.now(), reached: false };
         attempts++;
         // The knock stream goes to the first attempt, which is always on the `direct` rung
@@ -147,10 +143,9 @@ export class Connector {
           if (!timing.reached) {
             // No stream at this address: try the peer's next relay at once (see
             // address_rotation.ts); the ladder hears of it only when every one failed.
-            rotation.unreached(address, notAtRelay(err));
-            const addresses = host.known(peerId)?.addresses ?? [];
-            if (rotation.next(addresses) !== undefined) continue;
-            if (rotation.gone(addresses)) break; // at no relay of its: it left or moved
+            const next = rotation.unreached(address, err, host.known(peerId)?.addresses ?? []);
+            if (next === "elsewhere") continue;
+            if (next === "gone") break; // at no relay of its: it left or moved
           }
           ladder.failed(
             (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError" ||

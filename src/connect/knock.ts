@@ -21,7 +21,6 @@ import type { Logger } from "../logger.ts";
 import type { ParticipantLibp2p } from "../node.ts";
 import type { Presence } from "../presence.ts";
 import { sleep } from "../_async.ts";
-import { notAtRelay } from "./relay_status.ts";
 import { AddressRotation } from "./address_rotation.ts";
 
 /** The libp2p protocol a higher peer uses to ask a lower one to dial it (over the relay). */
@@ -120,12 +119,7 @@ export class Knocker {
       let delay = 2000;
       for (let attempt = 1; attempt <= KNOCK_ATTEMPTS && !host.signal.aborted; attempt++) {
         if (host.linked(peerId)) return;
-        const addresses = host.addresses(peerId);
-        let address = rotation.next(addresses);
-        if (address === undefined) { // every address failed last round: start again
-          rotation.reset();
-          address = addresses[0];
-        }
+        const address = rotation.pick(host.addresses(peerId));
         if (address === undefined) return;
         const reached = { stream: false };
         // Set when the dial back over our knock stream ended with its connection closed.
@@ -138,10 +132,9 @@ export class Knocker {
           lastError = err as Error;
           if (!reached.stream) {
             // No stream at this address: knock at the peer's next relay at once.
-            rotation.unreached(address, notAtRelay(err));
-            const now = host.addresses(peerId);
-            if (rotation.next(now) !== undefined) continue;
-            if (rotation.gone(now)) {
+            const next = rotation.unreached(address, err, host.addresses(peerId));
+            if (next === "elsewhere") continue;
+            if (next === "gone") {
               host.onUnreachable?.(
                 peerId,
                 new ConnectionFailedError(

@@ -25,32 +25,31 @@ Deno.test("signalingAddresses() puts LAN TCP addresses first, then every relay's
   assertEquals(signalingAddresses([]), []);
 });
 
+const down = new Error("All multiaddr dials failed");
+const notThere = new Error("failed to connect via relay with status NO_RESERVATION");
+
 Deno.test("AddressRotation: an unreached relay is skipped with all its addresses, then the next one is tried", () => {
   const rotation = new AddressRotation();
   const addresses = [atR1, atR1ws, atR2];
-  assertEquals(rotation.next(addresses), atR1);
-  rotation.unreached(atR1, false);
-  assertEquals(rotation.next(addresses), atR2); // the WebSocket address of R1 is R1 too
-  rotation.unreached(atR2, false);
-  assertEquals(rotation.next(addresses), undefined);
-  assertEquals(rotation.gone(addresses), false); // relays down, not "not there"
-  rotation.reset();
-  assertEquals(rotation.next(addresses), atR1);
+  assertEquals(rotation.pick(addresses), atR1);
+  assertEquals(rotation.unreached(atR1, down, addresses), "elsewhere");
+  assertEquals(rotation.pick(addresses), atR2); // the WebSocket address of R1 is R1 too
+  // Every address failed, with relays down rather than "not there": back off, not give up.
+  assertEquals(rotation.unreached(atR2, down, addresses), "exhausted");
+  assertEquals(rotation.pick(addresses), atR1); // and the next round starts again
+  assertEquals(rotation.pick([]), undefined);
 });
 
-Deno.test("AddressRotation: gone() only when every relay said the peer holds no reservation", () => {
+Deno.test("AddressRotation: gone only when every relay said the peer holds no reservation", () => {
   const rotation = new AddressRotation();
   const addresses = [atR1, atR2];
-  rotation.unreached(atR1, true);
-  assertEquals(rotation.gone(addresses), false);
-  assertEquals(rotation.next(addresses), atR2);
-  rotation.unreached(atR2, false);
-  assertEquals(rotation.gone(addresses), false);
-  rotation.unreached(atR2, true);
-  assertEquals(rotation.gone(addresses), true);
-  assertEquals(rotation.gone([]), false);
+  assertEquals(rotation.unreached(atR1, notThere, addresses), "elsewhere");
+  assertEquals(rotation.pick(addresses), atR2);
+  assertEquals(rotation.unreached(atR2, down, addresses), "exhausted");
+  assertEquals(rotation.unreached(atR2, notThere, addresses), "gone");
+  assertEquals(rotation.unreached(atR2, notThere, []), "exhausted");
   // A newer record with a relay not tried yet: that one is next, and the peer is not gone.
   const moved = [atR1, `/ip4/127.0.0.1/tcp/7001/p2p/12D3KooWRelayThree/p2p-circuit/p2p/${P}`];
-  assertEquals(rotation.next(moved), moved[1]);
-  assertEquals(rotation.gone(moved), false);
+  assertEquals(rotation.unreached(atR1, notThere, moved), "elsewhere");
+  assertEquals(rotation.pick(moved), moved[1]);
 });
