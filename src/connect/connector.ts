@@ -187,9 +187,26 @@ export class Connector {
   upgrade(peerId: string, rung: IceRung): void {
     if (this.#dialing.has(peerId) || this.#closed) return;
     const known = this.#host.known(peerId);
-    const address = known?.addresses[0];
-    if (known === undefined || address === undefined) return;
-    const task = this.#attempt(peerId, address, known.discoveredAt, rung)
+    if (known === undefined || known.addresses.length === 0) return;
+    const task = (async () => {
+      // One attempt, at the first of the peer's relays that lets a stream through: an
+      // address whose relay is down or holds no reservation for the peer is skipped, as in
+      // the dial loop (address_rotation.ts).
+      const rotation = new AddressRotation();
+      for (;;) {
+        const addresses = this.#host.known(peerId)?.addresses ?? [];
+        const address = rotation.pick(addresses);
+        if (address === undefined || this.#closed) return;
+        const timing: AttemptTiming = { started: 0, reached: false };
+        try {
+          return await this.#attempt(peerId, address, known.discoveredAt, rung, timing);
+        } catch (err) {
+          if (timing.reached || rotation.unreached(address, err, addresses) !== "elsewhere") {
+            throw err;
+          }
+        }
+      }
+    })()
       .catch((err) =>
         this.#host.log(`upgrade of ${peerId} to ${rung} failed: ${(err as Error).message}`)
       )
