@@ -37,7 +37,7 @@ import { MeetingMessages } from "./meeting_messages.ts";
 import type { OverlayOptions } from "./overlay/types.ts";
 import type { Presence, PresenceInfo } from "./presence.ts";
 import type { FramedStream } from "./framed_stream.ts";
-import { Rendezvous, type RendezvousStats } from "./rendezvous.ts";
+import { ENOUGH_ENTRY_POINTS, Rendezvous, type RendezvousStats } from "./rendezvous.ts";
 import { dropSparePayloads } from "./_payload_pool.ts";
 import { RelayAddressWatcher } from "./relay_reservations.ts";
 import {
@@ -50,9 +50,6 @@ import {
   type Participant,
   type SelfInfo,
 } from "./meeting_types.ts";
-
-/** Entry points an overlay meeting's lookup stops at (the mesh brings the rest). */
-const ENTRY_POINTS = 8;
 
 /** The libp2p protocol of signaling streams (handshake, then WebRTC offer/answer or the relay rung). */
 export const MEETING_PROTOCOL: string = SIGNAL_PROTOCOL;
@@ -130,9 +127,10 @@ export class Meeting extends MeetingEvents implements AsyncDisposable {
       left: () => this.left,
     });
     this.#rendezvous = new Rendezvous({
-      // With the overlay a lookup needs a few verified entry points, not every record; and
-      // in a large meeting only a rotating subset keeps its record fresh.
-      ...(options.overlay !== false ? { lookupEnough: ENTRY_POINTS } : {}),
+      // With the overlay a lookup needs a few verified entry points, not every record (the
+      // mesh brings the rest); and in a large meeting only a rotating subset keeps its
+      // record fresh.
+      ...(options.overlay !== false ? { lookupEnough: ENOUGH_ENTRY_POINTS } : {}),
       ...options.rendezvous,
       rosterSize: () => this.#overlay?.node.rosterSize() ?? 1,
       libp2p: components.libp2p,
