@@ -44,7 +44,7 @@ export function estimateBytes(msg: OverlayMessage): number {
   const frame = 4;
   switch (msg.t) {
     case "hello":
-      return frame + 1 + entryBytes(msg.entry) + 2 + 1;
+      return frame + 1 + entryBytes(msg.entry) + 2 + 1 + (msg.digestBuckets ? 2 : 0);
     case "roster": {
       let n = frame + 1 + 4 + 1;
       for (const item of msg.entries) n += entryBytes(item.entry) + 1;
@@ -65,8 +65,9 @@ export function estimateBytes(msg: OverlayMessage): number {
     case "want":
       return frame + 1;
     case "digest":
-    case "pull":
       return frame + 1 + 2 + msg.buckets.length * 4;
+    case "pull":
+      return frame + 1 + 2 + msg.buckets.length * 2 + (msg.count ? 2 : 0);
     default:
       return frame + 64;
   }

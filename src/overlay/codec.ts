@@ -6,6 +6,7 @@
  * @module
  */
 import { InvalidFrameError } from "../errors.ts";
+import { MAX_DIGEST_BUCKETS } from "./roster_digest.ts";
 import type { MemberEntry, OverlayMessage, RosterItem, Rumor } from "./types.ts";
 
 /** The largest overlay message accepted (a roster chunk of 200 entries is about 60 KiB). */
@@ -78,6 +79,9 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage {
         wantRoster: bool(o.wantRoster, "wantRoster"),
         ...(o.ready === undefined ? {} : { ready: bool(o.ready, "ready") }),
         ...(o.extra === undefined ? {} : { extra: bool(o.extra, "extra") }),
+        ...(o.digestBuckets === undefined
+          ? {}
+          : { digestBuckets: int(o.digestBuckets, "digestBuckets", 1, 1 << 16) }),
       };
     case "roster":
       return {
@@ -101,10 +105,19 @@ export function decodeOverlayMessage(bytes: Uint8Array): OverlayMessage {
     case "want":
       return { t: o.t };
     case "digest":
+      return {
+        t: o.t,
+        buckets: arr(o.buckets, "buckets", MAX_DIGEST_BUCKETS).map((x) =>
+          int(x, "bucket", 0, 0xffffffff)
+        ),
+      };
     case "pull":
       return {
         t: o.t,
-        buckets: arr(o.buckets, "buckets", 64).map((x) => int(x, "bucket", 0, 0xffffffff)),
+        buckets: arr(o.buckets, "buckets", MAX_DIGEST_BUCKETS).map((x) =>
+          int(x, "bucket", 0, MAX_DIGEST_BUCKETS - 1)
+        ),
+        ...(o.count === undefined ? {} : { count: int(o.count, "count", 1, MAX_DIGEST_BUCKETS) }),
       };
     default:
       throw bad(`unknown type ${JSON.stringify(o.t)?.slice(0, 40)}`);
@@ -235,7 +248,7 @@ function rumorSize(r: Rumor): number {
 export function estimateMessageBytes(msg: OverlayMessage): number {
   switch (msg.t) {
     case "hello":
-      return 50 + entrySize(msg.entry);
+      return 50 + entrySize(msg.entry) + (msg.digestBuckets === undefined ? 0 : 21);
     case "roster": {
       let n = 30;
       for (const it of msg.entries) n += 30 + entrySize(it.entry);
@@ -258,7 +271,8 @@ export function estimateMessageBytes(msg: OverlayMessage): number {
     case "want":
       return 10;
     case "digest":
-    case "pull":
       return 25 + msg.buckets.length * 11;
+    case "pull":
+      return 25 + msg.buckets.length * 5 + (msg.count === undefined ? 0 : 12);
   }
 }

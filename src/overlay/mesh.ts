@@ -14,6 +14,7 @@
  * @module
  */
 import type { Roster } from "./roster.ts";
+import { DIGEST_BUCKETS } from "./roster_digest.ts";
 import type { MemberEntry, OverlayAction, OverlayOptions, PeerId } from "./types.ts";
 
 /** Members handed over in a `prune`. */
@@ -47,6 +48,8 @@ export interface Neighbour {
   refuseAt: number | undefined;
   /** When to compare rosters with it (once, soon after the link came up). */
   digestAt: number | undefined;
+  /** The most digest buckets it reads (from its hello; 32 until then). */
+  digestBuckets: number;
 }
 
 /** A link to open. */
@@ -210,6 +213,7 @@ export class Mesh {
       ready: true,
       refuseAt: full ? now + REFUSE_WAIT_MS : undefined,
       digestAt,
+      digestBuckets: DIGEST_BUCKETS,
     };
     this.#links.set(peer, n);
     return n;

@@ -21,6 +21,7 @@ import { Mesh, type Neighbour } from "./mesh.ts";
 import { resolveOverlayOptions } from "./options.ts";
 import { Plumtree } from "./plumtree.ts";
 import { MemberIndex, Roster } from "./roster.ts";
+import { DIGEST_BUCKETS, MAX_DIGEST_BUCKETS } from "./roster_digest.ts";
 import { RosterSync } from "./roster_sync.ts";
 import { appBytes, rumorId, signEntry, verifyRumor } from "./signing.ts";
 import type {
@@ -315,7 +316,7 @@ export class OverlayNode {
       case "digest":
         return this.#sync.onDigest(from, msg.buckets);
       case "pull":
-        return this.#sync.onPull(from, msg.buckets);
+        return this.#sync.onPull(from, msg.buckets, msg.count);
     }
   }
 
@@ -410,6 +411,7 @@ export class OverlayNode {
     n.hello = true;
     n.degree = msg.degree;
     n.ready = msg.ready ?? true;
+    n.digestBuckets = msg.digestBuckets ?? DIGEST_BUCKETS;
     // A hello works as the alive rumor of its sender: a newcomer's first neighbours spread
     // its join, so the newcomer need not broadcast it (and no copy comes back as duplicate).
     const rumor: Rumor = { k: "alive", entry: msg.entry };
@@ -462,7 +464,7 @@ export class OverlayNode {
       if (n.refuseAt !== undefined && n.refuseAt <= now) this.#prune(peer);
       else if (n.digestAt !== undefined && n.digestAt <= now) {
         n.digestAt = undefined;
-        this.#sync.sendDigest(peer);
+        this.#sync.sendDigest(peer, n.digestBuckets);
       }
     }
     this.#maintain(now);
@@ -476,7 +478,7 @@ export class OverlayNode {
     if (now >= this.#nextDigest) {
       this.#nextDigest = now + this.#jitter(this.#o.digestIntervalMs);
       const peer = this.#mesh.anyLink();
-      if (peer !== undefined) this.#sync.sendDigest(peer);
+      if (peer !== undefined) this.#sync.sendDigest(peer, this.#mesh.get(peer)?.digestBuckets);
     }
   }
 
@@ -514,6 +516,7 @@ export class OverlayNode {
       degree: this.#mesh.degree(),
       wantRoster,
       ready: this.#sync.held,
+      digestBuckets: MAX_DIGEST_BUCKETS,
     } as const;
     this.#send(peer, extra ? { ...hello, extra } : hello);
   }

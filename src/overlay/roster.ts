@@ -355,14 +355,15 @@ export class Roster {
   /**
    * Everything we hold, or the members of some buckets only.
    * @param buckets Only these anti-entropy buckets.
+   * @param count The digest's bucket count the bucket numbers refer to.
    * @returns Roster items (tombstones included).
    */
-  items(buckets?: ReadonlySet<number>): RosterItem[] {
+  items(buckets?: ReadonlySet<number>, count: number = DIGEST_BUCKETS): RosterItem[] {
     const out: RosterItem[] = [];
     const take = (i: number) => {
       const e = this.#entries[i];
       if (!e || this.#status[i] === NONE) return;
-      if (buckets && !buckets.has(this.#index.hash(i) % DIGEST_BUCKETS)) return;
+      if (buckets && !buckets.has(this.#index.hash(i) % count)) return;
       out.push({ entry: e, status: STATUS[this.#status[i]] });
     };
     for (const i of this.#live) take(i);
@@ -370,9 +371,13 @@ export class Roster {
     return out;
   }
 
-  /** One hash per bucket over the live members and their incarnations. */
-  digest(): number[] {
-    return this.#digest.values();
+  /**
+   * One hash per bucket over the live members and their incarnations.
+   * @param count How many buckets (see `roster_digest.ts`).
+   * @returns The hashes.
+   */
+  digest(count: number = DIGEST_BUCKETS): number[] {
+    return this.#digest.values(count);
   }
 
   /**

@@ -12,6 +12,7 @@
  * @module
  */
 import type { Roster } from "./roster.ts";
+import { bucketCountFor, DIGEST_BUCKETS, isBucketCount } from "./roster_digest.ts";
 import type { OverlayMessage, OverlayStats, PeerId, RosterItem } from "./types.ts";
 
 /** Items per `roster` message (about 250 bytes each on the wire). */
@@ -169,35 +170,46 @@ export class RosterSync {
   }
 
   /**
-   * Start a digest round with a neighbour.
+   * Start a digest round with a neighbour, with as many buckets as the roster's size calls
+   * for and the neighbour reads (`roster_digest.ts`).
    * @param to The neighbour.
+   * @param limit The most buckets it reads (from its hello).
    */
-  sendDigest(to: PeerId): void {
-    this.#host.send(to, { t: "digest", buckets: this.#roster.digest() });
+  sendDigest(to: PeerId, limit: number = DIGEST_BUCKETS): void {
+    const count = bucketCountFor(this.#roster.size, limit);
+    this.#host.send(to, { t: "digest", buckets: this.#roster.digest(count) });
   }
 
   /**
    * A neighbour's digest: send our items of the buckets that differ, and pull theirs.
    * @param from The neighbour.
-   * @param buckets Its bucket hashes.
+   * @param buckets Its bucket hashes (a length that is not a valid count is ignored).
    */
   onDigest(from: PeerId, buckets: number[]): void {
     const differ = this.#roster.differingBuckets(buckets);
     if (differ.length === 0) return;
     this.#stats.repairs++;
-    this.#sendItems(from, this.#roster.items(new Set(differ)), false);
-    this.#host.send(from, { t: "pull", buckets: differ });
+    const count = buckets.length;
+    this.#sendItems(from, this.#roster.items(new Set(differ), count), false);
+    this.#host.send(
+      from,
+      count === DIGEST_BUCKETS
+        ? { t: "pull", buckets: differ }
+        : { t: "pull", buckets: differ, count },
+    );
   }
 
   /**
    * A neighbour pulls our items of some buckets.
    * @param from The neighbour.
-   * @param buckets The bucket numbers (others than integers are ignored).
+   * @param buckets The bucket numbers.
+   * @param count Among how many buckets (absent: 32); an invalid count is ignored.
    */
-  onPull(from: PeerId, buckets: number[]): void {
+  onPull(from: PeerId, buckets: number[], count: number = DIGEST_BUCKETS): void {
+    if (!isBucketCount(count)) return;
     this.#sendItems(
       from,
-      this.#roster.items(new Set(buckets.filter((b) => Number.isInteger(b)))),
+      this.#roster.items(new Set(buckets.filter((b) => Number.isInteger(b) && b < count)), count),
       false,
     );
   }

@@ -63,7 +63,8 @@ export type OverlayMessage =
    * whether we need the whole roster (a newcomer does), and whether we hold it (`ready`;
    * absent means yes): a newcomer asks only a member that holds it. `extra` marks a link
    * opened on demand (a direct message to a member that is not a neighbour): it is not part
-   * of the mesh and counts against nobody's degree.
+   * of the mesh and counts against nobody's degree. `digestBuckets`: the most digest
+   * buckets we read (absent: 32, members from before digests grew with the roster).
    */
   | {
     t: "hello";
@@ -72,6 +73,7 @@ export type OverlayMessage =
     wantRoster: boolean;
     ready?: boolean;
     extra?: boolean;
+    digestBuckets?: number;
   }
   /** "Send me the whole roster" (a newcomer, to one neighbour whose hello said `ready`). */
   | { t: "want" }
@@ -87,10 +89,13 @@ export type OverlayMessage =
   | { t: "graft"; ids: string[] }
   /** Plumtree: I got that rumor twice; make our link lazy. */
   | { t: "lazy" }
-  /** Anti-entropy: a hash per roster bucket. */
+  /** Anti-entropy: a hash per roster bucket (as many buckets as the array is long). */
   | { t: "digest"; buckets: number[] }
-  /** Anti-entropy: send me your entries of these buckets. */
-  | { t: "pull"; buckets: number[] };
+  /**
+   * Anti-entropy: send me your entries of these buckets, numbered among `count` (absent:
+   * 32, the digest of a member from before digests grew).
+   */
+  | { t: "pull"; buckets: number[]; count?: number };
 
 /** A roster entry with its state, as sent in snapshots. */
 export interface RosterItem {

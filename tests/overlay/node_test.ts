@@ -261,6 +261,7 @@ Deno.test("overlay codec: round trip, size estimate, malformed input is InvalidF
   const msgs: OverlayMessage[] = [
     { t: "hello", entry, degree: 3, wantRoster: true },
     { t: "hello", entry, degree: 0, wantRoster: false, ready: false },
+    { t: "hello", entry, degree: 1, wantRoster: false, digestBuckets: 1024 },
     { t: "roster", entries: [{ entry, status: "suspect" }], last: true },
     {
       t: "gossip",
@@ -276,6 +277,8 @@ Deno.test("overlay codec: round trip, size estimate, malformed input is InvalidF
       },
     },
     { t: "ihave", ids: ["a/x/1"] },
+    { t: "pull", buckets: [3, 511], count: 512 },
+    { t: "pull", buckets: [3] },
     { t: "digest", buckets: [1, 2, 4294967295] },
     { t: "lazy" },
     { t: "want" },

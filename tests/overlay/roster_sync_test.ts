@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { MemberIndex, Roster } from "../../src/overlay/roster.ts";
 import { RosterSync } from "../../src/overlay/roster_sync.ts";
+import { bucketCountFor, isBucketCount } from "../../src/overlay/roster_digest.ts";
 import type { MemberEntry, OverlayMessage, PeerId } from "../../src/overlay/types.ts";
 import { prng } from "./_net.ts";
 
@@ -119,4 +120,61 @@ Deno.test("RosterSync.onDigest() answers a differing digest with those buckets' 
     sent.flatMap(([, m]) => m.t === "roster" ? m.entries : []),
     roster.items(new Set([3])),
   );
+});
+
+Deno.test("digest buckets grow with the roster: about 32 members each, at most what the neighbour reads", () => {
+  assertEquals(bucketCountFor(10), 32);
+  assertEquals(bucketCountFor(1_024), 32);
+  assertEquals(bucketCountFor(1_025), 64);
+  assertEquals(bucketCountFor(5_000), 256);
+  assertEquals(bucketCountFor(10_000), 512);
+  assertEquals(bucketCountFor(100_000), 1024);
+  assertEquals(bucketCountFor(10_000, 32), 32); // a member from before: 32
+  assertEquals(bucketCountFor(10_000, 100), 64); // not a power of two: the one below
+  for (const n of [32, 64, 512, 1024]) assert(isBucketCount(n));
+  for (const n of [0, 16, 48, 2048, 31.5]) assert(!isBucketCount(n));
+});
+
+Deno.test("a roster's digest at any bucket count is its members hashed into h % count (folding keeps it exact)", () => {
+  const { roster } = setup(3_000);
+  const a = roster.digest(256);
+  assertEquals(a.length, 256);
+  // One member more: exactly its bucket changes, at every count.
+  const r2 = setup(3_000).roster;
+  r2.applyAlive(entry("newcomer"));
+  for (const count of [32, 256, 1024]) {
+    const differ = r2.differingBuckets(roster.digest(count));
+    assertEquals(differ.length, 1, `count ${count}`);
+    const items = r2.items(new Set(differ), count).map((i) => i.entry.peerId);
+    assert(items.includes("newcomer"));
+    // The bucket holds about 3,000 / count members: what a repair sends.
+    assert(items.length <= Math.max(4, (3_000 / count) * 2), `${items.length} at ${count}`);
+  }
+  // A digest whose length is not a bucket count compares as nothing.
+  assertEquals(r2.differingBuckets([1, 2, 3]), []);
+});
+
+Deno.test("RosterSync: digests of a large roster have more buckets, and a pull names its count (32 stays unnamed for older members)", () => {
+  const { sync, sent, roster } = setup(5_000);
+  sync.sendDigest("x", 1024);
+  const digest = sent.at(-1)![1] as Extract<OverlayMessage, { t: "digest" }>;
+  assertEquals(digest.buckets.length, 256);
+  sync.sendDigest("old"); // no digestBuckets in its hello
+  assertEquals((sent.at(-1)![1] as Extract<OverlayMessage, { t: "digest" }>).buckets.length, 32);
+  // Their digest differs in one of 256 buckets: ~20 entries go, not a 32nd of the roster.
+  sent.length = 0;
+  const theirs = roster.digest(256);
+  theirs[7] ^= 1;
+  sync.onDigest("x", theirs);
+  assertEquals(sent.at(-1), ["x", { t: "pull", buckets: [7], count: 256 }]);
+  const items = sent.slice(0, -1).flatMap(([, m]) => m.t === "roster" ? m.entries : []);
+  assertEquals(items, roster.items(new Set([7]), 256));
+  assert(items.length < 60, `${items.length} items`);
+  sent.length = 0;
+  sync.onPull("x", [7], 256);
+  assertEquals(sent.flatMap(([, m]) => m.t === "roster" ? m.entries : []), items);
+  sent.length = 0;
+  sync.onPull("x", [7], 100); // not a bucket count: ignored
+  sync.onPull("x", [600], 256); // no such bucket
+  assertEquals(sent, []);
 });
