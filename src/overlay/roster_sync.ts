@@ -191,12 +191,12 @@ export class RosterSync {
     this.#stats.repairs++;
     const count = buckets.length;
     this.#sendItems(from, this.#roster.items(new Set(differ), count), false);
-    this.#host.send(
-      from,
-      count === DIGEST_BUCKETS
-        ? { t: "pull", buckets: differ }
-        : { t: "pull", buckets: differ, count },
-    );
+    // A count of 32 goes unnamed: members from before digests grew read only that.
+    this.#host.send(from, {
+      t: "pull",
+      buckets: differ,
+      ...(count === DIGEST_BUCKETS ? {} : { count }),
+    });
   }
 
   /**
