@@ -28,14 +28,11 @@ import { safeYamux } from "./_yamux.ts";
 import { libp2pLogger } from "./_libp2p_logger.ts";
 import { type Identify, identify } from "@libp2p/identify";
 import { type Ping, ping } from "@libp2p/ping";
-import {
-  circuitRelayServer,
-  type CircuitRelayService,
-  circuitRelayTransport,
-} from "@libp2p/circuit-relay-v2";
+import { circuitRelayServer, type CircuitRelayService } from "@libp2p/circuit-relay-v2";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { MemoryDatastore } from "datastore-core";
+import { pacedRelayTransport } from "./relay_walk.ts";
 import { RendezvousDatastore } from "./rendezvous/rendezvous_datastore.ts";
 import { PROVIDER_TTL_MS, type RendezvousLimits } from "./rendezvous/limits.ts";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
@@ -189,7 +186,8 @@ export async function createParticipantLibp2p(
     transports: [
       // WebSockets + TCP on Deno/Node; WebSockets, WebRTC-Direct, WebTransport in browsers.
       ...serverDialTransports({ rtcConfiguration: init.rtcConfiguration }),
-      circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
+      // libp2p's, with a paced random walk for relay discovery (see relay_walk.ts).
+      pacedRelayTransport({ reservationCompletionTimeout: 10_000 }),
     ],
     connectionManager: { inboundConnectionThreshold: 100, maxConnections: 400 },
     services: {

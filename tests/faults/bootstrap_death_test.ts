@@ -16,7 +16,26 @@ import { assert, assertEquals, assertInstanceOf, assertLess } from "@std/assert"
 import { BootstrapError, generateInvitationCode, joinMeeting, type Meeting } from "../../mod.ts";
 import { relaysOf } from "../../src/relay_reservations.ts";
 import { LOOPBACK_RTC, waitUntil } from "../integration/_harness.ts";
+import process from "node:process";
 import { killServer, type ServerProcess, startServers, stopServers } from "./_servers.ts";
+
+/** CPU of this process (the members) and of a server over `ms`. */
+async function cpuOver(ms: number, server: ServerProcess) {
+  const serverTicks = () => {
+    const fields = Deno.readTextFileSync(`/proc/${server.process.child.pid}/stat`)
+      .split(") ")[1].split(" ");
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in 1/100 s
+  };
+  const members0 = process.cpuUsage();
+  const server0 = serverTicks();
+  await new Promise((r) => setTimeout(r, ms));
+  const members = process.cpuUsage(members0);
+  return {
+    windowMs: ms,
+    membersCpuMs: Math.round((members.user + members.system) / 1000),
+    serverCpuMs: (serverTicks() - server0) * 10,
+  };
+}
 
 const connected = (m: Meeting) => m.participants.filter((p) => p.state === "connected").length;
 
@@ -108,6 +127,17 @@ Deno.test("bootstrap/relay death, one, two, then all of three: records follow at
       "members reserve on the last relay",
       10_000,
     );
+    // Short of relays (two wanted, one alive), members look for more without spinning:
+    // libp2p's unpaced random walk had the members' process and the last server each
+    // spend a whole core on DHT queries for as long as it lasted (src/relay_walk.ts).
+    const idle = await cpuOver(3000, order[2]);
+    figures.shortOfRelays = idle;
+    assertLess(
+      idle.membersCpuMs,
+      1500,
+      `members' CPU short of relays: ${idle.membersCpuMs} ms in 3 s`,
+    );
+    assertLess(idle.serverCpuMs, 1000, `last server's CPU: ${idle.serverCpuMs} ms in 3 s`);
 
     // All dead: the meeting holds on its direct links; joining fails fast and named.
     await killServer(order[2]);
