@@ -6,6 +6,7 @@
  * @module
  */
 import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
+import { loadOrCreateIdentity, webRtcDirectStore } from "./bootstrap_state.ts";
 import type { Datastore } from "interface-datastore";
 import { multiaddr } from "@multiformats/multiaddr";
 import { BootstrapError } from "./errors.ts";
@@ -37,6 +38,14 @@ export interface BootstrapNodeOptions {
    * @default {a new Ed25519 key}
    */
   privateKey?: Uint8Array;
+  /**
+   * A directory for what should survive restarts (created when missing): the node's
+   * identity, unless `privateKey` is given (so its peer id, and with it every address and
+   * `/dnsaddr` record, stays the same), and its WebRTC-Direct certificate (so the certhash
+   * does too, until the certificate is renewed, every 13 days). See `bootstrap_state.ts`.
+   * @default {nothing kept: a new identity and certificate at every start}
+   */
+  stateDir?: string;
   /**
    * Where DHT and provider records are kept (an `interface-datastore` Datastore). It is used
    * through meshmeet's per-key limits (`rendezvousLimits`).
@@ -96,6 +105,7 @@ export interface BootstrapNode extends AsyncDisposable {
  * @param options Listen addresses, peers, identity.
  * @returns The running node; give `addresses` to participants.
  * @throws {BootstrapError} When none of `peers` can be reached.
+ * @throws {BootstrapStateError} When a file in `stateDir` cannot be read, written or used.
  *
  * @example Run a local bootstrap node
  * ```ts
@@ -113,8 +123,15 @@ export async function startBootstrapNode(
   const datastore = given instanceof RendezvousDatastore
     ? given
     : new RendezvousDatastore(given ?? new MemoryDatastore(), options.rendezvousLimits);
+  const { stateDir } = options;
+  const privateKey = options.privateKey
+    ? privateKeyFromProtobuf(options.privateKey)
+    : stateDir !== undefined
+    ? (await loadOrCreateIdentity(stateDir)).privateKey
+    : undefined;
   const libp2p = await createBootstrapLibp2p({
-    privateKey: options.privateKey ? privateKeyFromProtobuf(options.privateKey) : undefined,
+    privateKey,
+    webRtcDirectStore: stateDir !== undefined ? webRtcDirectStore(stateDir) : undefined,
     listen: options.listen ?? ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
     announce: options.announce,
     datastore,

@@ -175,6 +175,23 @@ export class BootstrapError extends MeshmeetError {
   }
 }
 
+/** A file in a bootstrap node's state directory cannot be read or used. */
+export class BootstrapStateError extends MeshmeetError {
+  /**
+   * Create the error.
+   *
+   * @param message Which file, what is wrong with it, and what to do.
+   * @param options The underlying cause, if any.
+   */
+  constructor(
+    message = "Cannot use the bootstrap node's state directory: check its files and permissions",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "BootstrapStateError";
+  }
+}
+
 /** The meeting (or node) has been left or stopped; the operation cannot run any more. */
 export class MeetingClosedError extends MeshmeetError {
   /**

@@ -33,6 +33,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { MemoryDatastore } from "datastore-core";
 import { pacedRelayTransport } from "./relay_walk.ts";
+import type { WebRtcDirectStore } from "./bootstrap_state.ts";
 import { RendezvousDatastore } from "./rendezvous/rendezvous_datastore.ts";
 import { PROVIDER_TTL_MS, type RendezvousLimits } from "./rendezvous/limits.ts";
 import { selectDhtRecord, validateDhtRecord } from "./record.ts";
@@ -237,6 +238,11 @@ export interface BootstrapLibp2pInit {
    * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
    */
   relayLimits?: { durationMs?: number; dataBytes?: number };
+  /**
+   * Where a WebRTC-Direct listener keeps its key and certificate (so its certhash survives
+   * restarts); new ones at every start when omitted.
+   */
+  webRtcDirectStore?: WebRtcDirectStore;
 }
 
 /**
@@ -266,7 +272,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
       ...listenTransports(),
       // For browsers on https pages (see webRtcDirectListenTransport), when asked for.
       ...(init.listen.some((a) => a.includes("/webrtc-direct"))
-        ? [await webRtcDirectListenTransport()]
+        ? [await webRtcDirectListenTransport(init.webRtcDirectStore)]
         : []),
     ],
     connectionManager: {

@@ -38,6 +38,9 @@ Options:
                          (stun:host:port, turn:host:port?transport=udp)
   --ice-username <name>  username for the advertised TURN servers
   --ice-credential <pw>  credential for the advertised TURN servers
+  --state-dir <dir>      keep the node's identity (its peer id, so its addresses and
+                         /dnsaddr records) and WebRTC-Direct certificate here across
+                         restarts (created if missing; default: new ones at every start)
   --dnsaddr <domain>     print the DNS TXT records that publish this node under
                          /dnsaddr/<domain> (default domain: bootstrap.example.org)
 ${httpUsage(23)}
@@ -71,7 +74,7 @@ function _iceServers(
  */
 export async function serve(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: [...HTTP_VALUES, "ice-username", "ice-credential", "dnsaddr"],
+    values: [...HTTP_VALUES, "ice-username", "ice-credential", "dnsaddr", "state-dir"],
     lists: ["listen", "announce", "peer", "ice-server", ...HTTP_LISTS],
     flags: ["json", ...HTTP_FLAGS],
   });
@@ -93,6 +96,7 @@ export async function serve(argv: string[]): Promise<number> {
     peers: args.lists.peer,
     iceServers,
     logger,
+    stateDir: args.values["state-dir"],
   });
   out.event(
     "listening",

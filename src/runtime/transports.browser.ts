@@ -78,6 +78,7 @@ export function listenTransports(): TransportFactory[] {
 /**
  * Not available in browsers: they cannot listen for connections.
  *
+ * @param _store Ignored.
  * @returns Never.
  * @throws {TypeError} Always.
  *
@@ -86,7 +87,7 @@ export function listenTransports(): TransportFactory[] {
  * await webRtcDirectListenTransport(); // rejects in a browser
  * ```
  */
-export function webRtcDirectListenTransport(): Promise<TransportFactory> {
+export function webRtcDirectListenTransport(_store?: unknown): Promise<TransportFactory> {
   return Promise.reject(
     new TypeError("Cannot listen on WebRTC-Direct in a browser: run `meshmeet serve` instead"),
   );

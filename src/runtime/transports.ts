@@ -14,6 +14,7 @@ import type { Libp2pOptions } from "libp2p";
 import { webSockets } from "@libp2p/websockets";
 import { tcp } from "@libp2p/tcp";
 import type { RuntimeRtcConfiguration } from "./webrtc.ts";
+import type { WebRtcDirectStore } from "../bootstrap_state.ts";
 
 /** A libp2p transport factory, as `createLibp2p({ transports })` takes it. */
 export type TransportFactory = NonNullable<Libp2pOptions["transports"]>[number];
@@ -62,11 +63,13 @@ export function listenTransports(): TransportFactory[] {
  * certificate is pinned by the `/certhash/…` in its address. (A page served over https
  * cannot open `ws://` to anything but loopback; `wss://` needs a CA-signed certificate,
  * e.g. a TLS-terminating proxy.) The certificate, and so the certhash, is new at every
- * start unless the node has a persistent datastore and keychain (@libp2p/webrtc README).
+ * start unless a store keeps it (`bootstrap_state.ts`).
  *
  * Loaded only when a node listens on WebRTC-Direct: @libp2p/webrtc's listener runs on
  * node-datachannel (its ICE-lite server), which nothing else on Deno/Node loads.
  *
+ * @param store Where the listener keeps its key and certificate (else they are new at
+ *   every start).
  * @returns The transport factory for `createLibp2p()`.
  *
  * @example
@@ -74,7 +77,23 @@ export function listenTransports(): TransportFactory[] {
  * createLibp2p({ transports: [...listenTransports(), await webRtcDirectListenTransport()] });
  * ```
  */
-export async function webRtcDirectListenTransport(): Promise<TransportFactory> {
+export async function webRtcDirectListenTransport(
+  store?: WebRtcDirectStore,
+): Promise<TransportFactory> {
   const { webRTCDirect } = await import("@libp2p/webrtc");
-  return webRTCDirect();
+  const factory = webRTCDirect();
+  if (!store) return factory;
+  // The transport keeps its key and certificate through `components.keychain` and
+  // `components.datastore` when they exist; it alone gets the store's.
+  return ((components: Record<string, unknown>) =>
+    factory(
+      new Proxy(components, {
+        get: (target, property, receiver) =>
+          property === "keychain"
+            ? store.keychain
+            : property === "datastore"
+            ? store.datastore
+            : Reflect.get(target, property, receiver),
+      }) as unknown as Parameters<typeof factory>[0],
+    )) as TransportFactory;
 }
