@@ -19,6 +19,7 @@ import { fetchIceServers } from "./ice_servers.ts";
 import { discoverPublicAddress } from "./public_address.ts";
 import { normalizeInvitationCode } from "./invitation_code.ts";
 import { relayReservationCount } from "./relay_reservations.ts";
+import { BootstrapKeeper } from "./bootstrap_keeper.ts";
 import {
   hideLanAddresses,
   LOCAL_LISTEN,
@@ -357,6 +358,7 @@ export async function joinMeeting(
     outer?.throwIfAborted();
     let localDiscovery: LocalDiscovery | undefined;
     let publisher: PeerRecordPublisher | undefined;
+    let keeper: BootstrapKeeper | undefined;
     const meeting: Meeting = new Meeting({
       libp2p,
       privateKey,
@@ -371,6 +373,7 @@ export async function joinMeeting(
       PeerConnection: options.rtcPeerConnection ?? RTCPeerConnection,
       dht: bootstrap.length > 0,
       beforeStop: async () => {
+        keeper?.stop();
         releaseWebRtc?.();
         publisher?.stop();
         await localDiscovery?.stop();
@@ -402,6 +405,12 @@ export async function joinMeeting(
     }
     try {
       await meeting.start();
+      if (bootstrap.length > 0) {
+        // Redial bootstrap nodes lost later on (libp2p stops after ~31 s; see there).
+        const groups = groupBootstrapAddresses(bootstrap);
+        keeper = new BootstrapKeeper(libp2p, groups, relayReservationCount(groups.length));
+        keeper.start();
+      }
       await localDiscovery?.start();
       if (options.findable) {
         publisher = new PeerRecordPublisher({

@@ -74,6 +74,8 @@ export class Rendezvous {
   readonly #lookupContext: LookupContext;
   #ownRecord: Uint8Array | undefined;
   #lookupTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the last relay address change left us with none. */
+  #relaysLost = false;
   #announceTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
   #lookupInFlight: Promise<number> | undefined;
@@ -101,6 +103,11 @@ export class Rendezvous {
       libp2p: init.libp2p,
       onChange: (addresses) => {
         init.log(`relay addresses changed (${addresses.length} addresses); re-announcing`);
+        // Back on a relay after losing them all (a bootstrap outage, see bootstrap_keeper.ts):
+        // members who joined meanwhile announced where we could not look; look now.
+        const relayed = addresses.some((a) => a.includes("/p2p-circuit"));
+        if (relayed && this.#relaysLost) this.wake();
+        this.#relaysLost = !relayed;
         return this.announce().catch((err) => init.log.error("re-announce failed", err));
       },
     });

@@ -103,8 +103,14 @@ export async function serve(argv: string[]): Promise<number> {
     `meshmeet bootstrap node ${node.peerId}\nBootstrap addresses:\n${
       node.addresses.map((a) => `  ${a}`).join("\n")
     }`,
-    { peerId: node.peerId, addresses: node.addresses },
+    { peerId: node.peerId, addresses: node.addresses, stateDir: args.values["state-dir"] ?? null },
   );
+  if (args.values["state-dir"] === undefined) {
+    out.progress(
+      "This node's identity is new and will be lost when it stops, and with it these addresses; " +
+        "pass --state-dir <dir> to keep them across restarts.",
+    );
+  }
   // A deployment ships `/dnsaddr/<domain>` as its default list; these are its records.
   const domain = args.values.dnsaddr ?? "bootstrap.example.org";
   const records = dnsaddrRecords(domain, node.addresses);
