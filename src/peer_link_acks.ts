@@ -3,8 +3,9 @@
  *
  * They are kept in the order they were sent (increasing sequence number), so a cumulative
  * ack settles a prefix and the oldest frame has the earliest deadline: one timer per link,
- * armed for the oldest frame, replaces one timer per message. The link writes them again,
- * in order, when a new stream replaces a broken one.
+ * armed for the oldest frame, replaces one timer per message, and it stops when nothing is
+ * left waiting (an idle link holds no timer). The link writes them again, in order, when a
+ * new stream replaces a broken one.
  *
  * @module
  */
@@ -63,6 +64,7 @@ export class PendingAcks {
   take(seq: number): PendingFrame | undefined {
     const pending = this.#pending.get(seq);
     if (pending) this.#pending.delete(seq);
+    this.#disarmIfIdle();
     return pending;
   }
 
@@ -75,6 +77,7 @@ export class PendingAcks {
     const pending = this.#pending.get(seq);
     if (!pending) return;
     this.#pending.delete(seq);
+    this.#disarmIfIdle();
     pending.resolve();
   }
 
@@ -90,6 +93,7 @@ export class PendingAcks {
       this.#pending.delete(seq);
       pending.resolve();
     }
+    this.#disarmIfIdle();
   }
 
   /**
@@ -111,6 +115,13 @@ export class PendingAcks {
     this.#timer = undefined;
     for (const pending of this.#pending.values()) pending.reject(err);
     this.#pending.clear();
+  }
+
+  /** Nothing waits any more: stop the timer (the next `add()` arms it again). */
+  #disarmIfIdle(): void {
+    if (this.#pending.size > 0 || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** One timer per link: it fires for the oldest unacknowledged frame. */

@@ -29,6 +29,7 @@ import {
 } from "@libp2p/circuit-relay-v2";
 import type { AbortOptions, PeerInfo, PeerRouting, Transport } from "@libp2p/interface";
 import { sleep } from "./_async.ts";
+import { withComponents } from "./_components.ts";
 
 /** The pauses of a paced walk. */
 export interface RelayWalkTimers {
@@ -161,8 +162,5 @@ export function withPacedRelayWalk(
     timers,
     routing: () => (components as unknown as { peerRouting: PeerRouting }).peerRouting,
   });
-  return new Proxy(components, {
-    get: (target, property, receiver) =>
-      property === "randomWalk" ? walk : Reflect.get(target, property, receiver),
-  });
+  return withComponents(components, { randomWalk: walk });
 }

@@ -15,6 +15,7 @@ import { webSockets } from "@libp2p/websockets";
 import { tcp } from "@libp2p/tcp";
 import type { RuntimeRtcConfiguration } from "./webrtc.ts";
 import type { WebRtcDirectStore } from "../bootstrap_state.ts";
+import { withComponents } from "../_components.ts";
 
 /** A libp2p transport factory, as `createLibp2p({ transports })` takes it. */
 export type TransportFactory = NonNullable<Libp2pOptions["transports"]>[number];
@@ -85,15 +86,8 @@ export async function webRtcDirectListenTransport(
   if (!store) return factory;
   // The transport keeps its key and certificate through `components.keychain` and
   // `components.datastore` when they exist; it alone gets the store's.
-  return ((components: Record<string, unknown>) =>
+  return ((components: Parameters<typeof factory>[0]) =>
     factory(
-      new Proxy(components, {
-        get: (target, property, receiver) =>
-          property === "keychain"
-            ? store.keychain
-            : property === "datastore"
-            ? store.datastore
-            : Reflect.get(target, property, receiver),
-      }) as unknown as Parameters<typeof factory>[0],
+      withComponents(components, { keychain: store.keychain, datastore: store.datastore }),
     )) as TransportFactory;
 }

@@ -64,6 +64,40 @@ Deno.test("PendingAcks settles a prefix on a cumulative ack and single frames on
   acks.rejectAll(new Error("closed")); // stops the timer
 });
 
+Deno.test("PendingAcks stops its timer once nothing waits (an idle link holds no timer)", () => {
+  // Count the timers PendingAcks holds through the global functions it calls.
+  const live = new Set<ReturnType<typeof setTimeout>>();
+  const { setTimeout: st, clearTimeout: ct } = globalThis;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    const id = st(fn, ms);
+    live.add(id);
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: ReturnType<typeof setTimeout>) => {
+    if (id !== undefined) live.delete(id);
+    ct(id);
+  }) as typeof clearTimeout;
+  try {
+    const log: string[] = [];
+    const acks = new PendingAcks(() => new Error("overdue"));
+    for (const seq of [1, 2]) acks.add(seq, pending(seq, log));
+    assertEquals(live.size, 1); // one timer for the link, not one per frame
+    acks.settleUpTo(2);
+    assertEquals(live.size, 0);
+    acks.add(3, pending(3, log));
+    acks.settle(3);
+    assertEquals(live.size, 0);
+    acks.add(4, pending(4, log));
+    acks.take(4);
+    assertEquals(live.size, 0);
+    assertEquals(log, ["ok 1", "ok 2", "ok 3"]);
+  } finally {
+    globalThis.setTimeout = st;
+    globalThis.clearTimeout = ct;
+    for (const id of live) ct(id);
+  }
+});
+
 Deno.test("PendingAcks.inOrder() lists frames by seq; rejectAll() fails them and stops the timer", () => {
   const log: string[] = [];
   const acks = new PendingAcks(() => new Error("overdue"));

@@ -15,6 +15,9 @@
  * is loaded, so records, expiries and leases see the shifted clock; `performance.now()`
  * (monotonic) is not, as on a real machine whose wall clock is wrong.
  *
+ * With `MESHMEET_TIMER_SITES=1` in the environment, `stats` also counts the live timers by
+ * where they were set (the soak prints them as `TIMER_SITES` lines on stderr).
+ *
  * @module
  */
 import { checkPayload, makePayload } from "./_payload.ts";
@@ -49,6 +52,13 @@ if (offsetMs !== 0) {
 // Live timers set through the global functions (libp2p and meshmeet use these), counted so
 // the soak can watch for leaks.
 const liveTimers = new Set<unknown>();
+// MESHMEET_TIMER_SITES=1: remember where each live timer was set (for finding a leak).
+const timerSites = Deno.env.get("MESHMEET_TIMER_SITES") ? new Map<unknown, string>() : undefined;
+function site(): string {
+  const lines = (new Error().stack ?? "").split("\n").slice(3, 7);
+  return lines.map((l) => l.trim().replace(/^at /, "").replace(/file:\/\/\S*node_modules\//, ""))
+    .join(" < ");
+}
 {
   type Fn = (...a: unknown[]) => unknown;
   const g = globalThis as unknown as Record<string, Fn>;
@@ -56,22 +66,27 @@ const liveTimers = new Set<unknown>();
   g.setTimeout = (fn: unknown, ...rest: unknown[]) => {
     const id = st((...a: unknown[]) => {
       liveTimers.delete(id);
+      timerSites?.delete(id);
       if (typeof fn === "function") fn(...a);
     }, ...rest);
     liveTimers.add(id);
+    timerSites?.set(id, `timeout ${rest[0]} ${site()}`);
     return id;
   };
   g.setInterval = (...args: unknown[]) => {
     const id = si(...args);
     liveTimers.add(id);
+    timerSites?.set(id, `interval ${args[1]} ${site()}`);
     return id;
   };
   g.clearTimeout = (id: unknown) => {
     liveTimers.delete(id);
+    timerSites?.delete(id);
     return ct(id);
   };
   g.clearInterval = (id: unknown) => {
     liveTimers.delete(id);
+    timerSites?.delete(id);
     return ci(id);
   };
 }
@@ -118,6 +133,12 @@ meeting.addEventListener("message", (e) => {
 });
 
 let nextIndex = 1;
+
+function countSites(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of timerSites?.values() ?? []) counts[s] = (counts[s] ?? 0) + 1;
+  return counts;
+}
 
 function fds(): number {
   let n = 0;
@@ -191,6 +212,7 @@ async function handle(cmd: Record<string, unknown>): Promise<unknown> {
         fds: fds(),
         threads: threads(),
         timers: liveTimers.size,
+        ...(timerSites ? { timerSites: countSites() } : {}),
         participants: meeting.participants.filter((p) => p.state === "connected").length,
         stats: meeting.stats,
       };

@@ -61,6 +61,16 @@ export interface SoakResult {
 
 const MB = 2 ** 20;
 
+/**
+ * Both resource samples are taken in the same state: the senders paused and no churn for
+ * at least `churnEveryMs` + QUIET_MS (the end sample after the last churn step). Live timers
+ * move with traffic: each message holds its link's ack timer, and each join leaves dial,
+ * signaling and DHT timeouts of up to 17 s behind in the members it met. A sample in the
+ * middle of that measured the traffic of the moment (27 → 44 timers with nothing leaking:
+ * the sites of the extra timers were all such timeouts), not a leak.
+ */
+const QUIET_MS = 15_000;
+
 async function sample(m: MemberProcess): Promise<Sample> {
   const s = await m.call("stats", {}, 30_000) as {
     rss: number;
@@ -69,7 +79,9 @@ async function sample(m: MemberProcess): Promise<Sample> {
     threads: number;
     timers: number;
     participants: number;
+    timerSites?: Record<string, number>;
   };
+  if (s.timerSites) console.error(`TIMER_SITES ${m.name} ${JSON.stringify(s.timerSites)}`);
   return {
     rssMB: +(s.rss / MB).toFixed(1),
     heapMB: +(s.heapUsed / MB).toFixed(1),
@@ -142,7 +154,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
       return [...live].filter((o) => o !== m && peers.has(o.peerId));
     };
+    let paused = false;
     sender = setInterval(() => {
+      if (paused) return;
       for (const m of live) {
         const peers = linked(m);
         if (peers.length === 0) continue;
@@ -161,7 +175,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     while (performance.now() < endAt) {
       await new Promise((r) => setTimeout(r, options.churnEveryMs));
       if (warm === undefined && performance.now() >= warmAt) {
+        // Sampled like the end: no message in flight and no churn for 10 + QUIET_MS.
+        paused = true;
+        await new Promise((r) => setTimeout(r, QUIET_MS));
         warm = await Promise.all(stable.map((m) => sampleLinked(m, () => live.size - 1)));
+        paused = false;
         log(`warm-up samples: ${JSON.stringify(warm)}`);
       }
       if (performance.now() >= endAt) break;
@@ -186,8 +204,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     clearInterval(sender);
     sender = undefined;
-    // Let the last messages settle (acks, or failures after the ack timeout).
-    await new Promise((r) => setTimeout(r, 5000));
+    // Let the last messages settle and the last churn's timeouts run out (as at the warm-up).
+    await new Promise((r) => setTimeout(r, QUIET_MS));
     const end = await Promise.all(stable.map((m) => sampleLinked(m, () => live.size - 1)));
     warm ??= end;
 

@@ -26,7 +26,8 @@ export function soakVerdict(r: SoakResult): string[] {
     };
     over("fds", 2);
     over("threads", 2);
-    // Live timers move with traffic (ack timers, dial and knock waits): a few either way.
+    // Both samples are taken with no traffic (see QUIET_MS in _soak.ts): a few either way
+    // from periodic work (re-announce, lookups, relay walk) that happens to be in flight.
     over("timers", 8);
     over("heapMB", 1);
   }
