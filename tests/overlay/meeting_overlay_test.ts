@@ -36,16 +36,17 @@ Deno.test({
         90_000,
       );
       // Links settle (refusals at the cap, drops above the high mark) between 1 and the cap.
+      // A link that arrives at the cap stays open until its hello (or 2 s) and then closes,
+      // so at a given moment a member can hold one more; the bound is that this passes.
       await waitUntil(
-        () => meetings.every((m) => m.neighbours.length >= 1),
-        "every member to hold a link",
+        () =>
+          meetings.every((m) =>
+            m.neighbours.length >= 1 && m.neighbours.length <= OVERLAY.maxDegree
+          ),
+        `every member to hold 1 to ${OVERLAY.maxDegree} links`,
         30_000,
       );
       for (const m of meetings) {
-        assert(
-          m.neighbours.length <= OVERLAY.maxDegree,
-          `${m.self.name}: ${m.neighbours.length} links`,
-        );
         assertEquals(m.participants.filter((p) => p.linked).length, m.neighbours.length);
       }
       const total = meetings.reduce((n, m) => n + m.neighbours.length, 0);
