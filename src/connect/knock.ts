@@ -126,6 +126,7 @@ export class Knocker {
         const answer = { lost: false };
         try {
           const handed = await this.#knockOnce(peerId, address, reached);
+          host.log(`knock ${attempt} on ${peerId} answered`);
           void handed?.answered.then((lost) => answer.lost = lost);
         } catch (err) {
           host.log(`knock ${attempt} on ${peerId} failed: ${(err as Error).message}`);
@@ -220,6 +221,7 @@ export class Knocker {
     const host = this.#host;
     const peerId = connection.remotePeer.toString();
     if (host.refuse?.(peerId)) {
+      host.log(`knock from ${peerId} refused: it failed recently (backing off)`);
       stream.abort(new MembershipProofError(`${peerId} was refused recently; backing off`));
       return;
     }
@@ -242,6 +244,7 @@ export class Knocker {
       }
       await framed.write(_frame(FrameType.Ack, new Uint8Array(0)), { signal });
       handedOver = host.onPresence(presence, framed);
+      host.log(`knock from ${peerId} accepted${handedOver ? "; dialing back over it" : ""}`);
     } catch (err) {
       host.log(`knock from ${peerId} failed: ${(err as Error).message}`);
     } finally {

@@ -3,12 +3,13 @@
  * (and the 6b re-run). Driven by lines on stdin, answers as JSON lines on stdout:
  *
  *   status                 → {"type":"status","members":[{peerId,name,roster,neighbours,received}]}
+ *   diag <i>               → member i's counters and its last 150 meshmeet log lines
  *   broadcast <i> <text>   → member i broadcasts text (channel 9); {"type":"sent","id":…}
  *   leave                  → every member leaves; {"type":"left"}; the process exits
  *
  * Usage: deno run -A _member_process.ts <code> <bootstrap addrs JSON> <prefix> <count> <overlay JSON>
  */
-import { joinMeeting, type Meeting } from "../../mod.ts";
+import { createLogger, joinMeeting, type Meeting } from "../../mod.ts";
 import { LOOPBACK_RTC } from "../integration/_harness.ts";
 
 const [code, bootJson, prefix, countText, overlayJson] = Deno.args;
@@ -18,8 +19,19 @@ const out = (o: unknown) => console.log(JSON.stringify(o));
 
 const members: Meeting[] = [];
 const received = new Map<Meeting, string[]>();
+// Each member's last meshmeet log lines, for a failing test to show (`diag`).
+const logs: string[][] = [];
 for (let i = 0; i < Number(countText); i++) {
+  const lines: string[] = [];
+  logs.push(lines);
+  const logger = createLogger({
+    sink: (line) => {
+      lines.push(line);
+      if (lines.length > 300) lines.splice(0, 150);
+    },
+  });
   const m = await joinMeeting(code, {
+    logger,
     bootstrap,
     name: `${prefix}${i}`,
     rtcConfiguration: LOOPBACK_RTC,
@@ -55,6 +67,28 @@ for await (const chunk of Deno.stdin.readable) {
           neighbours: m.neighbours.length,
           received: received.get(m),
         })),
+      });
+    } else if (cmd === "diag") {
+      const m = members[Number(arg)];
+      out({
+        type: "diag",
+        name: m.self.name,
+        stats: m.stats,
+        overlay: m.overlayNode?.stats,
+        connections: m.libp2p.getConnections().map((c) => ({
+          peer: c.remotePeer.toString(),
+          status: c.status,
+          limited: c.limits !== undefined,
+          ageS: Math.round((Date.now() - c.timeline.open) / 1000),
+          streams: c.streams.map((st) => `${st.protocol ?? "?"} ${st.direction} ${st.status}`),
+        })),
+        dialQueue: m.libp2p.getDialQueue().map((d) => ({
+          peer: d.peerId?.toString(),
+          status: d.status,
+          addrs: d.multiaddrs.length,
+        })),
+        addresses: m.self.addresses,
+        log: logs[Number(arg)].slice(-150),
       });
     } else if (cmd === "broadcast") {
       const r = await members[Number(arg)].broadcast(rest.join(" "), { channel: 9 });

@@ -120,6 +120,41 @@ function senderOf(k: number): number {
   return Math.floor(k * (PROCESSES - 1) / 3);
 }
 
+/** Print what the members that hold no link or few roster entries say about themselves. */
+async function diagnose(procs: MemberProcess[], last: Status[], n: number): Promise<void> {
+  const lonely = last.filter((m) => m.neighbours === 0 || m.roster.length < n / 2).slice(0, 3);
+  for (const m of lonely) {
+    const proc = procs.find((p) => p.peerIds.includes(m.peerId));
+    if (!proc) continue;
+    const d = await proc.ask(`diag ${proc.peerIds.indexOf(m.peerId)}`);
+    const log = (d.log as string[] | undefined ?? []).map((line) => named(line, last));
+    console.log(
+      `--- ${m.name} (${m.peerId}):`,
+      named(JSON.stringify({ ...d, log: undefined }), last),
+    );
+    console.log(log.join("\n"));
+    // What the members it tried to reach logged about it.
+    const tried = new Set(
+      [...log.join("\n").matchAll(/(?:knock \d+ on|dial(?:ing)?(?: to)?) (\S+)/g)].map((x) => x[1]),
+    );
+    for (const other of last.filter((o) => tried.has(o.name)).slice(0, 4)) {
+      const p = procs.find((q) => q.peerIds.includes(other.peerId));
+      if (!p) continue;
+      const od = await p.ask(`diag ${p.peerIds.indexOf(other.peerId)}`);
+      const about = (od.log as string[] | undefined ?? []).filter((l) => l.includes(m.peerId));
+      console.log(
+        `  ${other.name} about ${m.name}:\n${about.map((l) => named(l, last)).join("\n")}`,
+      );
+    }
+  }
+}
+
+/** A log line with peer ids replaced by member names. */
+function named(line: string, members: Status[]): string {
+  for (const m of members) line = line.replaceAll(m.peerId, m.name);
+  return line;
+}
+
 async function statuses(procs: MemberProcess[]): Promise<Status[]> {
   return (await Promise.all(procs.filter((p) => !p.exited).map((p) => p.status()))).flat();
 }
@@ -170,7 +205,7 @@ Deno.test({
         },
         "every roster to hold every member",
         120_000,
-      ).catch((err) => {
+      ).catch(async (err) => {
         const sizes = new Map<number, number>();
         for (const m of last) sizes.set(m.roster.length, (sizes.get(m.roster.length) ?? 0) + 1);
         console.log(
@@ -179,11 +214,19 @@ Deno.test({
           "links",
           last.map((m) => m.neighbours).join(","),
         );
+        await diagnose(procs, last, n);
         throw err;
       });
-      for (const m of last) {
-        assert(m.neighbours <= OVERLAY.maxDegree, `${m.name} has ${m.neighbours} links`);
-      }
+      // A link that arrives at the cap stays open until its hello (or 2 s) and then closes,
+      // so one moment can show cap + 1; the bound is that links settle at or under it.
+      await waitUntil(
+        () => {
+          void statuses(procs).then((s) => last = s);
+          return last.every((m) => m.neighbours <= OVERLAY.maxDegree);
+        },
+        `every member to hold at most ${OVERLAY.maxDegree} links`,
+        30_000,
+      );
       const degrees = last.map((m) => m.neighbours);
 
       // Three broadcasts from members in different processes reach every other member once.
