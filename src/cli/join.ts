@@ -11,7 +11,8 @@ import { joinMeeting, type JoinMeetingOptions } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
 import type { Meeting } from "../meeting.ts";
 import { findParticipant, participantBrief } from "../service/views.ts";
-import { env, onShutdownSignal, stdinLines } from "../runtime/process.ts";
+import { env, stdinLines } from "../runtime/process.ts";
+import { abortedOn, shutdownRequested } from "./shutdown.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { BOOTSTRAP_ENV, parseBootstrapList } from "../bootstrap_list.ts";
 import {
@@ -69,6 +70,7 @@ export async function join(argv: string[]): Promise<number> {
   }
   const http = httpAddressOf(args);
   const out = new Output(args.flags.has("json"));
+  const shutdown = shutdownRequested();
   const debug = env("MESHMEET_DEBUG");
   const logger = debug ? createLogger({ enabled: debug }) : undefined;
   out.progress("joining…");
@@ -85,7 +87,10 @@ export async function join(argv: string[]): Promise<number> {
     },
     logger,
   };
-  const meeting = await joinMeeting(args.positional[0], joinOptions);
+  const meeting = await joinMeeting(args.positional[0], {
+    ...joinOptions,
+    signal: abortedOn(shutdown),
+  });
   const self = meeting.self;
   out.event(
     "joined",
@@ -161,7 +166,7 @@ export async function join(argv: string[]): Promise<number> {
       out.event("left", "left the meeting", { stats: meeting.stats });
       return 0;
     })();
-  onShutdownSignal(() => void quit());
+  void shutdown.then(() => quit());
 
   const input = (async () => {
     for await (const line of stdinLines()) {

@@ -6,7 +6,8 @@
  */
 import { joinMeeting } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
-import { env, onShutdownSignal, onStdinEnd, writeStderr } from "../runtime/process.ts";
+import { env, onStdinEnd, writeStderr } from "../runtime/process.ts";
+import { abortedOn, shutdownRequested } from "./shutdown.ts";
 import { parseArgs, UsageError } from "./args.ts";
 
 /** Usage of `meshmeet mcp`. */
@@ -47,9 +48,11 @@ export async function mcp(argv: string[]): Promise<number> {
   if (!Number.isInteger(bufferSize) || bufferSize < 1 || bufferSize > 100_000) {
     throw new UsageError(`--buffer must be an integer from 1 to 100000, got ${args.values.buffer}`);
   }
+  const shutdown = shutdownRequested();
   const debug = env("MESHMEET_DEBUG");
   writeStderr("joining…\n");
   const meeting = await joinMeeting(args.positional[0], {
+    signal: abortedOn(shutdown),
     name: args.values.name ?? "agent",
     bootstrap,
     rtcConfiguration: {
@@ -83,7 +86,7 @@ export async function mcp(argv: string[]): Promise<number> {
     done.resolve(0);
   };
   transport.onclose = () => void quit();
-  onShutdownSignal(() => void quit());
+  void shutdown.then(() => quit());
   await server.connect(transport);
   // The SDK's stdio transport does not report the end of stdin; the stream's "end" does.
   onStdinEnd(() => void quit());

@@ -8,7 +8,8 @@ import type { ControlApiServer, ControlNode } from "../http/mod.ts";
 import { joinMeeting } from "../join_meeting.ts";
 import { createLogger } from "../logger.ts";
 import type { Meeting } from "../meeting.ts";
-import { env, onShutdownSignal } from "../runtime/process.ts";
+import { env } from "../runtime/process.ts";
+import { shutdownRequested } from "./shutdown.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import {
   HTTP_FLAGS,
@@ -88,6 +89,7 @@ export async function serve(argv: string[]): Promise<number> {
     args.values["ice-credential"],
   );
   const out = new Output(args.flags.has("json"));
+  const shutdown = shutdownRequested();
   const debug = env("MESHMEET_DEBUG");
   const logger = debug ? createLogger({ enabled: debug }) : undefined;
   const node = await startBootstrapNode({
@@ -147,7 +149,7 @@ export async function serve(argv: string[]): Promise<number> {
       );
     }
   }
-  await new Promise<void>((resolve) => onShutdownSignal(resolve));
+  await shutdown;
   await server?.close();
   await Promise.allSettled([...meetings.values()].map((m) => m.leave()));
   await node.stop();

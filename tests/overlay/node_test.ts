@@ -305,3 +305,35 @@ Deno.test("overlay codec: round trip, size estimate, malformed input is InvalidF
     assertThrows(() => decodeOverlayMessage(new TextEncoder().encode(bad)), InvalidFrameError);
   }
 });
+
+Deno.test("overlay: a newcomer whose first connects all fail goes on to its other entry points", () => {
+  // Its first connects get no answer for 40 s, long enough for it to hold its roster of one
+  // (nobody to ask), as the first member of a meeting does; it must still link to the others
+  // discovery finds (a 60-member test meeting had last joiners alone for minutes).
+  const node = new OverlayNode({
+    self: { peerId: "new", name: "new", joinedAt: 1_000, contact: [] },
+    topic: "test",
+    crypto: fakeCrypto("new"),
+    random: prng(3),
+    now: 0,
+    options: { lowDegree: 3, targetDegree: 4, highDegree: 5, maxDegree: 6 },
+  });
+  const points = Array.from({ length: 8 }, (_, i) => ({ peerId: `e${i}`, contact: ["x"] }));
+  const connects: { at: number; peer: string }[] = [];
+  const take = (at: number) => {
+    for (const a of node.takeActions()) {
+      if (a.type === "connect") connects.push({ at, peer: a.peer });
+    }
+  };
+  node.addEntryPoints(points, 0);
+  take(0);
+  assertEquals(connects.map((c) => c.peer), ["e0", "e1", "e2", "e3"]);
+  for (let t = 500; t <= 60_000; t += 500) {
+    if (t % 3000 === 0) node.addEntryPoints(points, t); // lookups keep finding them
+    if (t === 40_000) { for (const p of ["e0", "e1", "e2", "e3"]) node.connectFailed(p, t); }
+    node.tick(t);
+    take(t);
+  }
+  const later = new Set(connects.filter((c) => c.at >= 40_000).map((c) => c.peer));
+  assertEquals([...later].sort(), ["e4", "e5", "e6", "e7"]);
+});
