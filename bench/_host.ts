@@ -48,6 +48,45 @@ export function sampleProc(pid: number | "self"): ProcSample | undefined {
   }
 }
 
+/** Where a process's resident memory is, from /proc/PID/smaps_rollup. */
+export interface MemoryBreakdown {
+  /** Resident set size in bytes. */
+  rssBytes: number;
+  /**
+   * Resident anonymous pages: the memory the process allocated (JavaScript heap, native
+   * heap, stacks), which only it uses and which the kernel cannot drop.
+   */
+  anonymousBytes: number;
+  /**
+   * Resident pages mapped from files (the runtime's executable, native add-ons, code
+   * caches): clean pages the kernel can drop and that other processes running the same
+   * runtime share.
+   */
+  fileBytes: number;
+}
+
+/**
+ * Read the memory breakdown of a process.
+ *
+ * @param pid Process id (`"self"` for this process).
+ * @returns The breakdown, or undefined when the process is gone.
+ */
+export function memoryBreakdown(pid: number | "self"): MemoryBreakdown | undefined {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN) * 1024;
+    const rss = kb("Rss");
+    return {
+      rssBytes: rss,
+      anonymousBytes: kb("Anonymous"),
+      fileBytes: rss - kb("Anonymous"),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU share (in % of one core) between two samples.
  *

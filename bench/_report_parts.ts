@@ -248,16 +248,27 @@ export function memorySection(r: BenchResults, _plotDir: string): string[] {
     out.push(
       `### 5. Memory and CPU (idle window ${mem.idleSeconds} s)`,
       "",
-      "| runtime | RSS before joining MiB | RSS joined + idle MiB | threads before / joined | JS heap MiB | idle CPU % | status |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+      "| runtime | bare runtime RSS (anon) MiB | RSS before joining MiB | RSS joined + idle MiB | of which anonymous / from files MiB | threads before / joined | JS heap MiB | idle CPU % | status |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     );
     for (const [k, v] of Object.entries(mem.idle)) {
       out.push(
-        `| ${k} | ${n(v.baselineRssMiB, 1)} | ${n(v.joinedRssMiB, 1)} | ${n(v.baselineThreads)} / ${
-          n(v.joinedThreads)
-        } | ${n(v.heapUsedMiB, 1)} | ${n(v.idleCpuPercent, 1)} | ${v.status} |`,
+        `| ${k} | ${n(v.runtimeRssMiB, 1)} (${n(v.runtimeAnonMiB, 1)}) | ${
+          n(v.baselineRssMiB, 1)
+        } | ${n(v.joinedRssMiB, 1)} | ${n(v.joinedAnonMiB, 1)} / ${n(v.joinedFileMiB, 1)} | ${
+          n(v.baselineThreads)
+        } / ${n(v.joinedThreads)} | ${n(v.heapUsedMiB, 1)} | ${
+          n(v.idleCpuPercent, 1)
+        } | ${v.status} |`,
       );
     }
+    out.push(
+      "",
+      "Anonymous pages are what the process allocated (JavaScript and native heaps, stacks); " +
+        "pages from files are the runtime's executable, native add-ons and code caches, " +
+        "clean pages shared by every process of that runtime that the kernel can drop. The " +
+        "bare runtime is the same binary running an empty program with one timer.",
+    );
     if (mem.perConnection) {
       out.push(
         "",

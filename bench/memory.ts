@@ -12,6 +12,7 @@
  * @module
  */
 import { Child, cpuPercent, denoWorker, linearFit, progress, sampleProc, sleep } from "./_util.ts";
+import { memoryBreakdown } from "./_host.ts";
 import { BENCH_DIR, ROOT } from "./_util.ts";
 import { nodeBuild } from "./_node_build.ts";
 import { generateInvitationCode } from "../mod.ts";
@@ -21,6 +22,13 @@ export interface IdlePeer {
   status: string;
   baselineRssMiB?: number;
   joinedRssMiB?: number;
+  /** Of the joined RSS: anonymous pages (heaps, stacks; see `MemoryBreakdown`). */
+  joinedAnonMiB?: number;
+  /** Of the joined RSS: pages mapped from files (the runtime's executable, add-ons). */
+  joinedFileMiB?: number;
+  /** The same runtime running an empty program (a timer), RSS and anonymous pages. */
+  runtimeRssMiB?: number;
+  runtimeAnonMiB?: number;
   baselineThreads?: number;
   joinedThreads?: number;
   idleCpuPercent?: number;
@@ -56,12 +64,31 @@ export interface PerConnection {
 const MiB = 1024 * 1024;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
 
+/**
+ * The runtime alone: RSS and anonymous pages of `cmd args` (an empty program that keeps
+ * a timer) 2 s after it starts, so that a peer's memory can be read against it.
+ */
+async function bareRuntime(cmd: string, args: string[]): Promise<{ rss: number; anon: number }> {
+  const p = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn();
+  try {
+    await sleep(2000);
+    const m = memoryBreakdown(p.pid);
+    if (!m) throw new Error(`${cmd} ${args.join(" ")} exited early`);
+    return { rss: mib(m.rssBytes), anon: mib(m.anonymousBytes) };
+  } finally {
+    p.kill("SIGKILL");
+    await p.status;
+  }
+}
+
 async function idlePeer(
   name: string,
   make: () => Child,
   bootstrap: string[],
   idleSeconds: number,
+  bare: () => Promise<{ rss: number; anon: number }>,
 ): Promise<IdlePeer> {
+  const runtime = await bare();
   const a = make();
   const b = make();
   try {
@@ -75,11 +102,16 @@ async function idlePeer(
     const s0 = sampleProc(a.pid)!;
     await sleep(idleSeconds * 1000);
     const s1 = sampleProc(a.pid)!;
+    const m1 = memoryBreakdown(a.pid)!;
     const after = await a.call<{ heapUsed: number; participants: number[] }>("stats", {});
     const peer: IdlePeer = {
       status: "ok",
       baselineRssMiB: mib(before.rss),
       joinedRssMiB: mib(s1.rssBytes),
+      joinedAnonMiB: mib(m1.anonymousBytes),
+      joinedFileMiB: mib(m1.fileBytes),
+      runtimeRssMiB: runtime.rss,
+      runtimeAnonMiB: runtime.anon,
       baselineThreads: beforeThreads,
       joinedThreads: s1.threads,
       idleCpuPercent: cpuPercent(s0, s1),
@@ -88,7 +120,8 @@ async function idlePeer(
     progress(
       "5 memory",
       `${name}: RSS ${peer.baselineRssMiB} MiB before joining, ${peer.joinedRssMiB} MiB joined ` +
-        `and idle; threads ${peer.baselineThreads} -> ${peer.joinedThreads}; idle CPU ${peer.idleCpuPercent}% over ${idleSeconds} s (participants ${after.participants})`,
+        `and idle (anonymous ${peer.joinedAnonMiB}, from files ${peer.joinedFileMiB}; the bare ` +
+        `runtime ${runtime.rss} MiB, anonymous ${runtime.anon}); threads ${peer.baselineThreads} -> ${peer.joinedThreads}; idle CPU ${peer.idleCpuPercent}% over ${idleSeconds} s (participants ${after.participants})`,
     );
     return peer;
   } finally {
@@ -164,6 +197,7 @@ export async function runMemory(
       () => denoWorker("peer", "peer.ts", [], { v8Flags: ["--expose-gc"] }),
       bootstrap,
       options.idleSeconds,
+      () => bareRuntime(Deno.execPath(), ["eval", "setInterval(() => {}, 1000)"]),
     ).catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
     const node = await nodeBuild();
     const makeNode = typeof node === "string" ? undefined : () =>
@@ -176,7 +210,9 @@ export async function runMemory(
     const nodeName = typeof node === "string" ? "Node" : `Node ${node.version}`;
     if (!makeNode) idle["Node"] = { status: node as string };
     else {
-      idle[nodeName] = await idlePeer(nodeName, makeNode, bootstrap, options.idleSeconds)
+      const nodeBin = (node as { node: string }).node;
+      const bareNode = () => bareRuntime(nodeBin, ["-e", "setInterval(() => {}, 1000)"]);
+      idle[nodeName] = await idlePeer(nodeName, makeNode, bootstrap, options.idleSeconds, bareNode)
         .catch((err) => ({ status: `failed: ${(err as Error).message.split("\n")[0]}` }));
     }
     const links = options.links ?? 10;
