@@ -20,6 +20,7 @@ import { webSockets } from "@libp2p/websockets";
 import { webRTCDirect } from "@libp2p/webrtc";
 import { webTransport } from "@libp2p/webtransport";
 import type { RuntimeRtcConfiguration } from "./webrtc.browser.ts";
+import { wholeWrites } from "./_whole_writes.ts";
 
 /** A libp2p transport factory, as `createLibp2p({ transports })` takes it. */
 export type TransportFactory = NonNullable<Libp2pOptions["transports"]>[number];
@@ -51,7 +52,7 @@ export const serverTransportNames: readonly string[] = Object.freeze([
  */
 export function serverDialTransports(init: ServerDialTransportsInit = {}): TransportFactory[] {
   return [
-    webSockets(),
+    wholeWrites(webSockets()),
     webRTCDirect({ rtcConfiguration: init.rtcConfiguration ?? {} }),
     webTransport(),
   ] as TransportFactory[];

@@ -13,6 +13,7 @@
 import type { Libp2pOptions } from "libp2p";
 import { webSockets } from "@libp2p/websockets";
 import { tcp } from "@libp2p/tcp";
+import { wholeWrites } from "./_whole_writes.ts";
 import type { RuntimeRtcConfiguration } from "./webrtc.ts";
 import type { WebRtcDirectStore } from "../bootstrap_state.ts";
 import { withComponents } from "../_components.ts";
@@ -41,7 +42,7 @@ export const serverTransportNames: readonly string[] = Object.freeze(["websocket
  * ```
  */
 export function serverDialTransports(_init: ServerDialTransportsInit = {}): TransportFactory[] {
-  return [webSockets(), tcp()];
+  return [wholeWrites(webSockets()), wholeWrites(tcp())];
 }
 
 /**
@@ -55,7 +56,7 @@ export function serverDialTransports(_init: ServerDialTransportsInit = {}): Tran
  * ```
  */
 export function listenTransports(): TransportFactory[] {
-  return [webSockets(), tcp()];
+  return [wholeWrites(webSockets()), wholeWrites(tcp())];
 }
 
 /**
