@@ -23,7 +23,7 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import type { PeerInfo, PrivateKey } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
-import { noise } from "@libp2p/noise";
+import { quietNoise } from "./_noise.ts";
 import { safeYamux } from "./_yamux.ts";
 import { libp2pLogger } from "./_libp2p_logger.ts";
 import { type Identify, identify } from "@libp2p/identify";
@@ -147,7 +147,7 @@ export interface ParticipantLibp2pInit {
 function _sharedOptions() {
   return {
     logger: libp2pLogger,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [quietNoise()],
     streamMuxers: [safeYamux()],
     connectionGater: { denyDialMultiaddr: () => false },
   };
