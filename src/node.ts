@@ -234,7 +234,9 @@ export interface BootstrapLibp2pInit {
   /**
    * Limits of one relayed connection. Relayed connections carry signaling for direct
    * connections and, as the last rung of the ladder, whole meetings; libp2p's defaults
-   * (2 min, 128 KiB) are too small for the latter.
+   * (2 min, 128 KiB) are too small for the latter. `dataBytes` also bounds what the relay
+   * keeps in memory per relayed connection (the dialer's bytes, until it closes; see
+   * RELIABILITY.md, "Not built yet").
    * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
    */
   relayLimits?: { durationMs?: number; dataBytes?: number };

@@ -1,0 +1,78 @@
+/**
+ * Probe: does a relay keep the bytes it forwards? A relay and two participant nodes in this
+ * process; A opens a relayed connection to B and sends `MiB` MiB on one stream, which B
+ * reads and drops. The process's heap, external memory (array buffers) and RSS after a full
+ * GC are printed before, after the transfer (the relayed connection still open) and after
+ * the connection is closed.
+ *
+ * `deno run -A --v8-flags=--expose-gc bench/probes/relay_buffering.ts [MiB] [--reverse]`
+ * (`--reverse`: B sends to A, the listener-to-dialer direction)
+ *
+ * @module
+ */
+import { multiaddr } from "@multiformats/multiaddr";
+import type { Stream } from "@libp2p/interface";
+import { startBootstrapNode } from "../../mod.ts";
+import { createParticipantLibp2p } from "../../src/node.ts";
+
+const mib = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 32);
+const reverse = Deno.args.includes("--reverse");
+const SINK = "/meshmeet-probe/sink/1.0.0";
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const heap = () => {
+  gc();
+  gc();
+  const m = Deno.memoryUsage();
+  const f = (x: number) => (x / 2 ** 20).toFixed(1);
+  return `${f(m.heapUsed)} MiB, external ${f(m.external)} MiB, RSS ${f(m.rss)}`;
+};
+
+const boot = await startBootstrapNode({
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+  relayLimits: { dataBytes: 4 * 2 ** 30 },
+});
+const relay = boot.addresses[0];
+const [a, b] = await Promise.all(
+  [0, 1].map(() => createParticipantLibp2p({ rtcConfiguration: {} })),
+);
+const total = mib * 2 ** 20;
+let received = 0;
+let allIn: () => void = () => {};
+const done = new Promise<void>((r) => allIn = r);
+const sink = (stream: Stream) => {
+  stream.addEventListener("message", (evt) => {
+    received += evt.data.byteLength;
+    if (received >= total) allIn();
+  });
+};
+const send = async (stream: Stream) => {
+  const chunk = new Uint8Array(64 * 1024);
+  for (let sent = 0; sent < total; sent += chunk.byteLength) {
+    if (!stream.send(chunk)) await stream.onDrain();
+  }
+};
+for (const node of [a, b]) {
+  await node.handle(SINK, (stream) => reverse ? void send(stream) : sink(stream), {
+    runOnLimitedConnection: true,
+  });
+  await node.dial(multiaddr(relay));
+}
+while (!b.getMultiaddrs().some((m) => m.toString().includes("/p2p-circuit"))) {
+  await new Promise((r) => setTimeout(r, 50));
+}
+const conn = await a.dial(multiaddr(`${relay}/p2p-circuit/p2p/${b.peerId}`));
+console.log(`heap before: ${heap()}`);
+const t0 = performance.now();
+const stream = await conn.newStream(SINK, { runOnLimitedConnection: true });
+if (reverse) sink(stream);
+else await send(stream);
+await done;
+console.log(
+  `${mib} MiB ${reverse ? "B → A (listener to dialer)" : "A → B (dialer to listener)"} in ` +
+    `${(performance.now() - t0).toFixed(0)} ms; heap with the connection open: ${heap()}`,
+);
+await conn.close();
+await new Promise((r) => setTimeout(r, 500));
+console.log(`heap after the connection closed: ${heap()}`);
+await Promise.all([a.stop(), b.stop()]);
+await boot.stop();
