@@ -11,8 +11,16 @@
  *
  * @module
  */
-import { Child, cpuPercent, denoWorker, linearFit, progress, sampleProc, sleep } from "./_util.ts";
-import { memoryBreakdown } from "./_host.ts";
+import {
+  Child,
+  cpuPercent,
+  denoWorker,
+  linearFit,
+  memoryBreakdown,
+  progress,
+  sampleProc,
+  sleep,
+} from "./_util.ts";
 import { BENCH_DIR, ROOT } from "./_util.ts";
 import { nodeBuild } from "./_node_build.ts";
 import { generateInvitationCode } from "../mod.ts";
@@ -107,7 +115,7 @@ async function idlePeer(
     const peer: IdlePeer = {
       status: "ok",
       baselineRssMiB: mib(before.rss),
-      joinedRssMiB: mib(s1.rssBytes),
+      joinedRssMiB: mib(m1.rssBytes),
       joinedAnonMiB: mib(m1.anonymousBytes),
       joinedFileMiB: mib(m1.fileBytes),
       runtimeRssMiB: runtime.rss,

@@ -15,36 +15,14 @@
  */
 import { multiaddr } from "@multiformats/multiaddr";
 import type { Stream } from "@libp2p/interface";
-import { createParticipantLibp2p } from "../../src/node.ts";
+import { ECHO, reservedNodes, serveEcho } from "./_relayed.ts";
 
 const [relay, countArg] = Deno.args;
 const count = Number(countArg ?? 5);
-const ECHO = "/meshmeet-probe/echo/1.0.0";
 const STALL_MS = 5_000;
 const GIVE_UP_MS = 30_000;
 
-const nodes = await Promise.all(
-  Array.from({ length: count }, () => createParticipantLibp2p({ rtcConfiguration: {} })),
-);
-for (const node of nodes) {
-  await node.handle(ECHO, (stream: Stream) => {
-    stream.addEventListener("message", (evt) => {
-      stream.send(evt.data);
-    });
-    stream.addEventListener("remoteCloseWrite", () => void stream.close().catch(() => {}));
-  }, { runOnLimitedConnection: true, maxInboundStreams: 64 });
-  await node.dial(multiaddr(relay));
-}
-const reserved = async () => {
-  for (let i = 0; i < 300; i++) {
-    if (nodes.every((n) => n.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit")))) {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("no relay reservation after 30 s");
-};
-await reserved();
+const nodes = await reservedNodes(relay, count, serveEcho);
 console.log(JSON.stringify({ ready: nodes.map((n) => n.peerId.toString()) }));
 
 const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();

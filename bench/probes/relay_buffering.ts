@@ -13,7 +13,7 @@
 import { multiaddr } from "@multiformats/multiaddr";
 import type { Stream } from "@libp2p/interface";
 import { startBootstrapNode } from "../../mod.ts";
-import { createParticipantLibp2p } from "../../src/node.ts";
+import { circuitAddress, reservedNodes } from "./_relayed.ts";
 
 const mib = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 32);
 const reverse = Deno.args.includes("--reverse");
@@ -32,9 +32,6 @@ const boot = await startBootstrapNode({
   relayLimits: { dataBytes: 4 * 2 ** 30 },
 });
 const relay = boot.addresses[0];
-const [a, b] = await Promise.all(
-  [0, 1].map(() => createParticipantLibp2p({ rtcConfiguration: {} })),
-);
 const total = mib * 2 ** 20;
 let received = 0;
 let allIn: () => void = () => {};
@@ -51,16 +48,12 @@ const send = async (stream: Stream) => {
     if (!stream.send(chunk)) await stream.onDrain();
   }
 };
-for (const node of [a, b]) {
+const [a, b] = await reservedNodes(relay, 2, async (node) => {
   await node.handle(SINK, (stream) => reverse ? void send(stream) : sink(stream), {
     runOnLimitedConnection: true,
   });
-  await node.dial(multiaddr(relay));
-}
-while (!b.getMultiaddrs().some((m) => m.toString().includes("/p2p-circuit"))) {
-  await new Promise((r) => setTimeout(r, 50));
-}
-const conn = await a.dial(multiaddr(`${relay}/p2p-circuit/p2p/${b.peerId}`));
+});
+const conn = await a.dial(multiaddr(circuitAddress(relay, b)));
 console.log(`heap before: ${heap()}`);
 const t0 = performance.now();
 const stream = await conn.newStream(SINK, { runOnLimitedConnection: true });

@@ -10,6 +10,7 @@
  * @module
  */
 import { startBootstrapNode } from "../../mod.ts";
+import { quantile } from "../_stats.ts";
 
 function option(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -60,11 +61,6 @@ function start(): Worker {
   return { child, writer: child.stdin.getWriter(), next };
 }
 
-const percentile = (xs: number[], p: number) =>
-  xs.length
-    ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]
-    : NaN;
-
 try {
   const workers = Array.from({ length: processes }, start);
   const ids = (await Promise.all(workers.map((w) => w.next()))).flatMap((m) => m.ready as string[]);
@@ -85,17 +81,17 @@ try {
   }
   const f = (x: number) => x.toFixed(0);
   console.log(
-    `${rounds} echo rounds: p50 ${f(percentile(times, 0.5))} ms, p95 ${
-      f(percentile(times, 0.95))
+    `${rounds} echo rounds: p50 ${f(quantile(times, 0.5))} ms, p95 ${
+      f(quantile(times, 0.95))
     } ms, max ${f(Math.max(...times))} ms; ${stalls.length} over 5 s or failed`,
   );
   const step = (i: number) => steps.map((s) => s[i] - (i ? s[i - 1] : 0));
   console.log(
-    `  steps p50 / p95: connection ${f(percentile(step(0), 0.5))} / ${
-      f(percentile(step(0), 0.95))
-    } ms, stream ${f(percentile(step(1), 0.5))} / ${f(percentile(step(1), 0.95))} ms, echo ${
-      f(percentile(step(2), 0.5))
-    } / ${f(percentile(step(2), 0.95))} ms`,
+    `  steps p50 / p95: connection ${f(quantile(step(0), 0.5))} / ${
+      f(quantile(step(0), 0.95))
+    } ms, stream ${f(quantile(step(1), 0.5))} / ${f(quantile(step(1), 0.95))} ms, echo ${
+      f(quantile(step(2), 0.5))
+    } / ${f(quantile(step(2), 0.95))} ms`,
   );
   for (const s of stalls) console.log("  ", JSON.stringify(s));
   await Promise.all(workers.map((w) => w.child.status));

@@ -11,31 +11,16 @@
  */
 import { multiaddr } from "@multiformats/multiaddr";
 import { startBootstrapNode } from "../../mod.ts";
-import { createParticipantLibp2p } from "../../src/node.ts";
+import { sampleProc } from "../_host.ts";
+import { circuitAddress, ECHO, reservedNodes, serveEcho } from "./_relayed.ts";
 
 const n = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 50);
 const listen = Deno.args.includes("--ws") ? "/ip4/127.0.0.1/tcp/0/ws" : "/ip4/127.0.0.1/tcp/0";
-const ECHO = "/meshmeet-probe/echo/1.0.0";
 const boot = await startBootstrapNode({ listen: [listen] });
 const relay = boot.addresses[0];
-const [a, b] = await Promise.all(
-  [0, 1].map(() => createParticipantLibp2p({ rtcConfiguration: {} })),
-);
-await b.handle(ECHO, (stream) => {
-  stream.addEventListener("message", (evt) => stream.send(evt.data));
-  stream.addEventListener("remoteCloseWrite", () => void stream.close().catch(() => {}));
-}, { runOnLimitedConnection: true });
-await a.dial(multiaddr(relay));
-await b.dial(multiaddr(relay));
-while (!b.getMultiaddrs().some((m) => m.toString().includes("/p2p-circuit"))) {
-  await new Promise((r) => setTimeout(r, 50));
-}
-const target = multiaddr(`${relay}/p2p-circuit/p2p/${b.peerId}`);
-
-function cpuMs(): number {
-  const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+const [a, b] = await reservedNodes(relay, 2, serveEcho);
+const target = multiaddr(circuitAddress(relay, b));
+const cpuMs = () => sampleProc("self")!.cpuSeconds * 1000;
 
 async function once(): Promise<void> {
   const conn = await a.dial(target);

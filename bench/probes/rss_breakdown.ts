@@ -83,7 +83,7 @@ const other = new Deno.Command(Deno.execPath(), {
 }).spawn();
 try {
   report("others started");
-  const meeting = await mod.joinMeeting(code, { bootstrap, local: false });
+  const meeting = await mod.joinMeeting(code, { bootstrap, localDiscovery: false });
   const deadline = Date.now() + 60_000;
   while (meeting.participants.length < 1 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));

@@ -310,18 +310,12 @@ export class Mesh {
     const full = this.fullMesh;
     const others = this.#roster.size - 1;
     if (!full && degree >= this.#o.lowDegree) return out;
-    // Members discovery found that the roster does not hold: a full mesh links to them too.
-    // They matter most to a newcomer whose first connects all failed: after ROSTER_ASK_MS
-    // with nobody to ask it holds its roster of one, as the first member of a meeting does,
-    // and counting only the roster it wanted no link at all and stopped trying, however
-    // many entry points its lookups handed it (issue 12: last joiners of a 60-member test
-    // meeting stayed alone for minutes).
-    let outside = 0;
-    for (const peer of this.#entryPoints.keys()) if (!this.#roster.get(peer)) outside++;
+    // A full mesh also links to the members discovery found outside the roster (see
+    // #outsideRoster()).
     const want = !hasRoster && others === 0
       ? this.#o.targetDegree
       : full
-      ? Math.min(others + outside, this.#o.maxDegree)
+      ? Math.min(others + this.#outsideRoster(), this.#o.maxDegree)
       : this.#o.targetDegree;
     let room = Math.min(
       want - have,
@@ -360,6 +354,19 @@ export class Mesh {
       else if (this.#roster.get(peer)) this.#entryPoints.delete(peer);
     }
     return out;
+  }
+
+  /**
+   * Entry points the roster does not hold. They matter most to a newcomer whose first
+   * connects all failed: after ROSTER_ASK_MS with nobody to ask it holds its roster of one,
+   * as the first member of a meeting does, and counting only the roster it wanted no link at
+   * all and stopped trying, however many entry points its lookups handed it (issue 12: last
+   * joiners of a 60-member test meeting stayed alone for minutes).
+   */
+  #outsideRoster(): number {
+    let outside = 0;
+    for (const peer of this.#entryPoints.keys()) if (!this.#roster.get(peer)) outside++;
+    return outside;
   }
 
   /**
