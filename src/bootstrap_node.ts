@@ -62,10 +62,7 @@ export interface BootstrapNodeOptions {
    */
   rendezvousLimits?: RendezvousLimits;
   /**
-   * Limits of one relayed connection (relayed meetings are the last resort). `dataBytes` also
-   * bounds the memory a relayed connection holds on this node: `@libp2p/circuit-relay-v2`
-   * 4.2.13 keeps every byte the dialing side sends until the connection closes (see
-   * RELIABILITY.md, "Not built yet").
+   * Limits of one relayed connection (relayed meetings are the last resort).
    * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
    */
   relayLimits?: { durationMs?: number; dataBytes?: number };

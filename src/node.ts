@@ -28,7 +28,8 @@ import { safeYamux } from "./_yamux.ts";
 import { libp2pLogger } from "./_libp2p_logger.ts";
 import { type Identify, identify } from "@libp2p/identify";
 import { type Ping, ping } from "@libp2p/ping";
-import { circuitRelayServer, type CircuitRelayService } from "@libp2p/circuit-relay-v2";
+import type { CircuitRelayService } from "@libp2p/circuit-relay-v2";
+import { relayServer } from "./_relay_server.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Datastore } from "interface-datastore";
 import { MemoryDatastore } from "datastore-core";
@@ -234,9 +235,7 @@ export interface BootstrapLibp2pInit {
   /**
    * Limits of one relayed connection. Relayed connections carry signaling for direct
    * connections and, as the last rung of the ladder, whole meetings; libp2p's defaults
-   * (2 min, 128 KiB) are too small for the latter. `dataBytes` also bounds what the relay
-   * keeps in memory per relayed connection (the dialer's bytes, until it closes; see
-   * RELIABILITY.md, "Not built yet").
+   * (2 min, 128 KiB) are too small for the latter.
    * @default {{ durationMs: 1_800_000, dataBytes: 67_108_864 }}
    */
   relayLimits?: { durationMs?: number; dataBytes?: number };
@@ -286,7 +285,7 @@ export async function createBootstrapLibp2p(init: BootstrapLibp2pInit): Promise<
       identify: identify(),
       ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 64 }),
       dht: _dht(false, datastore.limits.providerTtlMs),
-      relay: circuitRelayServer({
+      relay: relayServer({
         maxInboundHopStreams: 1024,
         maxOutboundStopStreams: 1024,
         reservations: {
