@@ -5,8 +5,10 @@
  * GC are printed before, after the transfer (the relayed connection still open) and after
  * the connection is closed.
  *
- * `deno run -A --v8-flags=--expose-gc bench/probes/relay_buffering.ts [MiB] [--reverse]`
- * (`--reverse`: B sends to A, the listener-to-dialer direction)
+ * `deno run -A --v8-flags=--expose-gc bench/probes/relay_buffering.ts [MiB] [--reverse] [--stalled]`
+ * (`--reverse`: B sends to A, the listener-to-dialer direction; `--stalled`: the receiving
+ * side pauses its stream and reads nothing, and the sender stops after 5 s without progress:
+ * how much does the relay take in that it cannot pass on?)
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { circuitAddress, reservedNodes } from "./_relayed.ts";
 
 const mib = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 32);
 const reverse = Deno.args.includes("--reverse");
+const stalled = Deno.args.includes("--stalled");
 const SINK = "/meshmeet-probe/sink/1.0.0";
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const heap = () => {
@@ -37,15 +40,34 @@ let received = 0;
 let allIn: () => void = () => {};
 const done = new Promise<void>((r) => allIn = r);
 const sink = (stream: Stream) => {
+  if (stalled) {
+    stream.pause();
+    return;
+  }
   stream.addEventListener("message", (evt) => {
     received += evt.data.byteLength;
     if (received >= total) allIn();
   });
 };
+let sent = 0;
 const send = async (stream: Stream) => {
-  const chunk = new Uint8Array(64 * 1024);
-  for (let sent = 0; sent < total; sent += chunk.byteLength) {
-    if (!stream.send(chunk)) await stream.onDrain();
+  for (; sent < total; sent += 64 * 1024) {
+    // A new chunk each time, so that whoever holds them shows in the external memory.
+    if (stream.send(new Uint8Array(64 * 1024))) continue;
+    const drained = await Promise.race([
+      stream.onDrain().then(() => true),
+      new Promise((r) => setTimeout(r, 5000, false)),
+    ]);
+    if (!drained) break;
+  }
+  if (stalled) {
+    // deno-lint-ignore no-explicit-any
+    const buffered = (stream as any).writeBuffer?.byteLength ?? 0;
+    console.log(
+      `the sender's own stream still holds ${(buffered / 2 ** 20).toFixed(1)} MiB ` +
+        `(not passed on: the relay and the receiver hold the rest of the external memory)`,
+    );
+    allIn();
   }
 };
 const [a, b] = await reservedNodes(relay, 2, async (node) => {
@@ -61,10 +83,13 @@ if (reverse) sink(stream);
 else await send(stream);
 await done;
 console.log(
-  `${mib} MiB ${reverse ? "B → A (listener to dialer)" : "A → B (dialer to listener)"} in ` +
+  `${(sent / 2 ** 20).toFixed(1)} of ${mib} MiB ${
+    reverse ? "B → A (listener to dialer)" : "A → B (dialer to listener)"
+  }${stalled ? " sent, none read," : ""} in ` +
     `${(performance.now() - t0).toFixed(0)} ms; heap with the connection open: ${heap()}`,
 );
-await conn.close();
+// A stalled stream cannot close gracefully (its unread data keeps it open): abort then.
+await conn.close({ signal: AbortSignal.timeout(2000) }).catch((err) => conn.abort(err));
 await new Promise((r) => setTimeout(r, 500));
 console.log(`heap after the connection closed: ${heap()}`);
 await Promise.all([a.stop(), b.stop()]);
