@@ -16,7 +16,7 @@
  * frame is longer than the buffer) without an exception. Per relayed connection that probe
  * then used 24.6 ms of CPU against 28.4 ms (medians of 8 interleaved pairs of 300
  * connections; the paired ratio's median 0.83, two pairs showed no difference).
- * No upstream issue was found; the fix upstream is a length decoder that checks before it
+ * No upstream issue was found (UPSTREAM.md #6); the fix upstream is a length decoder that checks before it
  * reads.
  *
  * @module

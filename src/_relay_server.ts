@@ -13,7 +13,8 @@
  * 64 MiB sent dialer → listener left the relay process's external memory at 65.9 MiB (from
  * 1.6) while the connection stayed open; nothing the other way. A relay held up to
  * `relayLimits.dataBytes` (64 MiB by default) per relayed connection, so a few members on
- * the relay rung could take a bootstrap node's memory. No upstream issue was found.
+ * the relay rung could take a bootstrap node's memory. No upstream issue was found; the
+ * report to file is UPSTREAM.md #3.
  *
  * The fix, in one place: the hop protocol's handler runs with the hop stream's "message"
  * listeners watched; when it returns (`createLimitedRelay()` is called synchronously at its

@@ -10,7 +10,7 @@
  * from an event listener, it is an uncaught exception: the whole process ends. Seen in the
  * NAT lab's LAN scenario (`tests/discovery/local_lan_test.ts`), where a member process died
  * this way about once in twenty runs under load and its peer then failed every dial with
- * `NO_RESERVATION`. No upstream issue was found. The wrapper lets `abort()` finish (the
+ * `NO_RESERVATION`. No upstream issue was found (UPSTREAM.md #4). The wrapper lets `abort()` finish (the
  * streams and the muxer are closed before the GoAway is attempted) and drops the error: a
  * connection that cannot be written has nobody to tell.
  *
@@ -24,7 +24,7 @@
  * echoed, close; `bench/probes/relay_connect_cpu.ts`) that took the loopback packets from 153
  * to 74 and the CPU time from 20.8–29.2 to 19.4–23.7 ms (4 interleaved pairs of 300; paired
  * median 0.83); 8 MiB echoed through a relay took 209–412 ms instead of 405–610. No upstream
- * issue was found.
+ * issue was found (UPSTREAM.md #5).
  *
  * @module
  */

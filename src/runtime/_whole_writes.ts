@@ -11,7 +11,7 @@
  * bytes echoed, close; relay and both ends in one process over TCP,
  * `bench/probes/relay_connect_cpu.ts` in a network namespace) the loopback carried 284
  * packets before and 153 after; the CPU time did not change measurably. No upstream issue
- * was found; on Node, `socket.cork()` / `uncork()` around the loop would do it for TCP.
+ * was found (UPSTREAM.md #7); on Node, `socket.cork()` / `uncork()` around the loop would do it for TCP.
  *
  * @module
  */

@@ -13,7 +13,7 @@
  * (a method keyed by the symbol `refBroadcastChannel`); this file gives the class the
  * Node-style `ref()` / `unref()` on top of it, once, and only where they are missing.
  * Upstream: mortice `src/node.ts` (`channel.unref?.()`); Deno's web `BroadcastChannel` has
- * no `unref` (no issue found for it).
+ * no `unref` (no issue found for it; UPSTREAM.md #8–#10 has the reports to file).
  *
  * Second cause, found for bootstrap nodes: Deno refs the timer of an `AbortSignal.timeout()`
  * signal while the signal has an `abort` listener (its `addEventListener` calls `refTimer`);

@@ -58,7 +58,7 @@ export const RTCPeerConnection: typeof globalThis.RTCPeerConnection =
  * `tests/faults/_wrtc_finalised.mjs`), and the factory's threads and sockets stay with
  * them. Node-API's documentation for Node 25 says the reference is held strongly there as
  * well, so the binding should leak the same way on Node 25. The fix belongs in the binding
- * (another object as the resource, or the context destroyed on close); not reported
+ * (another object as the resource, or the context destroyed on close); UPSTREAM.md #1, #2, not reported
  * upstream yet (this machine has no network).
  *
  * An open peer connection keeps the process alive, so every hold must be released: each
