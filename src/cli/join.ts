@@ -12,6 +12,7 @@ import { createLogger } from "../logger.ts";
 import type { Meeting } from "../meeting.ts";
 import { findParticipant, participantBrief } from "../service/views.ts";
 import { env, stdinLines } from "../runtime/process.ts";
+import { holdWebRtc } from "../runtime/webrtc.ts";
 import { abortedOn, shutdownRequested } from "./shutdown.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { BOOTSTRAP_ENV, parseBootstrapList } from "../bootstrap_list.ts";
@@ -132,6 +133,9 @@ export async function join(argv: string[]): Promise<number> {
   // With --http, local applications see this meeting (and may join more) through the API.
   const meetings = new Map<string, Meeting>([[meeting.topicId, meeting]]);
   let server: ControlApiServer | undefined;
+  // Meetings joined and left through the API (this one too) share one WebRTC factory for as
+  // long as the API serves (see holdWebRtc(): on Deno every factory rebuilt was leaked).
+  const releaseWebRtc = http ? holdWebRtc() : undefined;
   if (http) {
     try {
       server = await startHttp(
@@ -151,6 +155,7 @@ export async function join(argv: string[]): Promise<number> {
       );
     } catch (err) {
       await meeting.leave();
+      releaseWebRtc?.();
       throw new Error(
         `Cannot serve the control API on ${http.hostname}:${http.port}: ${(err as Error).message}`,
         { cause: err },
@@ -163,6 +168,7 @@ export async function join(argv: string[]): Promise<number> {
     quitting ??= (async () => {
       await server?.close();
       await Promise.allSettled([meeting, ...meetings.values()].map((m) => m.leave()));
+      releaseWebRtc?.();
       out.event("left", "left the meeting", { stats: meeting.stats });
       return 0;
     })();

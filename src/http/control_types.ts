@@ -33,6 +33,9 @@ export interface ControlNode {
   meetings: Map<string, Meeting>;
   /**
    * Join a meeting (`POST /meetings`). Without it, joining through the API answers 405.
+   * A process that joins and leaves meetings this way for a long time should hold
+   * `holdWebRtc()` while it serves (as `meshmeet serve --http` does): on Deno every meeting
+   * left otherwise leaves a WebRTC factory behind.
    *
    * @param code The invitation code from the request (never stored or logged).
    * @param options Name and abort signal.
