@@ -12,6 +12,7 @@ import type { Meeting, Participant } from "../meeting.ts";
 import { encodeMessage } from "../message_codec.ts";
 import { Counter, Histogram, type Labels, SampleFamily } from "./prometheus.ts";
 import { peerConnectionOf } from "../service/peer_connection.ts";
+import { processResources } from "../runtime/resources.ts";
 
 export { peerConnectionOf };
 
@@ -188,10 +189,15 @@ export class MeshmeetMetrics {
       "meshmeet_libp2p_connections",
       "Open libp2p connections, by node (bootstrap or meeting).",
     );
+    const reservations = g(
+      "meshmeet_relay_reservations",
+      "Relay reservations this bootstrap node holds for participants.",
+    );
     if (node.bootstrap) {
       const dht = dhtState(node.bootstrap.libp2p.services.dht);
       routing.add({ node: "bootstrap", mode: dht.mode }, dht.routingTableSize);
       connections.add({ node: "bootstrap" }, node.bootstrap.libp2p.getConnections().length);
+      reservations.add({}, node.bootstrap.libp2p.services.relay.reservations.size);
     }
     const participants = g(
       "meshmeet_participants",
@@ -296,6 +302,8 @@ export class MeshmeetMetrics {
       this.#dhtQuery,
       routing,
       connections,
+      reservations,
+      ...processFamilies(g),
       this.#http,
     ].map((f) => f.render()).join("");
   }
@@ -349,4 +357,27 @@ export class MeshmeetMetrics {
     }
     return { in: sumIn, out: sumOut };
   }
+}
+
+/**
+ * What the process holds (memory; file descriptors and threads on Linux), with Prometheus'
+ * conventional names where there are some.
+ */
+function processFamilies(g: (name: string, help: string) => SampleFamily): SampleFamily[] {
+  const r = processResources();
+  const families = [
+    g("process_resident_memory_bytes", "Resident memory size in bytes.").add({}, r.rssBytes),
+    g("meshmeet_heap_used_bytes", "V8 heap in use, garbage not yet collected included.")
+      .add({}, r.heapUsedBytes),
+    g("meshmeet_heap_total_bytes", "V8 heap committed.").add({}, r.heapTotalBytes),
+    g("meshmeet_external_memory_bytes", "Memory outside the V8 heap (array buffers and more).")
+      .add({}, r.externalBytes),
+  ];
+  if (r.openFds !== undefined) {
+    families.push(g("process_open_fds", "Number of open file descriptors.").add({}, r.openFds));
+  }
+  if (r.threads !== undefined) {
+    families.push(g("meshmeet_process_threads", "Threads of the process.").add({}, r.threads));
+  }
+  return families;
 }

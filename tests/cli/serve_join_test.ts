@@ -81,6 +81,12 @@ Deno.test("meshmeet serve --http and two meshmeet join processes exchange messag
       f.name === "meshmeet_dht_routing_table_size"
     );
     assertEquals(routing.metrics[0].labels, { node: "bootstrap", mode: "server" });
+    const value = (name: string) =>
+      Number(metrics.find((f: { name: string }) => f.name === name)?.metrics[0].value);
+    assertEquals(value("meshmeet_relay_reservations"), 2); // Ada's and Bob's
+    assert(value("process_resident_memory_bytes") > 20 * 2 ** 20);
+    assert(value("meshmeet_heap_used_bytes") > 2 ** 20);
+    assert(value("process_open_fds") > 3 && value("meshmeet_process_threads") > 1);
     const opJoin = await fetch(`${serveUrl}/meetings`, {
       method: "POST",
       headers: { Authorization: `Bearer ${serveToken}`, "Content-Type": "application/json" },
