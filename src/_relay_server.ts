@@ -1,6 +1,6 @@
 /**
  * `circuitRelayServer()` whose relayed connections do not keep a copy of what the dialing
- * side sends.
+ * side sends, and whose reservations end when their peer disconnects.
  *
  * Why: `@libp2p/circuit-relay-v2` 4.2.13 joins a relayed connection's two streams with
  * `pipe(src, dst, src)` (`createLimitedRelay()` in `utils.ts`; `src` is the dialer's hop
@@ -25,6 +25,18 @@
  * new version of the library no longer registers two readers, nothing is removed and the
  * relay behaves as the library does; `tests/relay_server_test.ts` then fails and says so.
  *
+ * Reservations: the library's relay keeps a reservation for its whole TTL (2 h) after its
+ * peer has disconnected (`server/reservation-store.ts`: entries leave only when their signal
+ * times out; `removeReservation()` is called only when the reservation's answer cannot be
+ * written). Every join of a meeting is a new peer id, so a bootstrap node collected one stale
+ * reservation per member that left or crashed (the churn soak: 17 held with 8 members live
+ * after 3 minutes), and at `maxReservations` (1,024) it refuses new members: with a few
+ * hundred joins an hour, a busy bootstrap node would refuse newcomers within hours. The
+ * circuit relay v2 spec ties a reservation to the peer's connection to the relay (go-libp2p's
+ * relay drops it when the peer disconnects); here the peer's reservation is removed (and its
+ * timer cleared) on libp2p's `peer:disconnect`, when the last connection to the peer closes.
+ * No upstream issue was found (UPSTREAM.md #18).
+ *
  * @module
  */
 import {
@@ -34,7 +46,7 @@ import {
   type CircuitRelayService,
   RELAY_V2_HOP_CODEC,
 } from "@libp2p/circuit-relay-v2";
-import type { Stream, StreamHandler } from "@libp2p/interface";
+import type { PeerId, Stream, StreamHandler } from "@libp2p/interface";
 
 type Registrar = CircuitRelayServerComponents["registrar"];
 
@@ -46,6 +58,8 @@ export const relayCopies = {
   hopStreams: 0,
   /** Unread readers removed from hop streams (one per relayed connection). */
   dropped: 0,
+  /** Reservations removed because their peer disconnected. */
+  reservationsEnded: 0,
 };
 
 /**
@@ -60,12 +74,53 @@ export function relayServer(
   const make = circuitRelayServer(init);
   return (components) => {
     const registrar = watchedRegistrar(components.registrar);
-    return make(
+    const service = make(
       new Proxy(components, {
         get: (target, prop) => prop === "registrar" ? registrar : Reflect.get(target, prop),
       }),
     );
+    const events = (components as { events?: EventTarget }).events;
+    const store = (service as unknown as { reservationStore?: ReservationStore }).reservationStore;
+    if (events === undefined || typeof store?.removeReservation !== "function") return service;
+    return endReservationsOnDisconnect(service, events, store);
   };
+}
+
+/** What {@linkcode endReservationsOnDisconnect} uses of the library's reservation store. */
+interface ReservationStore {
+  get(peer: PeerId): { signal?: { clear?: () => void } } | undefined;
+  removeReservation(peer: PeerId): void;
+}
+
+/**
+ * Remove a peer's reservation from `store` when libp2p reports that the peer disconnected
+ * (its last connection closed), from the service's start to its stop.
+ */
+function endReservationsOnDisconnect(
+  service: CircuitRelayService,
+  events: EventTarget,
+  store: ReservationStore,
+): CircuitRelayService {
+  const onDisconnect = (evt: Event) => {
+    const peer = (evt as CustomEvent<PeerId>).detail;
+    const reservation = store.get(peer);
+    if (reservation === undefined) return;
+    reservation.signal?.clear?.();
+    store.removeReservation(peer);
+    relayCopies.reservationsEnded++;
+  };
+  const running = service as unknown as { start(): Promise<void>; stop(): Promise<void> };
+  const start = running.start.bind(service);
+  const stop = running.stop.bind(service);
+  running.start = async () => {
+    await start();
+    events.addEventListener("peer:disconnect", onDisconnect);
+  };
+  running.stop = async () => {
+    events.removeEventListener("peer:disconnect", onDisconnect);
+    await stop();
+  };
+  return service;
 }
 
 /** `registrar`, whose `handle()` wraps the hop protocol's handler. */

@@ -109,3 +109,29 @@ Deno.test("a bootstrap node's relay drops its unread copy of each relayed connec
     await boot.stop();
   }
 });
+
+Deno.test("a bootstrap node's relay ends a reservation when its peer disconnects, not 2 h later", async () => {
+  const boot = await startBootstrapNode({ listen: ["/ip4/127.0.0.1/tcp/0"] });
+  const reservations = () => boot.libp2p.services.relay.reservations.size;
+  try {
+    const nodes = await Promise.all(
+      [0, 1].map(() => createParticipantLibp2p({ rtcConfiguration: {} })),
+    );
+    for (const node of nodes) await node.dial(multiaddr(boot.addresses[0]));
+    for (let i = 0; reservations() < 2; i++) {
+      assert(i < 200, `${reservations()} of 2 reservations after 20 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ended = relayCopies.reservationsEnded;
+    await nodes[0].stop(); // a member that left (or crashed: the relay sees the same close)
+    for (let i = 0; reservations() > 1; i++) {
+      assert(i < 50, "the reservation of a disconnected peer is still held after 5 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assertEquals(relayCopies.reservationsEnded, ended + 1);
+    assert(boot.libp2p.services.relay.reservations.has(nodes[1].peerId), "the other one stays");
+    await nodes[1].stop();
+  } finally {
+    await boot.stop();
+  }
+});

@@ -1,19 +1,22 @@
 /**
  * The churn soak: members in their own processes (`tests/faults/_member.ts`) around one
- * bootstrap node, with joins, graceful leaves and crashes (SIGKILL) all along, and every
- * live member sending a message to another one every second.
+ * bootstrap node (a `meshmeet serve --http` process), with joins, graceful leaves and crashes
+ * (SIGKILL) all along, and every live member sending a message to another one every second.
  *
  * - A few members stay for the whole run: their RSS, V8 heap after GC, file descriptors,
  *   threads and live timers are sampled after the warm-up and at the end.
+ * - The bootstrap node is sampled at the same moments: RSS, file descriptors and threads
+ *   (`/proc`), its libp2p connections, relay reservations and V8 heap (its `/metrics`; the
+ *   heap without a forced collection, so reported, not judged).
  * - Every message has a sender-side number; a member prints each arrival (checked whole)
  *   before its acknowledgement leaves, so an acknowledged message that never arrived would
  *   show even when the recipient crashed later. Lost = acknowledged but not received.
  *
  * @module
  */
-import { startBootstrapNode } from "../../mod.ts";
 import { generateInvitationCode } from "../../mod.ts";
 import { MemberProcess } from "../faults/_member_process.ts";
+import { CliProcess } from "../cli/_cli.ts";
 
 /** Options of {@linkcode runSoak}. */
 export interface SoakOptions {
@@ -40,6 +43,19 @@ export interface Sample {
   links: number;
 }
 
+/** One sample of the bootstrap node's process. */
+export interface ServerSample {
+  rssMB: number;
+  /** V8 heap in use, without a forced collection (garbage included). */
+  heapMB: number;
+  fds: number;
+  threads: number;
+  /** Open libp2p connections. */
+  connections: number;
+  /** Relay reservations held. */
+  reservations: number;
+}
+
 /** What a soak run measured. */
 export interface SoakResult {
   minutes: number;
@@ -57,6 +73,40 @@ export interface SoakResult {
   samples: Array<{ name: string; warm: Sample; end: Sample }>;
   /** Largest growth among stable members, per metric, in percent. */
   growthPercent: Record<Exclude<keyof Sample, "links">, number>;
+  /** The bootstrap node: after warm-up, at the end (with as many members live). */
+  server: { warm: ServerSample; end: ServerSample };
+}
+
+/** The bootstrap node as a `meshmeet serve --http` process, and how to sample it. */
+class ServerProcess {
+  readonly process = new CliProcess("serve", ["serve", "--http", "127.0.0.1:0", "--json"]);
+  addresses: string[] = [];
+  #url = "";
+
+  async start(): Promise<this> {
+    const listening = await this.process.waitForEvent((e) => e.event === "listening", "serve");
+    this.addresses = listening.addresses as string[];
+    const http = await this.process.waitForEvent((e) => e.event === "http", "serve's API");
+    this.#url = http.url as string;
+    return this;
+  }
+
+  async sample(): Promise<ServerSample> {
+    const pid = this.process.child.pid;
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)![1]);
+    const text = await (await fetch(`${this.#url}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    return {
+      rssMB: +(field("VmRSS") / 1024).toFixed(1),
+      heapMB: +(metric("meshmeet_heap_used_bytes") / MB).toFixed(1),
+      fds: [...Deno.readDirSync(`/proc/${pid}/fd`)].length,
+      threads: field("Threads"),
+      connections: metric("meshmeet_libp2p_connections"),
+      reservations: metric("meshmeet_relay_reservations"),
+    };
+  }
 }
 
 const MB = 2 ** 20;
@@ -111,9 +161,7 @@ async function sampleLinked(m: MemberProcess, others: () => number): Promise<Sam
 /** Run the soak. */
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
-  const boot = await startBootstrapNode({
-    listen: ["/ip4/127.0.0.1/tcp/0/ws", "/ip4/127.0.0.1/tcp/0"],
-  });
+  const boot = await new ServerProcess().start();
   const code = generateInvitationCode();
   const all: MemberProcess[] = [];
   const live = new Set<MemberProcess>();
@@ -171,6 +219,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }, 1000);
 
     let warm: Sample[] | undefined;
+    let serverWarm: ServerSample | undefined;
     let turn = 0;
     while (performance.now() < endAt) {
       await new Promise((r) => setTimeout(r, options.churnEveryMs));
@@ -179,8 +228,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         paused = true;
         await new Promise((r) => setTimeout(r, QUIET_MS));
         warm = await Promise.all(stable.map((m) => sampleLinked(m, () => live.size - 1)));
+        serverWarm = await boot.sample();
         paused = false;
-        log(`warm-up samples: ${JSON.stringify(warm)}`);
+        log(`warm-up samples: ${JSON.stringify(warm)}; server ${JSON.stringify(serverWarm)}`);
       }
       if (performance.now() >= endAt) break;
       const churners = [...live].filter((m) => !stable.includes(m));
@@ -207,7 +257,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // Let the last messages settle and the last churn's timeouts run out (as at the warm-up).
     await new Promise((r) => setTimeout(r, QUIET_MS));
     const end = await Promise.all(stable.map((m) => sampleLinked(m, () => live.size - 1)));
+    const serverEnd = await boot.sample();
     warm ??= end;
+    serverWarm ??= serverEnd;
 
     // Accounting over every process that ever ran (killed ones included).
     const byId = new Map(all.map((m) => [m.peerId, m]));
@@ -258,11 +310,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         threads: +growth("threads").toFixed(1),
         timers: +growth("timers").toFixed(1),
       },
+      server: { warm: serverWarm, end: serverEnd },
     };
   } finally {
     clearInterval(sender);
     await Promise.allSettled([...live].map((m) => m.leave(5000)));
     await Promise.allSettled(all.map((m) => m.kill()));
-    await boot.stop();
+    await boot.process.stop();
   }
 }

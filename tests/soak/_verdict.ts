@@ -1,6 +1,7 @@
 /**
- * What a soak run must show (issue 12): nothing acknowledged is lost or damaged, and the
- * stable members' resources stay within 10 % of their level after the warm-up.
+ * What a soak run must show (issue 12): nothing acknowledged is lost or damaged, the stable
+ * members' resources stay within 10 % of their level after the warm-up, and so do the
+ * bootstrap node's, which holds relay reservations for live members only.
  *
  * @module
  */
@@ -30,6 +31,18 @@ export function soakVerdict(r: SoakResult): string[] {
     // from periodic work (re-announce, lookups, relay walk) that happens to be in flight.
     over("timers", 8);
     over("heapMB", 1);
+  }
+  // The bootstrap node, sampled with as many members live at both moments: its sockets and
+  // threads follow the members, and it holds a relay reservation for live members only.
+  const { warm, end } = r.server;
+  if (end.fds > warm.fds * 1.1 + 4) problems.push(`server: fds ${warm.fds} → ${end.fds}`);
+  if (end.threads > warm.threads * 1.1 + 2) {
+    problems.push(`server: threads ${warm.threads} → ${end.threads}`);
+  }
+  if (end.reservations > r.membersAtOnce) {
+    problems.push(
+      `server: ${end.reservations} relay reservations held for ${r.membersAtOnce} live members`,
+    );
   }
   return problems;
 }
