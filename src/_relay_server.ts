@@ -53,7 +53,7 @@ type Registrar = CircuitRelayServerComponents["registrar"];
 /**
  * What the relays of this process have done so far (for tests and diagnostics).
  */
-export const relayCopies = {
+export const relayServerStats = {
   /** Hop streams handled (reservations and connections). */
   hopStreams: 0,
   /** Unread readers removed from hop streams (one per relayed connection). */
@@ -63,7 +63,8 @@ export const relayCopies = {
 };
 
 /**
- * `circuitRelayServer(init)` with the hop handler wrapped by {@linkcode dropUnreadCopies}.
+ * `circuitRelayServer(init)` with the hop handler wrapped by {@linkcode dropUnreadCopies}
+ * and reservations that end when their peer disconnects.
  *
  * @param init The relay server's settings.
  * @returns The service factory for `createLibp2p({ services })`.
@@ -107,7 +108,7 @@ function endReservationsOnDisconnect(
     if (reservation === undefined) return;
     reservation.signal?.clear?.();
     store.removeReservation(peer);
-    relayCopies.reservationsEnded++;
+    relayServerStats.reservationsEnded++;
   };
   const running = service as unknown as { start(): Promise<void>; stop(): Promise<void> };
   const start = running.start.bind(service);
@@ -163,7 +164,7 @@ export async function dropUnreadCopies(
   stream: Stream,
   handle: () => void | Promise<void>,
 ): Promise<number> {
-  relayCopies.hopStreams++;
+  relayServerStats.hopStreams++;
   const listening = new Set<unknown>();
   const target = stream as unknown as Listening;
   const own = {
@@ -198,7 +199,7 @@ export async function dropUnreadCopies(
     target.removeEventListener("message", listener);
     dropped++;
   }
-  relayCopies.dropped += dropped;
+  relayServerStats.dropped += dropped;
   return dropped;
 }
 

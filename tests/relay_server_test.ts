@@ -2,7 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { multiaddr } from "@multiformats/multiaddr";
 import type { Stream } from "@libp2p/interface";
 import { pipe, streamPair } from "@libp2p/utils";
-import { dropUnreadCopies, relayCopies } from "../src/_relay_server.ts";
+import { dropUnreadCopies, relayServerStats } from "../src/_relay_server.ts";
 import { createParticipantLibp2p } from "../src/node.ts";
 import { startBootstrapNode } from "../mod.ts";
 
@@ -94,7 +94,7 @@ Deno.test("a bootstrap node's relay drops its unread copy of each relayed connec
       assert(i < 200, "no relay reservation after 20 s");
       await new Promise((r) => setTimeout(r, 100));
     }
-    const dropped = relayCopies.dropped;
+    const dropped = relayServerStats.dropped;
     const conn = await nodes[0].dial(multiaddr(`${relay}/p2p-circuit/p2p/${nodes[1].peerId}`));
     assertEquals(conn.limits != null, true, "the connection is relayed");
     const stream = await conn.newStream(ECHO, { runOnLimitedConnection: true });
@@ -102,7 +102,7 @@ Deno.test("a bootstrap node's relay drops its unread copy of each relayed connec
     const echoed = receive(stream, data.byteLength);
     await send(stream, data);
     assertEquals(await echoed, data);
-    assertEquals(relayCopies.dropped, dropped + 1);
+    assertEquals(relayServerStats.dropped, dropped + 1);
     await conn.close();
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -122,13 +122,13 @@ Deno.test("a bootstrap node's relay ends a reservation when its peer disconnects
       assert(i < 200, `${reservations()} of 2 reservations after 20 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const ended = relayCopies.reservationsEnded;
+    const ended = relayServerStats.reservationsEnded;
     await nodes[0].stop(); // a member that left (or crashed: the relay sees the same close)
     for (let i = 0; reservations() > 1; i++) {
       assert(i < 50, "the reservation of a disconnected peer is still held after 5 s");
       await new Promise((r) => setTimeout(r, 100));
     }
-    assertEquals(relayCopies.reservationsEnded, ended + 1);
+    assertEquals(relayServerStats.reservationsEnded, ended + 1);
     assert(boot.libp2p.services.relay.reservations.has(nodes[1].peerId), "the other one stays");
     await nodes[1].stop();
   } finally {

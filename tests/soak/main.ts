@@ -4,8 +4,9 @@
  *     deno task soak [--minutes 30] [--members 20] [--stable 5] [--churn-ms 20000]
  *
  * Prints progress on stderr and one `SOAK {…}` JSON line with the figures; exits with 1 when
- * an acknowledged message was lost or damaged, or a stable member's file descriptors,
- * threads, timers or heap after GC grew by more than 10 % after the warm-up.
+ * an acknowledged message was lost or damaged, a stable member's file descriptors, threads,
+ * timers or heap after GC grew by more than 10 % after the warm-up, or the bootstrap node's
+ * file descriptors or threads did, or it held relay reservations for members no longer there.
  *
  * @module
  */
