@@ -19,6 +19,7 @@ import {
   type RendezvousDatastoreStats,
 } from "./rendezvous/rendezvous_datastore.ts";
 import { MemoryDatastore } from "datastore-core";
+import { sweepPeerStore } from "./rendezvous/peer_sweep.ts";
 import { serveEntryPoints } from "./rendezvous/entry_points.ts";
 
 /** Options of {@linkcode startBootstrapNode}. */
@@ -155,11 +156,18 @@ export async function startBootstrapNode(
       );
     }
   }
+  // Participants that left are forgotten once their provider records can no longer be
+  // answered (see rendezvous/peer_sweep.ts).
+  const sweep = sweepPeerStore(libp2p, 2 * datastore.limits.providerTtlMs);
   const peerId = libp2p.peerId.toString();
   const addresses = libp2p.getMultiaddrs().map((ma) => ma.toString());
   log("started %s listening on %s", peerId, addresses.join(" "));
   let stopped: Promise<void> | undefined;
-  const stop = () => stopped ??= Promise.resolve(libp2p.stop());
+  const stop = () =>
+    stopped ??= (async () => {
+      sweep.stop();
+      await libp2p.stop();
+    })();
   return {
     peerId,
     addresses,
