@@ -10,7 +10,8 @@
  * handler stores them there), and a member announces to servers it is not connected to. So
  * an entry goes once its peer has been neither connected nor updated (a provider announcement
  * updates it) for {@linkcode PeerRetention}'s retention, longer than a provider record lives;
- * other DHT servers (those in this node's routing table) are kept.
+ * other DHT servers (those in this node's routing table) are kept. No upstream issue was found
+ * (UPSTREAM.md #19).
  *
  * {@linkcode PeerRetention} decides (events and a clock in, peers to forget out);
  * {@linkcode sweepPeerStore} runs it on a libp2p node.
