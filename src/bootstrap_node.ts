@@ -159,6 +159,11 @@ export async function startBootstrapNode(
   // Participants that left are forgotten once their provider records can no longer be
   // answered (see rendezvous/peer_sweep.ts).
   const sweep = sweepPeerStore(libp2p, 2 * datastore.limits.providerTtlMs);
+  // Expired presence records go too (kad-dht keeps every record it was given).
+  const recordSweep = setInterval(
+    () => void datastore.sweepExpired().catch((err) => log.error("record sweep: %e", err)),
+    datastore.limits.providerTtlMs,
+  );
   const peerId = libp2p.peerId.toString();
   const addresses = libp2p.getMultiaddrs().map((ma) => ma.toString());
   log("started %s listening on %s", peerId, addresses.join(" "));
@@ -166,6 +171,7 @@ export async function startBootstrapNode(
   const stop = () =>
     stopped ??= (async () => {
       sweep.stop();
+      clearInterval(recordSweep);
       await libp2p.stop();
     })();
   return {

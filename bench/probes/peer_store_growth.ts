@@ -1,21 +1,26 @@
 /**
  * Probe: what a bootstrap node keeps of participants that came and went. A bootstrap node and
- * `n` participant nodes, one after the other: each connects, takes a relay reservation and
- * stops. Prints the entries left in the bootstrap node's datastore (the peer store's
- * `/peers/` keys and everything else), its reservations and connections.
+ * `n` participants, one after the other: by default bare participant libp2p nodes that each
+ * connect, take a relay reservation and stop; with `--joins`, whole meetings (`joinMeeting()`
+ * with a new code each time, then `leave()`), which also store a provider entry and a presence
+ * record. Prints the bootstrap node's datastore entries by kind (`/peers/` is libp2p's peer
+ * store, `/dht/record/` presence records, `/dht/provider/` provider entries).
  *
- * `deno run -A bench/probes/peer_store_growth.ts [n] [--provider-ttl-ms t]`: the node forgets a
- * departed participant two provider TTLs after its last activity (`rendezvous/peer_sweep.ts`);
- * with `t` given, the probe counts again after 2.5 × t.
+ * `deno run -A bench/probes/peer_store_growth.ts [n] [--joins] [--provider-ttl-ms t]`
+ *
+ * The node forgets a departed participant two provider TTLs after its last activity
+ * (`src/rendezvous/peer_sweep.ts`) and deletes presence records 5 minutes after they expire
+ * (`RendezvousDatastore.sweepExpired()`); with `t` given, the probe counts again after 2.5 × t.
  *
  * @module
  */
 import { multiaddr } from "@multiformats/multiaddr";
 import type { Datastore } from "interface-datastore";
-import { startBootstrapNode } from "../../mod.ts";
+import { generateInvitationCode, joinMeeting, startBootstrapNode } from "../../mod.ts";
 import { createParticipantLibp2p } from "../../src/node.ts";
 
 const n = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 40);
+const joins = Deno.args.includes("--joins");
 const ttlAt = Deno.args.indexOf("--provider-ttl-ms");
 const providerTtlMs = ttlAt >= 0 ? Number(Deno.args[ttlAt + 1]) : undefined;
 const boot = await startBootstrapNode({
@@ -25,19 +30,31 @@ const boot = await startBootstrapNode({
 const datastore = (boot.libp2p as unknown as { components: { datastore: Datastore } })
   .components.datastore;
 
-async function count(prefix: string): Promise<{ entries: number; bytes: number }> {
-  let entries = 0;
-  let bytes = 0;
-  for await (const e of datastore.query({ prefix })) {
-    entries++;
-    bytes += e.value.byteLength;
+/** Entries and value bytes by kind (the key's first two segments). */
+async function count(): Promise<Record<string, { entries: number; bytes: number }>> {
+  const out: Record<string, { entries: number; bytes: number }> = {};
+  for await (const { key, value } of datastore.query({})) {
+    const kind = key.toString().split("/").slice(0, key.toString().startsWith("/dht/") ? 3 : 2)
+      .join("/");
+    out[kind] ??= { entries: 0, bytes: 0 };
+    out[kind].entries++;
+    out[kind].bytes += value.byteLength;
   }
-  return { entries, bytes };
+  return out;
 }
 
 const reserved = (node: { getMultiaddrs(): { toString(): string }[] }) =>
   node.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
 for (let i = 0; i < n; i++) {
+  if (joins) {
+    const meeting = await joinMeeting(generateInvitationCode(), {
+      bootstrap: boot.addresses,
+      localDiscovery: false,
+      rtcConfiguration: { iceServers: [], bindAddress: "127.0.0.1" },
+    });
+    await meeting.leave();
+    continue;
+  }
   const node = await createParticipantLibp2p({ rtcConfiguration: {} });
   await node.dial(multiaddr(boot.addresses[0]));
   for (let j = 0; j < 100 && !reserved(node); j++) await new Promise((r) => setTimeout(r, 50));
@@ -45,14 +62,12 @@ for (let i = 0; i < n; i++) {
 }
 await new Promise((r) => setTimeout(r, 1000));
 console.log(
-  `after ${n} participants came and went: peer store ${JSON.stringify(await count("/peers/"))}, ` +
-    `whole datastore ${JSON.stringify(await count("/"))}, reservations ` +
+  `after ${n} ${joins ? "meetings joined and left" : "participants came and went"}: ` +
+    `${JSON.stringify(await count())}; reservations ` +
     `${boot.libp2p.services.relay.reservations.size}, connections ${boot.libp2p.getConnections().length}`,
 );
 if (providerTtlMs) {
   await new Promise((r) => setTimeout(r, 2.5 * providerTtlMs));
-  console.log(
-    `${2.5 * providerTtlMs} ms later: peer store ${JSON.stringify(await count("/peers/"))}`,
-  );
+  console.log(`${2.5 * providerTtlMs} ms later: ${JSON.stringify(await count())}`);
 }
 await boot.stop();

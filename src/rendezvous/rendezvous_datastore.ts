@@ -60,6 +60,8 @@ export interface RendezvousDatastoreStats {
   providersExpired: number;
   /** Records deleted because their scope had `recordsKeptPerScope` newer ones. */
   recordsEvicted: number;
+  /** meshmeet records deleted by {@linkcode RendezvousDatastore.sweepExpired}. */
+  recordsExpired: number;
 }
 
 /** Options of {@linkcode RendezvousDatastore}. */
@@ -142,6 +144,7 @@ export class RendezvousDatastore implements Datastore, EntryPointSource {
     providersEvicted: 0,
     providersExpired: 0,
     recordsEvicted: 0,
+    recordsExpired: 0,
   };
   readonly #inner: Datastore;
   readonly #now: () => number;
@@ -433,6 +436,40 @@ export class RendezvousDatastore implements Datastore, EntryPointSource {
       else if (expiresAt + RECORD_CLOCK_SKEW_MS > now && stale.length < max) stale.push(entry);
     }
     return [...fresh, ...stale].slice(0, max);
+  }
+
+  /**
+   * Delete the meshmeet records (presence and peer records) that expired more than
+   * {@linkcode RECORD_CLOCK_SKEW_MS} ago, which no reader accepts any more, and forget the
+   * indexes of meetings that have nothing left. kad-dht 16.4.5 never deletes a stored record
+   * (it checks records when they are read), so without this a server kept one per join for
+   * good (`bench/probes/peer_store_growth.ts --joins`). Records that are not meshmeet's stay.
+   *
+   * @param options Abort signal.
+   * @returns How many records were deleted.
+   */
+  async sweepExpired(options?: AbortOptions): Promise<number> {
+    const now = this.#now();
+    const expired: Key[] = [];
+    for await (const { key, value } of this.#inner.query({ prefix: RECORD_PREFIX }, options)) {
+      let expiresAt = NaN;
+      try {
+        expiresAt = _expiresAt(Libp2pRecord.deserialize(value).value);
+      } catch {
+        // not a libp2p record: not ours to judge
+      }
+      if (expiresAt + RECORD_CLOCK_SKEW_MS < now) expired.push(key);
+    }
+    for (const key of expired) await this.delete(key, options);
+    this.stats.recordsExpired += expired.length;
+    if (this.#records) {
+      const scopes = await this.#records;
+      for (const [scope, index] of scopes) if (index.size === 0) scopes.delete(scope);
+    }
+    for (const [cid, index] of this.#providers) {
+      if ((await index.catch(() => undefined))?.size === 0) this.#providers.delete(cid);
+    }
+    return expired.length;
   }
 
   /**

@@ -69,3 +69,28 @@ Deno.test("RendezvousDatastore.sampleRecords() hands out verifiable records of o
   assertEquals(all[10].peerId, stale);
   assertEquals(await store.sampleRecords("c".repeat(64), 16), []);
 });
+
+Deno.test("RendezvousDatastore.sweepExpired() deletes presence records past their expiry and the clock-skew allowance, and nothing else", async () => {
+  const clock = { now: Date.now() };
+  const inner = new MemoryDatastore();
+  const store = new RendezvousDatastore(inner, { now: () => clock.now });
+  const short = await putRecord(store, 60_000, clock.now); // expires in 1 min
+  const long = await putRecord(store, 3_600_000, clock.now); // in 1 h
+  const foreign = new Key("/dht/record/notours", false);
+  await store.put(foreign, new Uint8Array([1, 2, 3])); // not a libp2p record
+  const count = async () => {
+    let n = 0;
+    for await (const _ of inner.queryKeys({ prefix: "/dht/record/" })) n++;
+    return n;
+  };
+  clock.now += 4 * 60_000; // expired 3 min ago: still within the 5-min allowance
+  assertEquals(await store.sweepExpired(), 0);
+  clock.now += 3 * 60_000; // expired 6 min ago
+  assertEquals(await store.sweepExpired(), 1);
+  assertEquals(await count(), 2);
+  assertEquals(store.stats.recordsExpired, 1);
+  const served = (await store.sampleRecords(keys.topicId, 16)).map((r) => r.peerId);
+  assertEquals(served, [long]);
+  assert(!served.includes(short));
+  assert(await inner.has(foreign));
+});
