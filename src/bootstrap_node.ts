@@ -164,16 +164,16 @@ export async function startBootstrapNode(
     () => void datastore.sweepExpired().catch((err) => log.error("record sweep: %e", err)),
     datastore.limits.providerTtlMs,
   );
+  // However the node stops (also through `libp2p.stop()`), the sweeps stop with it.
+  libp2p.addEventListener("stop", () => {
+    sweep.stop();
+    clearInterval(recordSweep);
+  }, { once: true });
   const peerId = libp2p.peerId.toString();
   const addresses = libp2p.getMultiaddrs().map((ma) => ma.toString());
   log("started %s listening on %s", peerId, addresses.join(" "));
   let stopped: Promise<void> | undefined;
-  const stop = () =>
-    stopped ??= (async () => {
-      sweep.stop();
-      clearInterval(recordSweep);
-      await libp2p.stop();
-    })();
+  const stop = () => stopped ??= Promise.resolve(libp2p.stop());
   return {
     peerId,
     addresses,
