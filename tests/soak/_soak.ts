@@ -78,7 +78,7 @@ export interface SoakResult {
 }
 
 /** The bootstrap node as a `meshmeet serve --http` process, and how to sample it. */
-class ServerProcess {
+class SoakServer {
   readonly process = new CliProcess("serve", ["serve", "--http", "127.0.0.1:0", "--json"]);
   addresses: string[] = [];
   #url = "";
@@ -161,7 +161,7 @@ async function sampleLinked(m: MemberProcess, others: () => number): Promise<Sam
 /** Run the soak. */
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
-  const boot = await new ServerProcess().start();
+  const boot = await new SoakServer().start();
   const code = generateInvitationCode();
   const all: MemberProcess[] = [];
   const live = new Set<MemberProcess>();
