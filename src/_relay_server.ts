@@ -54,8 +54,6 @@ type Registrar = CircuitRelayServerComponents["registrar"];
  * What the relays of this process have done so far (for tests and diagnostics).
  */
 export const relayServerStats = {
-  /** Hop streams handled (reservations and connections). */
-  hopStreams: 0,
   /** Unread readers removed from hop streams (one per relayed connection). */
   dropped: 0,
   /** Reservations removed because their peer disconnected. */
@@ -164,7 +162,6 @@ export async function dropUnreadCopies(
   stream: Stream,
   handle: () => void | Promise<void>,
 ): Promise<number> {
-  relayServerStats.hopStreams++;
   const listening = new Set<unknown>();
   const target = stream as unknown as Listening;
   const own = {

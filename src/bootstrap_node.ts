@@ -156,18 +156,18 @@ export async function startBootstrapNode(
       );
     }
   }
-  // Participants that left are forgotten once their provider records can no longer be
-  // answered (see rendezvous/peer_sweep.ts).
-  const sweep = sweepPeerStore(libp2p, 2 * datastore.limits.providerTtlMs);
-  // Expired presence records go too (kad-dht keeps every record it was given).
-  const recordSweep = setInterval(
-    () => void datastore.sweepExpired().catch((err) => log.error("record sweep: %e", err)),
-    datastore.limits.providerTtlMs,
-  );
+  // Once per provider TTL: participants that left are forgotten once their provider records
+  // can no longer be answered (see rendezvous/peer_sweep.ts), and expired presence records
+  // are deleted (kad-dht keeps every record it was given).
+  const departed = sweepPeerStore(libp2p, 2 * datastore.limits.providerTtlMs);
+  const housekeeping = setInterval(() => {
+    void departed.sweep();
+    void datastore.sweepExpired().catch((err) => log.error("record sweep: %e", err));
+  }, datastore.limits.providerTtlMs);
   // However the node stops (also through `libp2p.stop()`), the sweeps stop with it.
   libp2p.addEventListener("stop", () => {
-    sweep.stop();
-    clearInterval(recordSweep);
+    departed.stop();
+    clearInterval(housekeeping);
   }, { once: true });
   const peerId = libp2p.peerId.toString();
   const addresses = libp2p.getMultiaddrs().map((ma) => ma.toString());

@@ -5,6 +5,7 @@ import { pipe, streamPair } from "@libp2p/utils";
 import { dropUnreadCopies, relayServerStats } from "../src/_relay_server.ts";
 import { createParticipantLibp2p } from "../src/node.ts";
 import { startBootstrapNode } from "../mod.ts";
+import { waitUntil } from "./integration/_harness.ts";
 
 /** Collect `bytes` bytes from `stream`. */
 function receive(stream: Stream, bytes: number): Promise<Uint8Array> {
@@ -88,12 +89,10 @@ Deno.test("a bootstrap node's relay drops its unread copy of each relayed connec
       stream.addEventListener("message", (evt) => stream.send(evt.data));
     }, { runOnLimitedConnection: true });
     for (const node of nodes) await node.dial(multiaddr(relay));
-    const reserved = () =>
-      nodes[1].getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
-    for (let i = 0; !reserved(); i++) {
-      assert(i < 200, "no relay reservation after 20 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(
+      () => nodes[1].getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit")),
+      "a relay reservation",
+    );
     const dropped = relayServerStats.dropped;
     const conn = await nodes[0].dial(multiaddr(`${relay}/p2p-circuit/p2p/${nodes[1].peerId}`));
     assertEquals(conn.limits != null, true, "the connection is relayed");
@@ -118,16 +117,14 @@ Deno.test("a bootstrap node's relay ends a reservation when its peer disconnects
       [0, 1].map(() => createParticipantLibp2p({ rtcConfiguration: {} })),
     );
     for (const node of nodes) await node.dial(multiaddr(boot.addresses[0]));
-    for (let i = 0; reservations() < 2; i++) {
-      assert(i < 200, `${reservations()} of 2 reservations after 20 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(() => reservations() === 2, "both relay reservations");
     const ended = relayServerStats.reservationsEnded;
     await nodes[0].stop(); // a member that left (or crashed: the relay sees the same close)
-    for (let i = 0; reservations() > 1; i++) {
-      assert(i < 50, "the reservation of a disconnected peer is still held after 5 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(
+      () => reservations() === 1,
+      "the relay to drop the reservation of a disconnected peer",
+      5_000,
+    );
     assertEquals(relayServerStats.reservationsEnded, ended + 1);
     assert(boot.libp2p.services.relay.reservations.has(nodes[1].peerId), "the other one stays");
     await nodes[1].stop();

@@ -14,10 +14,9 @@
  *
  * @module
  */
-import { multiaddr } from "@multiformats/multiaddr";
 import type { Datastore } from "interface-datastore";
 import { generateInvitationCode, joinMeeting, startBootstrapNode } from "../../mod.ts";
-import { createParticipantLibp2p } from "../../src/node.ts";
+import { reservedNodes } from "./_relayed.ts";
 
 const n = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 40);
 const joins = Deno.args.includes("--joins");
@@ -43,8 +42,6 @@ async function count(): Promise<Record<string, { entries: number; bytes: number 
   return out;
 }
 
-const reserved = (node: { getMultiaddrs(): { toString(): string }[] }) =>
-  node.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
 for (let i = 0; i < n; i++) {
   if (joins) {
     const meeting = await joinMeeting(generateInvitationCode(), {
@@ -55,9 +52,7 @@ for (let i = 0; i < n; i++) {
     await meeting.leave();
     continue;
   }
-  const node = await createParticipantLibp2p({ rtcConfiguration: {} });
-  await node.dial(multiaddr(boot.addresses[0]));
-  for (let j = 0; j < 100 && !reserved(node); j++) await new Promise((r) => setTimeout(r, 50));
+  const [node] = await reservedNodes(boot.addresses[0], 1);
   await node.stop();
 }
 await new Promise((r) => setTimeout(r, 1000));

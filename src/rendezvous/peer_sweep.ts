@@ -67,17 +67,18 @@ export class PeerRetention {
   }
 }
 
-/** A running sweep; {@linkcode sweepPeerStore} returns it. */
+/** What {@linkcode sweepPeerStore} returns. */
 export interface PeerSweep {
-  /** Peers forgotten so far. */
-  readonly forgotten: number;
-  /** Stop listening and sweeping. */
+  /** Forget the peers due now (a call while one runs does nothing). */
+  sweep(): Promise<void>;
+  /** Stop listening to the node's events. */
   stop(): void;
 }
 
 /**
- * Forget, every `retentionMs / 2`, the peers of `libp2p`'s peer store that have been neither
- * connected nor updated for `retentionMs`, except other DHT servers (in its routing table).
+ * Watch `libp2p`'s peers; each {@linkcode PeerSweep.sweep} then forgets those of its peer
+ * store that have been neither connected nor updated for `retentionMs`, except other DHT
+ * servers (in its routing table). The caller runs it on its own clock.
  *
  * @param libp2p The bootstrap node's libp2p node.
  * @param retentionMs How long an idle peer is remembered.
@@ -104,7 +105,6 @@ export function sweepPeerStore(
   libp2p.addEventListener("peer:connect", onPeer);
   libp2p.addEventListener("peer:disconnect", onPeer);
   libp2p.addEventListener("peer:update", onUpdate);
-  let forgotten = 0;
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;
@@ -123,19 +123,14 @@ export function sweepPeerStore(
           continue;
         }
         await libp2p.peerStore.delete(peer).catch(() => {});
-        forgotten++;
       }
     } finally {
       sweeping = false;
     }
   };
-  const timer = setInterval(() => void sweep(), Math.max(1000, retentionMs / 2));
   return {
-    get forgotten() {
-      return forgotten;
-    },
+    sweep,
     stop() {
-      clearInterval(timer);
       libp2p.removeEventListener("peer:connect", onPeer);
       libp2p.removeEventListener("peer:disconnect", onPeer);
       libp2p.removeEventListener("peer:update", onUpdate);

@@ -2,6 +2,7 @@
  * Running the `meshmeet` CLI as a subprocess in tests: one-shot runs and long-running
  * processes whose output lines can be waited for.
  */
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { readLines } from "../../src/_lines.ts";
 
 /** The CLI entry point. */
@@ -156,4 +157,17 @@ export class CliProcess implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/**
+ * Scrape a control API's `/metrics`.
+ *
+ * @param url The API's base URL.
+ * @returns The value of a metric's first sample by name (NaN when it is missing).
+ */
+export async function scrapeMetrics(url: string): Promise<(name: string) => number> {
+  const families: { name: string; metrics: { value: string }[] }[] = parsePrometheusTextFormat(
+    await (await fetch(`${url}/metrics`)).text(),
+  );
+  return (name) => Number(families.find((f) => f.name === name)?.metrics[0]?.value ?? NaN);
 }

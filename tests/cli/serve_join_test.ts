@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertExists, assertFalse, assertStringIncludes } from "@std/assert";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { generateInvitationCode, normalizeInvitationCode } from "../../mod.ts";
-import { CliProcess } from "./_cli.ts";
+import { CliProcess, scrapeMetrics } from "./_cli.ts";
 
 const JOIN = ["--bind-address", "127.0.0.1", "--json"];
 
@@ -81,8 +81,7 @@ Deno.test("meshmeet serve --http and two meshmeet join processes exchange messag
       f.name === "meshmeet_dht_routing_table_size"
     );
     assertEquals(routing.metrics[0].labels, { node: "bootstrap", mode: "server" });
-    const value = (name: string) =>
-      Number(metrics.find((f: { name: string }) => f.name === name)?.metrics[0].value);
+    const value = await scrapeMetrics(serveUrl);
     assertEquals(value("meshmeet_relay_reservations"), 2); // Ada's and Bob's
     assert(value("process_resident_memory_bytes") > 20 * 2 ** 20);
     assert(value("meshmeet_heap_used_bytes") > 2 ** 20);

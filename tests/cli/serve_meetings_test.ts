@@ -7,22 +7,8 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { generateInvitationCode, joinMeeting } from "../../mod.ts";
-import { CliProcess } from "./_cli.ts";
-
-/** Threads and open file descriptors of a process. */
-async function resources(pid: number): Promise<{ threads: number; fds: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const threads = Number(/Threads:\s+(\d+)/.exec(status)![1]);
-  return { threads, fds: [...Deno.readDirSync(`/proc/${pid}/fd`)].length };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    assert(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitUntil } from "../integration/_harness.ts";
+import { CliProcess, scrapeMetrics } from "./_cli.ts";
 
 Deno.test("meshmeet serve --http: meetings joined and left through the API leave no threads or file descriptors behind", async () => {
   const serve = new CliProcess("serve", ["serve", "--http", "127.0.0.1:0", "--json"]);
@@ -47,13 +33,14 @@ Deno.test("meshmeet serve --http: meetings joined and left through the API leave
       });
       assertEquals(joined.status, 201);
       const { topicId } = await joined.json();
-      await until("the member to link to the server's meeting", linked);
+      await waitUntil(linked, "the member to link to the server's meeting", 15_000);
       const left = await fetch(`${http.url}/meetings/${topicId}`, { method: "DELETE", headers });
       assertEquals(left.status, 200);
       await left.body?.cancel();
-      await until("the member to see the server leave", () => !linked());
+      await waitUntil(() => !linked(), "the member to see the server leave", 15_000);
       await new Promise((r) => setTimeout(r, 300)); // the links' last frames and closes
-      seen.push(await resources(serve.child.pid));
+      const metric = await scrapeMetrics(http.url as string);
+      seen.push({ threads: metric("meshmeet_process_threads"), fds: metric("process_open_fds") });
     }
     const [first, last] = [seen[0], seen[seen.length - 1]];
     assert(

@@ -4,6 +4,7 @@ import type { Datastore } from "interface-datastore";
 import { PeerRetention } from "../../src/rendezvous/peer_sweep.ts";
 import { createParticipantLibp2p } from "../../src/node.ts";
 import { startBootstrapNode } from "../../mod.ts";
+import { waitUntil } from "../integration/_harness.ts";
 
 Deno.test("PeerRetention forgets peers idle past the retention, never connected ones, and each once", () => {
   const r = new PeerRetention(1000);
@@ -46,14 +47,11 @@ Deno.test("a bootstrap node forgets participants that left once their provider r
       const node = await createParticipantLibp2p({ rtcConfiguration: {} });
       await node.dial(multiaddr(boot.addresses[0]));
       // Connected, identified and reserved, as a member is.
-      for (
-        let j = 0;
-        !node.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit"));
-        j++
-      ) {
-        assert(j < 100, "no relay reservation after 5 s");
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitUntil(
+        () => node.getMultiaddrs().some((a) => a.toString().includes("/p2p-circuit")),
+        "a relay reservation",
+        5_000,
+      );
       await node.stop();
     }
     assert(await peerEntries(boot) >= 8, "the participants and the other server are known");

@@ -5,9 +5,9 @@
  *
  * - A few members stay for the whole run: their RSS, V8 heap after GC, file descriptors,
  *   threads and live timers are sampled after the warm-up and at the end.
- * - The bootstrap node is sampled at the same moments: RSS, file descriptors and threads
- *   (`/proc`), its libp2p connections, relay reservations and V8 heap (its `/metrics`; the
- *   heap without a forced collection, so reported, not judged).
+ * - The bootstrap node is sampled at the same moments, from its `/metrics`: RSS, file
+ *   descriptors, threads, libp2p connections, relay reservations and V8 heap (without a forced
+ *   collection, so reported, not judged).
  * - Every message has a sender-side number; a member prints each arrival (checked whole)
  *   before its acknowledgement leaves, so an acknowledged message that never arrived would
  *   show even when the recipient crashed later. Lost = acknowledged but not received.
@@ -16,7 +16,7 @@
  */
 import { generateInvitationCode } from "../../mod.ts";
 import { MemberProcess } from "../faults/_member_process.ts";
-import { CliProcess } from "../cli/_cli.ts";
+import { CliProcess, scrapeMetrics } from "../cli/_cli.ts";
 
 /** Options of {@linkcode runSoak}. */
 export interface SoakOptions {
@@ -92,17 +92,12 @@ class SoakServer {
   }
 
   async sample(): Promise<ServerSample> {
-    const pid = this.process.child.pid;
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)![1]);
-    const text = await (await fetch(`${this.#url}/metrics`)).text();
-    const metric = (name: string) =>
-      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    const metric = await scrapeMetrics(this.#url);
     return {
-      rssMB: +(field("VmRSS") / 1024).toFixed(1),
+      rssMB: +(metric("process_resident_memory_bytes") / MB).toFixed(1),
       heapMB: +(metric("meshmeet_heap_used_bytes") / MB).toFixed(1),
-      fds: [...Deno.readDirSync(`/proc/${pid}/fd`)].length,
-      threads: field("Threads"),
+      fds: metric("process_open_fds"),
+      threads: metric("meshmeet_process_threads"),
       connections: metric("meshmeet_libp2p_connections"),
       reservations: metric("meshmeet_relay_reservations"),
     };
